@@ -1,0 +1,41 @@
+using System.Collections.Frozen;
+using Microsoft.Extensions.Options;
+using WechatGateway.Wechat.Security;
+
+namespace WechatGateway.Accounts;
+
+/// <summary>A configured account, with its message crypto built once.</summary>
+public sealed record WechatAccount(AccountOptions Options, WechatMessageCrypto? Crypto)
+{
+    public string AppId => Options.AppId;
+
+    public string Token => Options.Token ?? "";
+}
+
+/// <summary>The accounts this gateway serves, looked up by appId on every push.</summary>
+public sealed class AccountRegistry(IOptions<WechatOptions> options)
+{
+    private readonly FrozenDictionary<string, WechatAccount> _accounts = options.Value.Accounts
+        .ToFrozenDictionary(
+            a => a.AppId,
+            a => new WechatAccount(a, string.IsNullOrEmpty(a.EncodingAESKey) ? null : new WechatMessageCrypto(a.EncodingAESKey, a.AppId)),
+            StringComparer.Ordinal);
+
+    public IEnumerable<WechatAccount> All => _accounts.Values;
+
+    public WechatAccount? Find(string appId) => _accounts.GetValueOrDefault(appId);
+}
+
+public static class AccountServiceExtensions
+{
+    public static IServiceCollection AddWechatAccounts(this IServiceCollection services)
+    {
+        services.AddOptions<WechatOptions>()
+            .BindConfiguration(WechatOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WechatOptions>, WechatOptionsValidator>();
+        services.AddSingleton<AccountRegistry>();
+        return services;
+    }
+}

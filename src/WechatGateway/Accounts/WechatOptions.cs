@@ -1,0 +1,53 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace WechatGateway.Accounts;
+
+public enum AccountType
+{
+    OfficialAccount,
+    MiniProgram,
+}
+
+public enum ReplyMode
+{
+    /// <summary>Acknowledge at once with <c>success</c>; answers go out through the push queue and the customer-service API.</summary>
+    Queue,
+
+    /// <summary>Answer in the HTTP response, for accounts without customer-service permission.</summary>
+    Passive,
+}
+
+/// <summary>The <c>Wechat</c> configuration section.</summary>
+public sealed class WechatOptions
+{
+    public const string Section = "Wechat";
+
+    [Required, Url]
+    public string ApiBaseUrl { get; set; } = "https://api.weixin.qq.com";
+
+    /// <summary>A push whose timestamp is further than this from now is refused; 0 turns the check off.</summary>
+    [Range(0, 86_400)]
+    public int ReplayWindowSeconds { get; set; } = 300;
+
+    public List<AccountOptions> Accounts { get; set; } = [];
+}
+
+/// <summary>One official account or mini-program, <c>Wechat:Accounts:N</c>.</summary>
+public sealed class AccountOptions
+{
+    public string AppId { get; set; } = "";
+
+    public string AppSecret { get; set; } = "";
+
+    public string? Name { get; set; }
+
+    public AccountType Type { get; set; } = AccountType.OfficialAccount;
+
+    /// <summary>The server-configuration token of an official account.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>The 43-character message encryption key; required for safe and compatible modes.</summary>
+    public string? EncodingAESKey { get; set; }
+
+    public ReplyMode ReplyMode { get; set; } = ReplyMode.Queue;
+}

@@ -1,0 +1,36 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace WechatGateway.Admin;
+
+/// <summary>
+/// Admin keys are kept only as SHA-256: keys are long random strings, so a plain hash is enough
+/// (no password stretching needed), and lookups by hash compare no secret byte by byte.
+/// </summary>
+public static class AdminKeyHash
+{
+    public static byte[] Of(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>A configured key: plain (hashed here) or <c>sha256:HEX</c>. Null when it is neither.</summary>
+    public static byte[]? TryParseConfigured(string? configured)
+    {
+        if (string.IsNullOrEmpty(configured))
+        {
+            return null;
+        }
+
+        if (configured.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase))
+        {
+            var hex = configured["sha256:".Length..];
+            return hex.Length == 64 && hex.All(char.IsAsciiHexDigit) ? Convert.FromHexString(hex) : null;
+        }
+
+        return configured.Length >= AdminOptionsValidator.MinimumKeyLength ? Of(configured) : null;
+    }
+
+    /// <summary>A new key: 32 random bytes, URL-safe, with a recognisable prefix for secret scanners.</summary>
+    public static string NewKey() => "wgk_" + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+
+    private static string Base64UrlEncode(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

@@ -1,0 +1,37 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace WechatGateway.Admin;
+
+public enum AdminRole
+{
+    /// <summary>Everything.</summary>
+    Admin,
+
+    /// <summary>Reads and writes limited to its stores.</summary>
+    StoreManager,
+
+    /// <summary>Reads only.</summary>
+    Viewer,
+}
+
+/// <summary>The <c>Admin</c> section: bootstrap keys, before any key is created through the API.</summary>
+public sealed class AdminOptions
+{
+    public const string Section = "Admin";
+
+    public List<AdminKeyOptions> ApiKeys { get; set; } = [];
+}
+
+public sealed class AdminKeyOptions
+{
+    [Required]
+    public string Name { get; set; } = "";
+
+    /// <summary>The key itself (at least 24 characters), or <c>sha256:HEX</c> so the plain key never sits in configuration.</summary>
+    [Required]
+    public string Key { get; set; } = "";
+
+    public AdminRole Role { get; set; } = AdminRole.Viewer;
+
+    public List<long> StoreIds { get; set; } = [];
+}

@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace WechatGateway.Admin;
+
+public static class AdminServiceExtensions
+{
+    public static IServiceCollection AddAdmin(this IServiceCollection services)
+    {
+        services.AddOptions<AdminOptions>()
+            .BindConfiguration(AdminOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
+        services.AddSingleton<AuditLog>();
+        services.AddAuthentication(AdminKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AdminPolicies.Read, p => p.RequireRole(nameof(AdminRole.Admin), nameof(AdminRole.StoreManager), nameof(AdminRole.Viewer)))
+            .AddPolicy(AdminPolicies.Write, p => p.RequireRole(nameof(AdminRole.Admin), nameof(AdminRole.StoreManager)))
+            .AddPolicy(AdminPolicies.AdminOnly, p => p.RequireRole(nameof(AdminRole.Admin)));
+        return services;
+    }
+
+    /// <summary>The <c>/api/admin</c> group: every admin resource maps under it, and inherits auth and audit.</summary>
+    public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/api/admin")
+            .RequireAuthorization(AdminPolicies.Read)
+            .AddEndpointFilter<AuditFilter>()
+            .WithTags("Admin");
+        admin.MapAudit();
+        admin.MapApiKeys();
+        return admin;
+    }
+}

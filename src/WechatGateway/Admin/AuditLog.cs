@@ -1,0 +1,53 @@
+using Dapper;
+using MySqlConnector;
+
+namespace WechatGateway.Admin;
+
+public sealed record AuditEntry(ulong Id, DateTime At, string Actor, string Role, string Method, string Path, string? Body, int? StatusCode, string? RemoteIp);
+
+/// <summary>The <c>admin_audit</c> table: one row per admin write, opened before the write and closed with its outcome.</summary>
+public sealed class AuditLog(MySqlDataSource dataSource, TimeProvider time)
+{
+    public async Task<ulong> BeginAsync(string actor, string role, string method, string path, string? body, string? remoteIp, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO admin_audit (at, actor, role, method, path, body, remote_ip)
+            VALUES (@at, @actor, @role, @method, @path, @body, @remoteIp);
+            SELECT LAST_INSERT_ID();
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<ulong>(new CommandDefinition(sql, new
+        {
+            at = time.GetUtcNow().UtcDateTime,
+            actor,
+            role,
+            method,
+            path = path.Length > 500 ? path[..500] : path,
+            body,
+            remoteIp,
+        }, cancellationToken: ct));
+    }
+
+    public async Task CompleteAsync(ulong id, int statusCode, CancellationToken ct)
+    {
+        const string sql = "UPDATE admin_audit SET status_code = @statusCode, completed_at = @now WHERE id = @id";
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { id, statusCode, now = time.GetUtcNow().UtcDateTime }, cancellationToken: ct));
+    }
+
+    /// <summary>Newest first; <paramref name="before"/> is the id to continue below (keyset paging).</summary>
+    public async Task<IReadOnlyList<AuditEntry>> ListAsync(int limit, ulong? before, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT id AS Id, at AS At, actor AS Actor, role AS Role, method AS Method, path AS Path, body AS Body,
+                   status_code AS StatusCode, remote_ip AS RemoteIp
+            FROM admin_audit
+            WHERE (@before IS NULL OR id < @before)
+            ORDER BY id DESC
+            LIMIT @limit
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<AuditEntry>(new CommandDefinition(sql, new { limit, before }, cancellationToken: ct));
+        return rows.AsList();
+    }
+}

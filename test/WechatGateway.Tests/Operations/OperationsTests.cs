@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using WechatGateway.Tests.Infrastructure;
+using WechatSimulator.Follower;
+
+namespace WechatGateway.Tests.Operations;
+
+public sealed class OperationsTests : GatewayTest
+{
+    [Test]
+    public async Task LivenessAndReadinessAreOkWhileMySqlAndRedisAnswer()
+    {
+        Assert.That((await Client.GetAsync("/healthz")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var ready = await Client.GetAsync("/readyz");
+
+        Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK), await ready.Content.ReadAsStringAsync());
+    }
+
+    [Test]
+    public async Task ReadinessIs503AndNamesRedisWhenRedisIsDown()
+    {
+        await using var gateway = new GatewayFactory(new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = "127.0.0.1:1,connectTimeout=500" });
+        using var client = gateway.CreateClient();
+
+        var live = await client.GetAsync("/healthz");
+        var ready = await client.GetAsync("/readyz");
+
+        Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        var report = await ready.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(report.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString(), Is.EqualTo("Unhealthy"));
+        Assert.That(report.GetProperty("checks").GetProperty("mysql").GetProperty("status").GetString(), Is.EqualTo("Healthy"));
+    }
+
+    [Test]
+    public async Task MetricsCountPushesByOutcome()
+    {
+        var follower = new FollowerDriver(TestAccounts.Passive);
+        await follower.SendAsync(Client, follower.Sign(follower.BuildText("o_metrics", "hi", 31337), "o_metrics", SecurityMode.Plaintext));
+
+        var metrics = await Client.GetStringAsync("/metrics");
+
+        Assert.That(metrics, Does.Match(@"wechatgateway_webhook_pushes_total\{[^}]*app_id=""wx00000000passive""[^}]*outcome=""accepted""[^}]*\} [1-9]"));
+    }
+
+    [Test]
+    public async Task OpenApiDocumentDescribesTheWebhookAndAdminApi()
+    {
+        var document = await Client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.That(paths, Does.Contain("/wechat/{appId}"));
+        Assert.That(paths, Does.Contain("/api/admin/audit"));
+    }
+
+    [TestCase("Wechat:Accounts:0:EncodingAESKey", "tooShort0123456789", "Wechat:Accounts:0:EncodingAESKey")]
+    [TestCase("Wechat:Accounts:1:Token", "", "Wechat:Accounts:1:Token")]
+    [TestCase("Admin:ApiKeys:0:Key", "short", "Admin:ApiKeys:0:Key")]
+    [TestCase("ConnectionStrings:MySql", "", "ConnectionStrings:MySql")]
+    public void InvalidSettingStopsTheStartNamingTheKey(string key, string value, string named)
+    {
+        using var gateway = new GatewayFactory(new Dictionary<string, string?> { [key] = value });
+
+        var error = Assert.Catch(() => gateway.CreateClient());
+
+        var messages = Flatten(error!).ToList();
+        Assert.That(messages, Has.Some.Contains(named));
+    }
+
+    private static IEnumerable<string> Flatten(Exception e)
+    {
+        for (var current = e; current is not null; current = current.InnerException)
+        {
+            yield return current.Message;
+            if (current is OptionsValidationException validation)
+            {
+                foreach (var failure in validation.Failures)
+                {
+                    yield return failure;
+                }
+            }
+
+            if (current is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions.SelectMany(Flatten))
+                {
+                    yield return inner;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+using System.Net;
+using System.Text;
+using WechatGateway.Tests.Infrastructure;
+using WechatGateway.Wechat.Security;
+using WechatSimulator.Follower;
+
+namespace WechatGateway.Tests.Webhook;
+
+public sealed class WebhookTests : GatewayTest
+{
+    private const string OpenId = "o_follower_0001";
+    private readonly FollowerDriver _follower = new(TestAccounts.Passive);
+
+    private static Task<long> RecordedPushesAsync() => Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push");
+
+    [Test]
+    public async Task UrlVerificationEchoesEchostrWhenSigned()
+    {
+        var response = await Client.GetAsync(_follower.SignVerification("echo-1234567"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("echo-1234567"));
+    }
+
+    [Test]
+    public async Task UrlVerificationWithForgedSignatureIsRefused()
+    {
+        var forged = new FollowerDriver(new FollowerAccount(TestAccounts.PassiveAppId, "not-the-token", null));
+
+        var response = await Client.GetAsync(forged.SignVerification("echo-1234567"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Not.Contain("echo-1234567"));
+    }
+
+    [Test]
+    public async Task UnknownAppIdIsNotFound()
+    {
+        var stranger = new FollowerDriver(new FollowerAccount("wx_not_configured", TestAccounts.Token, null));
+
+        var response = await stranger.SendAsync(Client, stranger.Sign(stranger.BuildText(OpenId, "hi", 1), OpenId, SecurityMode.Plaintext));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
+    [TestCase(SecurityMode.Plaintext)]
+    [TestCase(SecurityMode.Compatible)]
+    [TestCase(SecurityMode.Safe)]
+    public async Task ValidPushIsRecordedAndAnsweredSuccess(SecurityMode mode)
+    {
+        var xml = _follower.BuildText(OpenId, "你好 <world> ]]> & 👋", 7_000_000_001);
+
+        var response = await _follower.SendAsync(Client, _follower.Sign(xml, OpenId, mode));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("success"));
+        var rows = await Database.QueryAsync<(string AppId, string OpenId, string MsgType, long MsgId, string RawXml, string SecurityMode, string Status)>(
+            "SELECT app_id, open_id, msg_type, msg_id, raw_xml, security_mode, status FROM wechat_push");
+        Assert.That(rows, Has.Count.EqualTo(1));
+        Assert.That(rows[0].AppId, Is.EqualTo(TestAccounts.PassiveAppId));
+        Assert.That(rows[0].OpenId, Is.EqualTo(OpenId));
+        Assert.That(rows[0].MsgType, Is.EqualTo("text"));
+        Assert.That(rows[0].MsgId, Is.EqualTo(7_000_000_001));
+        Assert.That(rows[0].RawXml, Does.Contain("👋"), "the decrypted XML is what is kept");
+        Assert.That(rows[0].SecurityMode, Is.EqualTo(mode == SecurityMode.Plaintext ? "plain" : "aes"));
+        Assert.That(rows[0].Status, Is.EqualTo("processed"));
+    }
+
+    [Test]
+    public async Task RetriedMessageIsRecordedOnceAndAnsweredTheSame()
+    {
+        var push = _follower.Sign(_follower.BuildText(OpenId, "hello", 42), OpenId, SecurityMode.Safe);
+
+        var first = await _follower.SendAsync(Client, push);
+        var retry = await _follower.SendAsync(Client, _follower.Sign(_follower.BuildText(OpenId, "hello", 42), OpenId, SecurityMode.Safe));
+
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await retry.Content.ReadAsStringAsync(), Is.EqualTo(await first.Content.ReadAsStringAsync()));
+        Assert.That(await RecordedPushesAsync(), Is.EqualTo(1));
+        Assert.That(await Database.ScalarAsync<int>("SELECT deliveries FROM wechat_push"), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task RetriedEventIsRecognisedBySenderTimeAndEvent()
+    {
+        var xml = _follower.BuildEvent(OpenId, "subscribe", "qrscene_store42", createTime: 1_700_000_000, ticket: "TICKET");
+        var otherUser = _follower.BuildEvent("o_someone_else", "subscribe", "qrscene_store42", createTime: 1_700_000_000, ticket: "TICKET");
+
+        await _follower.SendAsync(Client, _follower.Sign(xml, OpenId, SecurityMode.Plaintext));
+        await _follower.SendAsync(Client, _follower.Sign(xml, OpenId, SecurityMode.Plaintext));
+        await _follower.SendAsync(Client, _follower.Sign(otherUser, "o_someone_else", SecurityMode.Plaintext));
+
+        Assert.That(await RecordedPushesAsync(), Is.EqualTo(2), "the retry is one push; another follower's subscribe in the same second is another");
+    }
+
+    [Test]
+    public async Task SameMsgIdOnTwoAccountsIsTwoPushes()
+    {
+        var queue = new FollowerDriver(TestAccounts.Queue);
+
+        await _follower.SendAsync(Client, _follower.Sign(_follower.BuildText(OpenId, "a", 99), OpenId, SecurityMode.Plaintext));
+        var response = await queue.SendAsync(Client, queue.Sign(queue.BuildText(OpenId, "a", 99), OpenId, SecurityMode.Plaintext));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await RecordedPushesAsync(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task ConcurrentDeliveriesOfOnePushRecordItOnce()
+    {
+        var xml = _follower.BuildText(OpenId, "race", 555);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ =>
+            _follower.SendAsync(Client, _follower.Sign(xml, OpenId, SecurityMode.Plaintext))));
+
+        Assert.That(responses.Select(r => r.StatusCode), Is.All.EqualTo(HttpStatusCode.OK));
+        Assert.That(await RecordedPushesAsync(), Is.EqualTo(1));
+        Assert.That(await Database.ScalarAsync<int>("SELECT deliveries FROM wechat_push"), Is.EqualTo(12));
+    }
+
+    [Test]
+    public async Task ForgedSignatureIsRefusedAndNotRecorded()
+    {
+        var forged = new FollowerDriver(new FollowerAccount(TestAccounts.PassiveAppId, "wrongtoken", TestAccounts.AesKey));
+
+        var response = await forged.SendAsync(Client, forged.Sign(forged.BuildText(OpenId, "hi", 1), OpenId, SecurityMode.Plaintext));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(await RecordedPushesAsync(), Is.Zero);
+    }
+
+    [Test]
+    public async Task ForgedMsgSignatureIsRefusedAndNotRecorded()
+    {
+        var push = _follower.Sign(_follower.BuildText(OpenId, "hi", 1), OpenId, SecurityMode.Safe);
+        var tampered = push with { PathAndQuery = ReplaceQuery(push.PathAndQuery, "msg_signature", new string('0', 40)) };
+
+        var response = await _follower.SendAsync(Client, tampered);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(await RecordedPushesAsync(), Is.Zero);
+    }
+
+    [Test]
+    public async Task ReplayedTimestampIsRefused()
+    {
+        var old = DateTimeOffset.UtcNow.AddMinutes(-6).ToUnixTimeSeconds();
+
+        var response = await _follower.SendAsync(Client, _follower.Sign(_follower.BuildText(OpenId, "hi", 1), OpenId, SecurityMode.Plaintext, timestamp: old));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(await RecordedPushesAsync(), Is.Zero);
+    }
+
+    [TestCase("<!DOCTYPE xml [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><xml><ToUserName>gh</ToUserName><FromUserName>&xxe;</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>x</Content><MsgId>1</MsgId></xml>", TestName = "XxeBodyIsRefused")]
+    [TestCase("<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\"><!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">]><xml><Content>&lol3;</Content></xml>", TestName = "BillionLaughsBodyIsRefused")]
+    [TestCase("<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[o_follower_0001]]></FromUserName><CreateTime>17", TestName = "TruncatedXmlIsRefused")]
+    [TestCase("not xml at all", TestName = "NonXmlBodyIsRefused")]
+    [TestCase("<xml><FromUserName>o_follower_0001</FromUserName></xml>", TestName = "XmlWithoutWechatFieldsIsRefused")]
+    public async Task MalformedBodyIsRefusedAndNotRecorded(string body)
+    {
+        var signed = _follower.Sign(body, OpenId, SecurityMode.Plaintext);
+
+        var response = await Client.PostAsync(signed.PathAndQuery, new StringContent(body, Encoding.UTF8, "text/xml"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await RecordedPushesAsync(), Is.Zero);
+    }
+
+    [Test]
+    public async Task TenMegabyteBodyIsRefusedAsTooLarge()
+    {
+        var body = "<xml><Content>" + new string('a', 10 * 1024 * 1024) + "</Content></xml>";
+        var signed = _follower.Sign(_follower.BuildText(OpenId, "x", 1), OpenId, SecurityMode.Plaintext);
+
+        var response = await Client.PostAsync(signed.PathAndQuery, new StringContent(body, Encoding.UTF8, "text/xml"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
+        Assert.That(await RecordedPushesAsync(), Is.Zero);
+    }
+
+    [TestCase("!!!not base64!!!", TestName = "Base64GarbageInEncryptIsRefused")]
+    [TestCase("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", TestName = "BadPaddingInEncryptIsRefused")]
+    public async Task UndecryptableEncryptIsRefused(string encrypt)
+    {
+        var body = $"<xml><ToUserName><![CDATA[gh_x]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>";
+
+        var response = await PostEncryptedAsync(body, encrypt);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await RecordedPushesAsync(), Is.Zero);
+    }
+
+    [Test]
+    public async Task EncryptedPushForAnotherAppIdIsRefused()
+    {
+        var encrypt = new WechatMessageCrypto(TestAccounts.AesKey, "wx_some_other_app").Encrypt(_follower.BuildText(OpenId, "hi", 1));
+        var body = $"<xml><ToUserName><![CDATA[gh_x]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>";
+
+        var response = await PostEncryptedAsync(body, encrypt);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await RecordedPushesAsync(), Is.Zero);
+    }
+
+    [Test]
+    public async Task PushIsAnswered503AndNotAcknowledgedWhenItCannotBeRecorded()
+    {
+        await Database.ExecuteAsync("RENAME TABLE wechat_push TO wechat_push_away");
+        HttpResponseMessage response;
+        try
+        {
+            response = await _follower.SendAsync(Client, _follower.Sign(_follower.BuildText(OpenId, "hi", 1), OpenId, SecurityMode.Plaintext));
+        }
+        finally
+        {
+            await Database.ExecuteAsync("RENAME TABLE wechat_push_away TO wechat_push");
+        }
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(await response.Content.ReadAsStringAsync(), Is.Not.EqualTo("success"));
+    }
+
+    [Test]
+    public async Task UnknownMessageTypeIsRecordedAndAnsweredSuccess()
+    {
+        var xml = $"<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[{OpenId}]]></FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[hologram]]></MsgType><MsgId>77</MsgId></xml>";
+
+        var response = await _follower.SendAsync(Client, _follower.Sign(xml, OpenId, SecurityMode.Plaintext));
+
+        Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("success"));
+        Assert.That(await Database.ScalarAsync<string>("SELECT msg_type FROM wechat_push"), Is.EqualTo("hologram"));
+    }
+
+    private Task<HttpResponseMessage> PostEncryptedAsync(string body, string encrypt)
+    {
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        const string nonce = "n0nce";
+        var query = $"/wechat/{TestAccounts.PassiveAppId}?signature={WechatSignature.Compute(TestAccounts.Token, timestamp, nonce)}&timestamp={timestamp}&nonce={nonce}" +
+                    $"&openid={OpenId}&encrypt_type=aes&msg_signature={WechatSignature.ComputeMessageSignature(TestAccounts.Token, timestamp, nonce, encrypt)}";
+        return Client.PostAsync(query, new StringContent(body, Encoding.UTF8, "text/xml"));
+    }
+
+    private static string ReplaceQuery(string pathAndQuery, string name, string value)
+    {
+        var parts = pathAndQuery.Split('?', 2);
+        var pairs = parts[1].Split('&').Select(p => p.StartsWith(name + "=", StringComparison.Ordinal) ? $"{name}={value}" : p);
+        return parts[0] + "?" + string.Join('&', pairs);
+    }
+}
