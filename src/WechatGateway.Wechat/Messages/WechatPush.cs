@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Xml.Linq;
+
+namespace WechatGateway.Wechat.Messages;
+
+/// <summary>
+/// A push from WeChat to the server URL: a user's message (<see cref="WechatMessage"/>) or an event
+/// (<see cref="WechatEvent"/>). Every push keeps all of its raw fields, so types this library does not model are
+/// still fully available.
+/// </summary>
+public abstract record WechatPush
+{
+    /// <summary>The official account's original ID (gh_…): the receiving account.</summary>
+    public required string ToUserName { get; init; }
+
+    /// <summary>The user's OpenID (for template and mass-send reports, the sending system).</summary>
+    public required string FromUserName { get; init; }
+
+    /// <summary>Seconds since the Unix epoch, as WeChat stamped the push.</summary>
+    public required long CreateTime { get; init; }
+
+    /// <summary>Lower-cased <c>MsgType</c>: text, image, …, or event.</summary>
+    public required string MsgType { get; init; }
+
+    /// <summary>Every top-level field as sent (see <see cref="WechatXmlDocument.Fields"/>).</summary>
+    public required IReadOnlyDictionary<string, string> Fields { get; init; }
+
+    /// <summary>The parsed <c>&lt;xml&gt;</c> element, for nested structures; null when the push was built by hand.</summary>
+    public XElement? Root { get; init; }
+
+    /// <summary>
+    /// Identifies a push across WeChat's retries: when the server does not answer within 5 seconds WeChat sends the
+    /// same push again, three times in all within about 15 seconds. Two different pushes never share a key.
+    /// </summary>
+    public abstract string DeduplicationKey { get; }
+
+    /// <summary>
+    /// SHA-256 (lower-case hex) over the fields sorted by name, for pushes that carry no ID of their own. Names and
+    /// values are NUL-separated, which XML text cannot contain, so distinct field sets cannot collide. The
+    /// <c>Encrypt</c> element is left out: a compatible-mode retry may be encrypted afresh while its content is the same.
+    /// </summary>
+    private protected string FieldsDigest()
+    {
+        var text = new StringBuilder();
+        foreach (var (name, value) in Fields.Where(f => f.Key != "Encrypt").OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            text.Append(name).Append('\0').Append(value).Append('\0');
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    private protected static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+}
