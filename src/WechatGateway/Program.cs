@@ -1,11 +1,14 @@
 using Scalar.AspNetCore;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
+using WechatGateway.Members;
+using WechatGateway.MiniProgram;
 using WechatGateway.Operations;
 using WechatGateway.Storage;
 using WechatGateway.Webhook;
 
 var builder = WebApplication.CreateBuilder(args);
+var gateway = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
 
 builder.AddObservability();
 builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -16,7 +19,10 @@ builder.Services.AddOpenApi();
 builder.Services.AddStorage();
 builder.Services.AddGatewayHealthChecks();
 builder.Services.AddWechatAccounts();
-builder.Services.AddWebhook();
+builder.Services.AddWechatApiClient();
+builder.Services.AddMembers(gateway);
+builder.Services.AddWebhook(gateway);
+builder.Services.AddMiniProgram();
 builder.Services.AddAdmin();
 
 var app = builder.Build();
@@ -27,12 +33,17 @@ app.UseAdminBodyBuffering();
 app.UseAuthentication();
 app.UseAuthorization();
 
+// Health and metrics in every role, so a worker-only instance can be probed and scraped too.
 app.MapGatewayHealth();
 app.MapMetrics();
-app.MapOpenApi("/openapi/{documentName}.json");
-app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json"));
-app.MapWechatWebhook();
-app.MapAdminApi();
+if (gateway.RunsWeb)
+{
+    app.MapOpenApi("/openapi/{documentName}.json");
+    app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+    app.MapWechatWebhook();
+    app.MapMiniProgram();
+    app.MapAdminApi();
+}
 
 await app.RunAsync();
 

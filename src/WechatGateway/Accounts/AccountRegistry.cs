@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.Extensions.Options;
+using WechatGateway.Storage;
+using WechatGateway.Wechat.Api;
 using WechatGateway.Wechat.Security;
 
 namespace WechatGateway.Accounts;
@@ -36,6 +38,22 @@ public static class AccountServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<WechatOptions>, WechatOptionsValidator>();
         services.AddSingleton<AccountRegistry>();
+        return services;
+    }
+
+    /// <summary>The WeChat API client, pointed at <c>Wechat:ApiBaseUrl</c> with the configured accounts' secrets.</summary>
+    public static IServiceCollection AddWechatApiClient(this IServiceCollection services)
+    {
+        services.AddWechatApi(_ => { });
+        services.AddOptions<WechatApiOptions>().Configure<IOptions<WechatOptions>>((api, wechat) =>
+        {
+            api.BaseUrl = wechat.Value.ApiBaseUrl;
+            api.RedisKeyPrefix = RedisKeys.Prefix;
+            foreach (var account in wechat.Value.Accounts)
+            {
+                api.AppSecrets[account.AppId] = account.AppSecret;
+            }
+        });
         return services;
     }
 }

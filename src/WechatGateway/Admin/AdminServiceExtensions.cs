@@ -13,12 +13,16 @@ public static class AdminServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
         services.AddSingleton<AuditLog>();
-        services.AddAuthentication(AdminKeyAuthenticationHandler.SchemeName)
+        // No default scheme: each policy names its own, so a mini-program token never costs an admin-key lookup.
+        services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
-            .AddPolicy(AdminPolicies.Read, p => p.RequireRole(nameof(AdminRole.Admin), nameof(AdminRole.StoreManager), nameof(AdminRole.Viewer)))
-            .AddPolicy(AdminPolicies.Write, p => p.RequireRole(nameof(AdminRole.Admin), nameof(AdminRole.StoreManager)))
-            .AddPolicy(AdminPolicies.AdminOnly, p => p.RequireRole(nameof(AdminRole.Admin)));
+            .AddPolicy(AdminPolicies.Read, p => p.AddAuthenticationSchemes(AdminKeyAuthenticationHandler.SchemeName)
+                .RequireRole(nameof(AdminRole.Admin), nameof(AdminRole.StoreManager), nameof(AdminRole.Viewer)))
+            .AddPolicy(AdminPolicies.Write, p => p.AddAuthenticationSchemes(AdminKeyAuthenticationHandler.SchemeName)
+                .RequireRole(nameof(AdminRole.Admin), nameof(AdminRole.StoreManager)))
+            .AddPolicy(AdminPolicies.AdminOnly, p => p.AddAuthenticationSchemes(AdminKeyAuthenticationHandler.SchemeName)
+                .RequireRole(nameof(AdminRole.Admin)));
         return services;
     }
 
@@ -31,6 +35,7 @@ public static class AdminServiceExtensions
             .WithTags("Admin");
         admin.MapAudit();
         admin.MapApiKeys();
+        admin.MapAdminMembers();
         return admin;
     }
 }

@@ -5,5 +5,9 @@ public static class RedisKeys
 {
     public const string Prefix = "wg:";
 
-    public static string ReadinessProbe => Prefix + "ready";
+    /// <summary>appId + OpenID → member id, the O(1) path of every push and mini-program call.</summary>
+    public static string MemberOfIdentity(string appId, string openId) => $"{Prefix}member:{appId}:{openId}";
+
+    /// <summary>A mini-program session, keyed by the SHA-256 of its token so a Redis dump reveals no usable token.</summary>
+    public static string MiniProgramSession(string tokenHash) => $"{Prefix}mp:session:{tokenHash}";
 }

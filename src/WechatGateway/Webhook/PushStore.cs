@@ -132,6 +132,41 @@ public sealed class PushStore(MySqlDataSource dataSource, TimeProvider time)
         await connection.ExecuteAsync(new CommandDefinition(sql, new { id, replyXml, now = time.GetUtcNow().UtcDateTime }, cancellationToken: ct));
     }
 
+    /// <summary>Lets the recovery job take the push at once, after the delivery that owned it failed to process it.</summary>
+    public async Task ReleaseAsync(ulong id, CancellationToken ct)
+    {
+        const string sql = "UPDATE wechat_push SET claimed_until = @now WHERE id = @id AND status = 'processing'";
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { id, now = time.GetUtcNow().UtcDateTime }, cancellationToken: ct));
+    }
+
+    public sealed record StrandedPush(ulong Id, string AppId, string RawXml);
+
+    /// <summary>Claims up to <paramref name="limit"/> pushes whose delivery died or failed, for the recovery job.</summary>
+    public async Task<IReadOnlyList<StrandedPush>> ClaimStrandedAsync(int limit, CancellationToken ct)
+    {
+        const string select = """
+            SELECT id AS Id, app_id AS AppId, raw_xml AS RawXml FROM wechat_push
+            WHERE status = 'processing' AND claimed_until < @now
+            ORDER BY id LIMIT @limit
+            """;
+        const string claim = "UPDATE wechat_push SET claimed_until = @claimedUntil WHERE id = @id AND status = 'processing' AND claimed_until < @now";
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var candidates = await connection.QueryAsync<StrandedPush>(new CommandDefinition(select, new { now, limit }, cancellationToken: ct));
+        var claimed = new List<StrandedPush>();
+        foreach (var push in candidates)
+        {
+            // Another worker instance may claim the same row: only the one whose update lands owns it.
+            if (await connection.ExecuteAsync(new CommandDefinition(claim, new { push.Id, now, claimedUntil = now + ClaimTime }, cancellationToken: ct)) == 1)
+            {
+                claimed.Add(push);
+            }
+        }
+
+        return claimed;
+    }
+
     private static async Task<PushRow> ReadAsync(MySqlConnection connection, ulong id, CancellationToken ct)
     {
         const string sql = "SELECT status AS Status, reply_xml AS ReplyXml FROM wechat_push WHERE id = @id";

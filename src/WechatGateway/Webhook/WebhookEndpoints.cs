@@ -108,14 +108,27 @@ public static class WebhookEndpoints
                 metrics.Count(account.AppId, "retry");
                 break;
             default:
-                reply = await processor.ProcessAsync(account, recorded.Id, push, ct);
-                if (account.Options.ReplyMode == ReplyMode.Queue)
+                try
                 {
-                    reply = null; // queue mode answers through the customer-service API, never in the response
+                    reply = await processor.ProcessAsync(account, recorded.Id, push, ct);
+                    if (account.Options.ReplyMode == ReplyMode.Queue)
+                    {
+                        reply = null; // queue mode answers through the customer-service API, never in the response
+                    }
+
+                    await store.CompleteAsync(recorded.Id, reply, ct);
+                    metrics.Count(account.AppId, recorded.State == PushState.New ? "accepted" : "taken_over");
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The push is recorded, so it is not lost: the recovery job processes it. WeChat gets its
+                    // acknowledgement now instead of retrying into the same failure.
+                    logger.LogError(e, "Processing push {PushId} for {AppId} failed; left to the recovery job", recorded.Id, account.AppId);
+                    metrics.Count(account.AppId, "deferred");
+                    await TryReleaseAsync(store, recorded.Id, logger);
+                    reply = null;
                 }
 
-                await store.CompleteAsync(recorded.Id, reply, ct);
-                metrics.Count(account.AppId, recorded.State == PushState.New ? "accepted" : "taken_over");
                 break;
         }
 
@@ -133,6 +146,18 @@ public static class WebhookEndpoints
             logger.LogWarning("Push for {AppId} refused with {Status}: {Reason}", account.AppId, status, reason);
             metrics.Count(account.AppId, outcome);
             return WebhookResults.Text(status, reason);
+        }
+    }
+
+    private static async Task TryReleaseAsync(PushStore store, ulong id, ILogger logger)
+    {
+        try
+        {
+            await store.ReleaseAsync(id, CancellationToken.None);
+        }
+        catch (Exception e) when (e is MySqlException or InvalidOperationException or TimeoutException)
+        {
+            logger.LogWarning(e, "Could not release push {PushId}; the recovery job takes it when its claim expires", id);
         }
     }
 

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Runs every test suite against real MariaDB and Redis: the same bootstrap as run.sh (install what is missing, start
+# the servers on loopback with data under .data/), then builds the solution and runs each test project.
+# Servers this script started are stopped at the end; servers that were already running are left alone.
+#
+# The tests read WG_TEST_MYSQL (a server-level connection string: they create their own wechatgateway_test_* schemas)
+# and WG_TEST_REDIS. Results: .data/test-results/*.trx and summary.txt. The last line is "tests: N passed, N failed".
+# Extra arguments go to every `dotnet test`, e.g. deploy/local/test.sh --filter "FullyQualifiedName~Webhook".
+
+# shellcheck source=deploy/local/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+RESULTS="$WG_DATA/test-results"
+SOLUTION="$WG_ROOT/WechatGateway.sln"
+# Per test project; a hung test is dumped and killed sooner by --blame-hang-timeout.
+PROJECT_TIMEOUT="${WG_TEST_PROJECT_TIMEOUT:-720}"
+
+on_exit() {
+  local rc=$?
+  trap - EXIT
+  wg_stop_started_services
+  exit "$rc"
+}
+
+# The test projects of the solution: those under test/ (or named *.Tests).
+test_projects() {
+  dotnet sln "$SOLUTION" list | tr '\134' '/' | grep -E '\.csproj$' | grep -E '^test/|\.Tests\.csproj$' | sort -u
+}
+
+install_interop() {
+  local dir="$WG_ROOT/tools/interop"
+  [[ -f "$dir/package.json" ]] || return 0
+  wg_log "npm: installing tools/interop"
+  if [[ -f "$dir/package-lock.json" ]]; then
+    npm ci --prefix "$dir" --no-audit --no-fund </dev/null
+  else
+    npm install --prefix "$dir" --no-audit --no-fund </dev/null
+  fi
+}
+
+# Prints a readable summary of every TRX file and writes "passed failed skipped" to $2.
+summarize() {
+  python3 - "$1" "$2" <<'PY'
+import glob, os, sys
+import xml.etree.ElementTree as ET
+
+results_dir, totals_file = sys.argv[1], sys.argv[2]
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+FAILED = {"Failed", "Error", "Timeout", "Aborted"}
+lines, failures = [], []
+total = {"passed": 0, "failed": 0, "skipped": 0}
+
+for path in sorted(glob.glob(os.path.join(results_dir, "*.trx"))):
+    name = os.path.basename(path)[: -len(".trx")]
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as e:
+        lines.append(f"  {name:<40} unreadable results file: {e}")
+        total["failed"] += 1
+        continue
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for r in root.iterfind(".//t:Results/t:UnitTestResult", ns):
+        outcome = r.get("outcome", "")
+        if outcome == "Passed":
+            counts["passed"] += 1
+        elif outcome in FAILED:
+            counts["failed"] += 1
+            message = r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
+            first = message.splitlines()[:3]
+            failures.append((name, r.get("testName", "?"), first))
+        else:
+            counts["skipped"] += 1
+    times = root.find("t:Times", ns)
+    duration = ""
+    if times is not None and times.get("start") and times.get("finish"):
+        from datetime import datetime
+        try:
+            start = datetime.fromisoformat(times.get("start"))
+            finish = datetime.fromisoformat(times.get("finish"))
+            duration = f"  ({(finish - start).total_seconds():.1f} s)"
+        except ValueError:
+            pass
+    lines.append(f"  {name:<40} passed {counts['passed']:>5}   failed {counts['failed']:>4}   skipped {counts['skipped']:>4}{duration}")
+    for k in total:
+        total[k] += counts[k]
+
+out = [f"test results ({results_dir}):"] + (lines or ["  (no results files)"])
+if failures:
+    out.append("failed tests:")
+    for project, test, message in failures:
+        out.append(f"  {project}: {test}")
+        out.extend(f"      {m}" for m in message)
+text = "\n".join(out) + "\n"
+sys.stdout.write(text)
+with open(os.path.join(results_dir, "summary.txt"), "w", encoding="utf-8") as f:
+    f.write(text)
+with open(totals_file, "w", encoding="utf-8") as f:
+    f.write(f"{total['passed']} {total['failed']} {total['skipped']}\n")
+PY
+}
+
+main() {
+  trap on_exit EXIT
+  cd "$WG_ROOT"
+
+  wg_install_packages
+  wg_start_services
+  install_interop
+
+  export WG_TEST_MYSQL="Server=127.0.0.1;Port=$WG_MYSQL_PORT;User ID=wg;Password=wg"
+  export WG_TEST_REDIS="$WG_REDIS_CS"
+
+  rm -rf "$RESULTS"
+  mkdir -p "$RESULTS"
+
+  local rc=0 problems=()
+  wg_log "building $SOLUTION (Release)"
+  if ! dotnet build "$SOLUTION" -c Release -nologo -v minimal; then
+    rc=1
+    problems+=("the build failed; no test ran")
+  else
+    local projects=() project name project_rc
+    mapfile -t projects < <(test_projects)
+    ((${#projects[@]} > 0)) || problems+=("the solution has no test project")
+    for project in "${projects[@]}"; do
+      name="$(basename "$project" .csproj)"
+      wg_log "testing $name"
+      project_rc=0
+      timeout --foreground --kill-after=30 "$PROJECT_TIMEOUT" \
+        dotnet test "$WG_ROOT/$project" -c Release --no-build -nologo \
+        --results-directory "$RESULTS" --logger "trx;LogFileName=$name.trx" \
+        --blame-hang-timeout 5min "$@" </dev/null || project_rc=$?
+      if ((project_rc != 0)); then
+        rc=1
+        if ((project_rc == 124 || project_rc == 137)); then
+          problems+=("$name did not finish within $PROJECT_TIMEOUT s")
+        elif [[ ! -f "$RESULTS/$name.trx" ]]; then
+          problems+=("$name exited with code $project_rc without writing results")
+        fi
+      fi
+    done
+  fi
+
+  local passed=0 failed=0 skipped=0
+  echo
+  if summarize "$RESULTS" "$RESULTS/totals.txt"; then
+    read -r passed failed skipped <"$RESULTS/totals.txt"
+  else
+    rc=1
+    problems+=("could not read the test results")
+  fi
+  ((failed == 0)) || rc=1
+  local problem
+  for problem in "${problems[@]}"; do
+    printf 'error: %s\n' "$problem"
+  done
+
+  # Stop the servers before the closing line, so that it stays the last line printed.
+  wg_stop_started_services
+  if ((skipped > 0)); then
+    printf 'tests: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
+  else
+    printf 'tests: %d passed, %d failed\n' "$passed" "$failed"
+  fi
+  return "$rc"
+}
+
+main "$@"

@@ -1,0 +1,88 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
+
+namespace WechatGateway.Members;
+
+/// <summary>Writes to a member's state: interaction, follow state, attribution, timeline, profile and stage.</summary>
+public sealed class MemberStore(MySqlDataSource dataSource, IOptions<MemberOptions> options, TimeProvider time)
+{
+    public async Task TouchAsync(MySqlConnection connection, MySqlTransaction? transaction, ulong memberId, CancellationToken ct)
+    {
+        const string sql = "UPDATE member SET last_interaction_at = GREATEST(last_interaction_at, @now) WHERE id = @memberId";
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { memberId, now = time.GetUtcNow().UtcDateTime }, transaction, cancellationToken: ct));
+    }
+
+    /// <summary>A follow (plain or by QR scene). A follow after an unfollow counts as a re-subscribe.</summary>
+    public async Task FollowAsync(MySqlConnection connection, MySqlTransaction transaction, ulong memberId, string appId, string openId, string? scene, DateTime at, CancellationToken ct)
+    {
+        // MySQL applies ON DUPLICATE KEY assignments left to right: subscribed is read before it is set.
+        const string sql = """
+            INSERT INTO member_follow (app_id, open_id, member_id, subscribed, subscribed_at, first_scene)
+            VALUES (@appId, @openId, @memberId, 1, @at, @scene)
+            ON DUPLICATE KEY UPDATE
+                resubscribes = resubscribes + IF(subscribed = 0, 1, 0),
+                subscribed_at = IF(subscribed = 0, @at, subscribed_at),
+                first_scene = COALESCE(first_scene, @scene),
+                subscribed = 1
+            """;
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { appId, openId, memberId, at, scene }, transaction, cancellationToken: ct));
+        if (scene is not null)
+        {
+            const string channel = "UPDATE member SET first_channel = COALESCE(first_channel, @scene) WHERE id = @memberId";
+            await connection.ExecuteAsync(new CommandDefinition(channel, new { memberId, scene }, transaction, cancellationToken: ct));
+        }
+    }
+
+    public async Task UnfollowAsync(MySqlConnection connection, MySqlTransaction transaction, ulong memberId, string appId, string openId, DateTime at, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO member_follow (app_id, open_id, member_id, subscribed, unsubscribed_at)
+            VALUES (@appId, @openId, @memberId, 0, @at)
+            ON DUPLICATE KEY UPDATE unsubscribed_at = IF(subscribed = 1, @at, unsubscribed_at), subscribed = 0
+            """;
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { appId, openId, memberId, at }, transaction, cancellationToken: ct));
+    }
+
+    /// <summary>Records the QR scene of a follow or scan once per push.</summary>
+    public async Task AttributeAsync(MySqlConnection connection, MySqlTransaction transaction, ulong memberId, string appId, string openId, string kind, string scene, ulong pushId, DateTime at, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT IGNORE INTO member_attribution (member_id, app_id, open_id, kind, scene, at, push_id)
+            VALUES (@memberId, @appId, @openId, @kind, @scene, @at, @pushId)
+            """;
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { memberId, appId, openId, kind, scene = Truncate(scene, 128), at, pushId }, transaction, cancellationToken: ct));
+    }
+
+    /// <summary>Adds a timeline entry once per <paramref name="sourceKey"/>.</summary>
+    public async Task AddTimelineAsync(MySqlConnection connection, MySqlTransaction? transaction, ulong memberId, string kind, string summary, string? appId, string sourceKey, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT IGNORE INTO member_timeline (member_id, at, kind, summary, app_id, source_key)
+            VALUES (@memberId, @at, @kind, @summary, @appId, @sourceKey)
+            """;
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { memberId, at = time.GetUtcNow().UtcDateTime, kind, summary = Truncate(summary, 500), appId, sourceKey }, transaction, cancellationToken: ct));
+    }
+
+    /// <summary>Recomputes the stage from the member's facts (see <see cref="MemberStage.Of"/>).</summary>
+    public async Task RefreshStageAsync(MySqlConnection connection, MySqlTransaction? transaction, ulong memberId, CancellationToken ct)
+    {
+        const string facts = """
+            SELECT (SELECT COUNT(*) FROM member_follow f WHERE f.member_id = m.id) AS Follows,
+                   (SELECT COUNT(*) FROM member_follow f WHERE f.member_id = m.id AND f.subscribed = 1) AS Subscribed,
+                   m.order_count AS OrderCount,
+                   m.phone IS NOT NULL AS PhoneBound,
+                   m.last_interaction_at AS LastInteractionAt
+            FROM member m WHERE m.id = @memberId
+            """;
+        var row = await connection.QuerySingleOrDefaultAsync<(long Follows, long Subscribed, int OrderCount, long PhoneBound, DateTime LastInteractionAt)>(
+            new CommandDefinition(facts, new { memberId }, transaction, cancellationToken: ct));
+        var stage = MemberStage.Of(new MemberFacts((int)row.Follows, (int)row.Subscribed, row.OrderCount, row.PhoneBound != 0, row.LastInteractionAt), time.GetUtcNow().UtcDateTime, options.Value.DormantAfterDays);
+        const string update = "UPDATE member SET stage = @stage WHERE id = @memberId AND merged_into IS NULL";
+        await connection.ExecuteAsync(new CommandDefinition(update, new { memberId, stage }, transaction, cancellationToken: ct));
+    }
+
+    public async Task<MySqlConnection> OpenAsync(CancellationToken ct) => await dataSource.OpenConnectionAsync(ct);
+
+    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
+}

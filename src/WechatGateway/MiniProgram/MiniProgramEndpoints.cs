@@ -1,0 +1,189 @@
+using System.Security.Claims;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using MySqlConnector;
+using WechatGateway.Accounts;
+using WechatGateway.Members;
+using WechatGateway.Wechat.Api;
+
+namespace WechatGateway.MiniProgram;
+
+/// <summary><c>/api/mp</c>: what mini-program front-ends call (CONTRACT §5).</summary>
+public static class MiniProgramEndpoints
+{
+    public const string Policy = "mini-program";
+
+    public sealed record SessionRequest(string? Code);
+
+    public sealed record SessionResponse(string Token, int ExpiresIn, MemberView Member);
+
+    public sealed record ProfileUpdate(string? Nickname, string? AvatarUrl, int? Gender, string? City, long? HomeStoreId);
+
+    public sealed record PhoneRequest(string? Code);
+
+    public static IEndpointRouteBuilder MapMiniProgram(this IEndpointRouteBuilder app)
+    {
+        var mp = app.MapGroup("/api/mp").WithTags("Mini-program");
+        mp.MapPost("/{appId}/session", LoginAsync).AllowAnonymous().WithSummary("Logs a user in with the code from wx.login().");
+
+        var me = mp.MapGroup("/me").RequireAuthorization(Policy);
+        me.MapGet("", GetMeAsync);
+        me.MapPut("", UpdateMeAsync);
+        me.MapPost("/phone", BindPhoneAsync).WithSummary("Binds the phone number from getPhoneNumber's code; the member becomes registered.");
+        return app;
+    }
+
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult, NotFound>> LoginAsync(
+        string appId, SessionRequest request, AccountRegistry accounts, WechatApiClient wechat, MemberResolver resolver,
+        MemberMerger merger, MemberQueries queries, MemberStore store, MiniProgramSessions sessions, CancellationToken ct)
+    {
+        if (accounts.Find(appId) is not { Options.Type: AccountType.MiniProgram })
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Code) || request.Code.Length > 256)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "code is required", "Send the code from wx.login().");
+        }
+
+        Code2SessionResult login;
+        try
+        {
+            login = await wechat.Code2SessionAsync(appId, request.Code, ct);
+        }
+        catch (WechatApiException e) when (e.Code is WechatErrorCode.InvalidCode or WechatErrorCode.CodeBeenUsed)
+        {
+            // A wx.login() code is valid once, for 5 minutes.
+            return Problem(StatusCodes.Status401Unauthorized, "Invalid login code", "The code is unknown, expired or already used; call wx.login() again.");
+        }
+        catch (WechatApiException e)
+        {
+            return Problem(StatusCodes.Status502BadGateway, "WeChat refused the login", $"WeChat answered {e.ErrorCode}.");
+        }
+
+        var (memberId, created) = await resolver.ResolveAsync(appId, login.OpenId, AccountType.MiniProgram, ct);
+        if (login.UnionId is { Length: > 0 } unionId)
+        {
+            memberId = await merger.AttachUnionIdAsync(appId, login.OpenId, unionId, "mini-program login", ct);
+        }
+
+        await using (var connection = await store.OpenAsync(ct))
+        {
+            await store.TouchAsync(connection, null, memberId, ct);
+            await store.RefreshStageAsync(connection, null, memberId, ct);
+            if (created)
+            {
+                await store.AddTimelineAsync(connection, null, memberId, "login", "first mini-program login", appId, $"mp-first-login:{appId}:{login.OpenId}", ct);
+            }
+        }
+
+        var token = await sessions.CreateAsync(new MiniProgramSession(appId, login.OpenId, login.SessionKey));
+        var member = await queries.GetAsync(memberId, ct) ?? throw new InvalidOperationException($"member {memberId} vanished");
+        return TypedResults.Ok(new SessionResponse(token, (int)MiniProgramSessions.Lifetime.TotalSeconds, member));
+    }
+
+    public static async Task<Results<Ok<MemberView>, NotFound>> GetMeAsync(ClaimsPrincipal user, MemberResolver resolver, MemberQueries queries, CancellationToken ct)
+    {
+        var memberId = await CurrentMemberAsync(user, resolver, ct);
+        return await queries.GetAsync(memberId, ct) is { } member ? TypedResults.Ok(member) : TypedResults.NotFound();
+    }
+
+    public static async Task<Results<Ok<MemberView>, ValidationProblem, NotFound>> UpdateMeAsync(
+        ProfileUpdate update, ClaimsPrincipal user, MemberResolver resolver, MemberQueries queries, MySqlDataSource dataSource, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (update.Nickname is { Length: > 100 })
+        {
+            errors["nickname"] = ["at most 100 characters"];
+        }
+
+        if (update.AvatarUrl is { } avatar && (avatar.Length > 500 || !Uri.TryCreate(avatar, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps))
+        {
+            errors["avatarUrl"] = ["an https URL of at most 500 characters"];
+        }
+
+        if (update.Gender is < 0 or > 2)
+        {
+            errors["gender"] = ["0 (unknown), 1 (male) or 2 (female)"];
+        }
+
+        if (update.City is { Length: > 100 })
+        {
+            errors["city"] = ["at most 100 characters"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var memberId = await CurrentMemberAsync(user, resolver, ct);
+        const string sql = """
+            UPDATE member SET nickname = COALESCE(@Nickname, nickname), avatar_url = COALESCE(@AvatarUrl, avatar_url),
+                              gender = COALESCE(@Gender, gender), city = COALESCE(@City, city),
+                              home_store_id = COALESCE(@HomeStoreId, home_store_id)
+            WHERE id = @memberId
+            """;
+        await using (var connection = await dataSource.OpenConnectionAsync(ct))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(sql, new { update.Nickname, update.AvatarUrl, update.Gender, update.City, update.HomeStoreId, memberId }, cancellationToken: ct));
+        }
+
+        return await queries.GetAsync(memberId, ct) is { } member ? TypedResults.Ok(member) : TypedResults.NotFound();
+    }
+
+    public static async Task<Results<Ok<MemberView>, ProblemHttpResult, NotFound>> BindPhoneAsync(
+        PhoneRequest request, ClaimsPrincipal user, WechatApiClient wechat, MemberResolver resolver, MemberQueries queries,
+        MemberStore store, TimeProvider time, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request.Code) || request.Code.Length > 256)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "code is required", "Send the code from the getPhoneNumber button.");
+        }
+
+        var appId = user.FindFirstValue(MiniProgramAuthenticationHandler.AppIdClaim)!;
+        PhoneNumber phone;
+        try
+        {
+            phone = await wechat.GetPhoneNumberAsync(appId, request.Code, ct);
+        }
+        catch (WechatApiException e) when (e.Code is WechatErrorCode.InvalidCode or WechatErrorCode.CodeBeenUsed)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid phone code", "The phone code is unknown, expired or already used.");
+        }
+        catch (WechatApiException e)
+        {
+            return Problem(StatusCodes.Status502BadGateway, "WeChat refused the phone number", $"WeChat answered {e.ErrorCode}.");
+        }
+
+        var memberId = await CurrentMemberAsync(user, resolver, ct);
+        await using (var connection = await store.OpenAsync(ct))
+        {
+            try
+            {
+                const string sql = "UPDATE member SET phone = @phone, phone_bound_at = @now WHERE id = @memberId";
+                await connection.ExecuteAsync(new CommandDefinition(sql, new { phone = phone.PhoneNumberWithCountryCode, now = time.GetUtcNow().UtcDateTime, memberId }, cancellationToken: ct));
+            }
+            catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
+            {
+                return Problem(StatusCodes.Status409Conflict, "Phone number already bound", "This phone number belongs to another member.");
+            }
+
+            await store.RefreshStageAsync(connection, null, memberId, ct);
+            await store.AddTimelineAsync(connection, null, memberId, "phone", "bound a phone number", appId, $"phone:{memberId}:{phone.PurePhoneNumber}", ct);
+        }
+
+        return await queries.GetAsync(memberId, ct) is { } member ? TypedResults.Ok(member) : TypedResults.NotFound();
+    }
+
+    private static async Task<ulong> CurrentMemberAsync(ClaimsPrincipal user, MemberResolver resolver, CancellationToken ct)
+    {
+        var appId = user.FindFirstValue(MiniProgramAuthenticationHandler.AppIdClaim)!;
+        var openId = user.FindFirstValue(MiniProgramAuthenticationHandler.OpenIdClaim)!;
+        return (await resolver.ResolveAsync(appId, openId, AccountType.MiniProgram, ct)).MemberId;
+    }
+
+    private static ProblemHttpResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(detail, title: title, statusCode: status);
+}

@@ -1,0 +1,38 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace WechatSimulator.Accounts;
+
+public sealed record AccountRequest(string? AppId, string? Secret);
+
+public sealed record AccountResponse(
+    [property: JsonPropertyName("appid")] string AppId,
+    [property: JsonPropertyName("secret")] string Secret);
+
+public static class AccountEndpoints
+{
+    public static void MapAccounts(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/_sim/accounts").WithTags("Simulator");
+        group.MapGet("/", ListAccounts);
+        group.MapPost("/", AddAccount);
+    }
+
+    public static Ok<AccountResponse[]> ListAccounts(SimulatorState state) =>
+        TypedResults.Ok(state.Accounts.All().Select(a => new AccountResponse(a.AppId, a.Secret)).ToArray());
+
+    /// <summary>Registers (or changes the secret of) an account, as if it had been created on the WeChat platform.</summary>
+    public static Results<Ok<AccountResponse>, ValidationProblem> AddAccount(AccountRequest request, SimulatorState state)
+    {
+        if (string.IsNullOrEmpty(request.AppId) || string.IsNullOrEmpty(request.Secret))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["appid"] = ["appid and secret are required"],
+            });
+        }
+
+        state.Accounts.Add(new SimAccount(request.AppId, request.Secret));
+        return TypedResults.Ok(new AccountResponse(request.AppId, request.Secret));
+    }
+}

@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace WechatSimulator.Faults;
+
+public sealed record FaultRequest(string? Api, int? ErrCode, string? ErrMsg, int? DelayMs, int? Count);
+
+public static class FaultEndpoints
+{
+    public static void MapFaults(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/_sim/faults").WithTags("Simulator");
+        group.MapGet("/", ListFaults);
+        group.MapPost("/", AddFault);
+        group.MapDelete("/", ClearFaults);
+    }
+
+    public static Ok<IReadOnlyList<Fault>> ListFaults(SimulatorState state) => TypedResults.Ok(state.Faults.Pending());
+
+    /// <summary>
+    /// <c>{"api":"message/custom/send","errcode":45047,"count":3}</c> fails the next 3 calls;
+    /// <c>{"api":"token","delayMs":6000}</c> stalls the next one for 6 s and then answers normally.
+    /// Both together stall, then fail.
+    /// </summary>
+    public static Results<Created<Fault>, ValidationProblem> AddFault(FaultRequest request, SimulatorState state)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.Api))
+        {
+            errors["api"] = ["api is required, e.g. \"message/custom/send\" or \"token\""];
+        }
+
+        if (request.ErrCode is null && request.DelayMs is null)
+        {
+            errors["errcode"] = ["give errcode, delayMs or both"];
+        }
+
+        if (request.DelayMs is < 0)
+        {
+            errors["delayMs"] = ["delayMs must not be negative"];
+        }
+
+        if (request.Count is < 1)
+        {
+            errors["count"] = ["count must be at least 1"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var fault = state.Faults.Add(new Fault(request.Api!, request.ErrCode, request.ErrMsg, request.DelayMs, request.Count ?? 1));
+        return TypedResults.Created("/_sim/faults", fault);
+    }
+
+    public static NoContent ClearFaults(SimulatorState state)
+    {
+        state.Faults.Clear();
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,90 @@
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using WechatSimulator.Wechat;
+
+namespace WechatSimulator.Media;
+
+public sealed record MediaUploadResponse(
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("media_id")] string MediaId,
+    [property: JsonPropertyName("created_at")] long CreatedAt);
+
+public sealed record SimMedia(
+    [property: JsonPropertyName("appid")] string AppId,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("media_id")] string MediaId,
+    [property: JsonPropertyName("filename")] string FileName,
+    [property: JsonPropertyName("length")] long Length,
+    [property: JsonPropertyName("created_at")] long CreatedAt);
+
+public sealed class MediaStore
+{
+    private readonly ConcurrentQueue<SimMedia> _media = new();
+
+    public void Add(SimMedia media) => _media.Enqueue(media);
+
+    public IReadOnlyList<SimMedia> List(string? appId) => [.. _media.Where(m => appId is null || m.AppId == appId)];
+
+    public void Clear() => _media.Clear();
+}
+
+public static class MediaEndpoints
+{
+    public const string Upload = "media/upload";
+
+    // WeChat's limits for temporary media.
+    private static readonly Dictionary<string, long> MaxBytes = new(StringComparer.Ordinal)
+    {
+        ["image"] = 10 * 1024 * 1024,
+        ["voice"] = 2 * 1024 * 1024,
+        ["video"] = 10 * 1024 * 1024,
+        ["thumb"] = 64 * 1024,
+    };
+
+    public static void MapMedia(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/cgi-bin/" + Upload, UploadAsync).WithTags("WeChat");
+        app.MapGet("/_sim/media", (string? appid, SimulatorState state) => TypedResults.Ok(state.Media.List(appid))).WithTags("Simulator");
+    }
+
+    /// <summary><c>POST /cgi-bin/media/upload?access_token=&amp;type=image|voice|video|thumb</c>, multipart with the file in <c>media</c>.</summary>
+    public static async Task<Results<Ok<MediaUploadResponse>, Ok<WechatStatus>>> UploadAsync(
+        HttpRequest request, SimulatorState state, CancellationToken ct)
+    {
+        if (await WechatCall.BeginAsync(state, Upload, ct) is { } fault)
+        {
+            return TypedResults.Ok(fault);
+        }
+
+        var (appId, tokenError) = WechatCall.Authorize(request, state);
+        if (tokenError is not null)
+        {
+            return TypedResults.Ok(tokenError);
+        }
+
+        string? type = request.Query["type"];
+        if (type is null || !MaxBytes.TryGetValue(type, out var maxBytes))
+        {
+            return TypedResults.Ok(WechatStatus.Of(WechatErrors.InvalidMediaType));
+        }
+
+        var file = request.HasFormContentType ? (await request.ReadFormAsync(ct)).Files.GetFile("media") : null;
+        if (file is null || file.Length == 0)
+        {
+            return TypedResults.Ok(WechatStatus.Of(WechatErrors.MediaDataMissing));
+        }
+
+        if (file.Length > maxBytes)
+        {
+            return TypedResults.Ok(WechatStatus.Of(WechatErrors.MediaSizeOutOfLimit));
+        }
+
+        var mediaId = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(48));
+        var createdAt = state.Time.GetUtcNow().ToUnixTimeSeconds();
+        state.Media.Add(new SimMedia(appId!, type, mediaId, file.FileName, file.Length, createdAt));
+        return TypedResults.Ok(new MediaUploadResponse(type, mediaId, createdAt));
+    }
+}

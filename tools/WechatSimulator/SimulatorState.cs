@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Options;
+using WechatSimulator.Accounts;
+using WechatSimulator.Control;
+using WechatSimulator.Faults;
+using WechatSimulator.Media;
+using WechatSimulator.Messages;
+using WechatSimulator.MiniProgram;
+using WechatSimulator.QrCodes;
+using WechatSimulator.Tokens;
+using WechatSimulator.Users;
+
+namespace WechatSimulator;
+
+/// <summary>Everything the fake WeChat remembers, in memory. Each part guards itself, so handlers may run concurrently.</summary>
+public sealed class SimulatorState
+{
+    public SimulatorState(IConfiguration configuration, IOptions<SimulatorOptions> options, TimeProvider time)
+    {
+        Time = time;
+        Accounts = new AccountStore(configuration);
+        Tokens = new TokenStore(options.Value, time);
+        Users = new UserStore();
+        Messages = new MessageLog(time);
+        Faults = new FaultStore();
+        Codes = new CodeStore();
+        QrCodes = new QrCodeStore();
+        Media = new MediaStore();
+        Stats = new CallStats();
+    }
+
+    public TimeProvider Time { get; }
+
+    public AccountStore Accounts { get; }
+
+    public TokenStore Tokens { get; }
+
+    public UserStore Users { get; }
+
+    public MessageLog Messages { get; }
+
+    public FaultStore Faults { get; }
+
+    public CodeStore Codes { get; }
+
+    public QrCodeStore QrCodes { get; }
+
+    public MediaStore Media { get; }
+
+    public CallStats Stats { get; }
+
+    /// <summary>Forgets everything but the accounts (tokens, users, used codes, messages, QR codes, media, faults, stats).</summary>
+    public void Reset()
+    {
+        Tokens.Clear();
+        Users.Clear();
+        Messages.Clear();
+        Faults.Clear();
+        Codes.Clear();
+        QrCodes.Clear();
+        Media.Clear();
+        Stats.Clear();
+    }
+}
