@@ -1,37 +1,23 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Members;
 
 /// <summary>Worker job: moves members without interaction for <c>Members:DormantAfterDays</c> to <c>dormant</c>, hourly.</summary>
-public sealed class DormancyJob(MySqlDataSource dataSource, IOptions<MemberOptions> options, TimeProvider time, ILogger<DormancyJob> logger) : BackgroundService
+public sealed class DormancyJob(MySqlDataSource dataSource, IOptions<MemberOptions> options, TimeProvider time, ILogger<DormancyJob> logger) : PeriodicJob(time, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromHours(1), time);
-        do
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is MySqlException or TimeoutException)
-            {
-                logger.LogWarning(e, "Dormancy sweep failed; the next one tries again");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override TimeSpan Interval => TimeSpan.FromHours(1);
 
-    public async Task<int> RunOnceAsync(CancellationToken ct)
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
         const string sql = """
             UPDATE member SET stage = 'dormant'
             WHERE stage IN @active AND last_interaction_at < @cutoff AND merged_into IS NULL
             """;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var cutoff = time.GetUtcNow().UtcDateTime.AddDays(-options.Value.DormantAfterDays);
+        var cutoff = Time.GetUtcNow().UtcDateTime.AddDays(-options.Value.DormantAfterDays);
         var moved = await connection.ExecuteAsync(new CommandDefinition(sql, new { active = MemberStage.Active, cutoff }, cancellationToken: ct));
         if (moved > 0)
         {

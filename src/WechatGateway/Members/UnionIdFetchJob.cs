@@ -1,7 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
-using WechatGateway.Accounts;
+using WechatGateway.Operations;
 using WechatGateway.Wechat.Api;
 
 namespace WechatGateway.Members;
@@ -17,27 +17,13 @@ public sealed class UnionIdFetchJob(
     MemberMerger merger,
     IOptions<MemberOptions> options,
     TimeProvider time,
-    ILogger<UnionIdFetchJob> logger) : BackgroundService
+    ILogger<UnionIdFetchJob> logger) : PeriodicJob(time, logger)
 {
     private const int BatchSize = 50;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.UnionFetchIntervalSeconds), time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is MySqlException or TimeoutException or HttpRequestException)
-            {
-                logger.LogWarning(e, "UnionID fetch round failed; the next round tries again");
-            }
-        }
-    }
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(options.Value.UnionFetchIntervalSeconds);
 
-    public async Task<int> RunOnceAsync(CancellationToken ct)
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
         const string pending = """
             SELECT app_id AS AppId, open_id AS OpenId FROM member_identity
@@ -69,7 +55,7 @@ public sealed class UnionIdFetchJob(
                 continue;
             }
 
-            await connection.ExecuteAsync(new CommandDefinition(done, new { appId, openId, now = time.GetUtcNow().UtcDateTime }, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(done, new { appId, openId, now = Time.GetUtcNow().UtcDateTime }, cancellationToken: ct));
             checkedCount++;
         }
 

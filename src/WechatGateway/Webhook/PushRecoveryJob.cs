@@ -1,5 +1,5 @@
-using MySqlConnector;
 using WechatGateway.Accounts;
+using WechatGateway.Operations;
 using WechatGateway.Wechat.Messages;
 
 namespace WechatGateway.Webhook;
@@ -13,27 +13,11 @@ public sealed class PushRecoveryJob(
     PushProcessor processor,
     AccountRegistry accounts,
     TimeProvider time,
-    ILogger<PushRecoveryJob> logger) : BackgroundService
+    ILogger<PushRecoveryJob> logger) : PeriodicJob(time, logger)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(5);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is MySqlException or TimeoutException or InvalidOperationException)
-            {
-                logger.LogWarning(e, "Push recovery round failed; the next round tries again");
-            }
-        }
-    }
-
-    public async Task<int> RunOnceAsync(CancellationToken ct)
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
         var recovered = 0;
         foreach (var stranded in await store.ClaimStrandedAsync(100, ct))

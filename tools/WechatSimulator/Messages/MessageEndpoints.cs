@@ -63,27 +63,16 @@ public static class MessageEndpoints
     private static async Task<(WechatStatus? Error, SimMessage? Message)> DeliverAsync(
         HttpRequest request, SimulatorState state, string api, Func<JsonElement, WechatStatus?> validate, CancellationToken ct)
     {
-        if (await WechatCall.BeginAsync(state, api, ct) is { } fault)
+        var (appId, body, error) = await WechatCall.BeginJsonAsync(request, state, api, ct);
+        if (error is not null)
         {
-            return (fault, null);
-        }
-
-        var (appId, tokenError) = WechatCall.Authorize(request, state);
-        if (tokenError is not null)
-        {
-            return (tokenError, null);
-        }
-
-        var (body, bodyError) = await WechatCall.ReadObjectAsync(request, ct);
-        if (bodyError is not null)
-        {
-            return (bodyError, null);
+            return (error, null);
         }
 
         var toUser = body.GetString("touser");
-        if ((DeliveryRules.Check(state, api, appId!, toUser) ?? validate(body)) is { } error)
+        if ((DeliveryRules.Check(state, api, appId!, toUser) ?? validate(body)) is { } refusal)
         {
-            return (error, null);
+            return (refusal, null);
         }
 
         return (null, state.Messages.Record(api, appId!, toUser!, body));

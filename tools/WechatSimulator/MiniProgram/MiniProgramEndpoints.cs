@@ -85,21 +85,10 @@ public static class MiniProgramEndpoints
     public static async Task<Results<Ok<PhoneNumberResponse>, Ok<WechatStatus>>> GetPhoneNumberAsync(
         HttpRequest request, SimulatorState state, CancellationToken ct)
     {
-        if (await WechatCall.BeginAsync(state, GetPhoneNumber, ct) is { } fault)
+        var (appId, body, error) = await WechatCall.BeginJsonAsync(request, state, GetPhoneNumber, ct);
+        if (error is not null)
         {
-            return TypedResults.Ok(fault);
-        }
-
-        var (appId, tokenError) = WechatCall.Authorize(request, state);
-        if (tokenError is not null)
-        {
-            return TypedResults.Ok(tokenError);
-        }
-
-        var (body, bodyError) = await WechatCall.ReadObjectAsync(request, ct);
-        if (bodyError is not null)
-        {
-            return TypedResults.Ok(bodyError);
+            return TypedResults.Ok(error);
         }
 
         var code = body.GetString("code");

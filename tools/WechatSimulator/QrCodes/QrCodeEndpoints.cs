@@ -57,21 +57,10 @@ public static class QrCodeEndpoints
     public static async Task<Results<Ok<QrCodeResponse>, Ok<WechatStatus>>> CreateAsync(
         HttpRequest request, SimulatorState state, CancellationToken ct)
     {
-        if (await WechatCall.BeginAsync(state, Create, ct) is { } fault)
+        var (appId, body, error) = await WechatCall.BeginJsonAsync(request, state, Create, ct);
+        if (error is not null)
         {
-            return TypedResults.Ok(fault);
-        }
-
-        var (appId, tokenError) = WechatCall.Authorize(request, state);
-        if (tokenError is not null)
-        {
-            return TypedResults.Ok(tokenError);
-        }
-
-        var (body, bodyError) = await WechatCall.ReadObjectAsync(request, ct);
-        if (bodyError is not null)
-        {
-            return TypedResults.Ok(bodyError);
+            return TypedResults.Ok(error);
         }
 
         var action = body.GetString("action_name");

@@ -29,6 +29,26 @@ public static class WechatCall
             : null;
     }
 
+    /// <summary>The three steps of a JSON API behind an access_token: fault, token, body.</summary>
+    /// <returns>The caller's appId and body, or the error WeChat would answer.</returns>
+    public static async Task<(string? AppId, JsonElement Body, WechatStatus? Error)> BeginJsonAsync(
+        HttpRequest request, SimulatorState state, string api, CancellationToken ct)
+    {
+        if (await BeginAsync(state, api, ct) is { } fault)
+        {
+            return (null, default, fault);
+        }
+
+        var (appId, tokenError) = Authorize(request, state);
+        if (tokenError is not null)
+        {
+            return (null, default, tokenError);
+        }
+
+        var (body, bodyError) = await ReadObjectAsync(request, ct);
+        return (appId, body, bodyError);
+    }
+
     /// <summary>Resolves <c>?access_token=</c> to the account it was issued to.</summary>
     public static (string? AppId, WechatStatus? Error) Authorize(HttpRequest request, SimulatorState state)
     {
