@@ -53,6 +53,10 @@ public sealed class OperationsTests : GatewayTest
         var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
         Assert.That(paths, Does.Contain("/wechat/{appId}"));
         Assert.That(paths, Does.Contain("/api/admin/audit"));
+        Assert.That(paths, Does.Contain("/api/mp/{appId}/session"));
+        var page = await Client.GetAsync("/docs");
+        Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(page.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/html"));
     }
 
     [TestCase("Wechat:Accounts:0:EncodingAESKey", "tooShort0123456789", "Wechat:Accounts:0:EncodingAESKey")]
