@@ -11,7 +11,7 @@ public static class ObservabilityExtensions
         builder.Logging.AddJsonConsole(o =>
         {
             o.IncludeScopes = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             o.UseUtcTimestamp = true;
         });
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics

@@ -13,7 +13,11 @@ public static class StorageServiceExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        services.AddSingleton(sp => new MySqlDataSourceBuilder(sp.GetRequiredService<IOptions<StorageOptions>>().Value.MySql)
+        // Every DATETIME column holds UTC; reading them as DateTimeKind.Utc makes the API write them with a 'Z'.
+        services.AddSingleton(sp => new MySqlDataSourceBuilder(new MySqlConnectionStringBuilder(sp.GetRequiredService<IOptions<StorageOptions>>().Value.MySql)
+            {
+                DateTimeKind = MySqlDateTimeKind.Utc,
+            }.ConnectionString)
             .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
             .Build());
 

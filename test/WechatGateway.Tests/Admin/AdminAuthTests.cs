@@ -99,5 +99,6 @@ public sealed class AdminAuthTests : GatewayTest
         Assert.That(items[1].GetProperty("path").GetString(), Is.EqualTo("/api/admin/api-keys"));
         Assert.That(items[1].GetProperty("body").GetString(), Does.Contain("audited"));
         Assert.That(items[1].GetProperty("statusCode").GetInt32(), Is.EqualTo(201));
+        Assert.That(items[1].GetProperty("at").GetString(), Does.EndWith("Z"), "times are UTC and say so");
     }
 }
