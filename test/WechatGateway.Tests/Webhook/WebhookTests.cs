@@ -232,6 +232,41 @@ public sealed class WebhookTests : GatewayTest
         Assert.That(await Database.ScalarAsync<string>("SELECT msg_type FROM wechat_push"), Is.EqualTo("hologram"));
     }
 
+    [Test]
+    public async Task RetryTakesOverAPushWhoseFirstDeliveryDied()
+    {
+        var xml = _follower.BuildEvent("o_orphan", "subscribe", "qrscene_lost", createTime: 1_700_000_500);
+        await _follower.SendAsync(Client, _follower.Sign(xml, "o_orphan", SecurityMode.Plaintext));
+        await SimulateDeliveryDiedAfterRecordingAsync();
+
+        var retry = await _follower.SendAsync(Client, _follower.Sign(xml, "o_orphan", SecurityMode.Plaintext));
+
+        Assert.That(await retry.Content.ReadAsStringAsync(), Is.EqualTo("success"));
+        Assert.That(await Database.ScalarAsync<string>("SELECT status FROM wechat_push"), Is.EqualTo("processed"));
+        Assert.That(await Database.ScalarAsync<string>("SELECT scene FROM member_attribution"), Is.EqualTo("lost"), "the retry did the work the dead delivery did not");
+    }
+
+    [Test]
+    public async Task RecoveryJobProcessesAPushNobodyFinished()
+    {
+        await _follower.SendAsync(Client, _follower.Sign(_follower.BuildEvent("o_stranded", "subscribe", "qrscene_night"), "o_stranded", SecurityMode.Plaintext));
+        await SimulateDeliveryDiedAfterRecordingAsync();
+        var job = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<WechatGateway.Webhook.PushRecoveryJob>(TestEnvironment.Gateway.Services);
+
+        var recovered = await job.RunOnceAsync(CancellationToken.None);
+
+        Assert.That(recovered, Is.EqualTo(1));
+        Assert.That(await Database.ScalarAsync<string>("SELECT status FROM wechat_push"), Is.EqualTo("processed"));
+        Assert.That(await Database.ScalarAsync<string>("SELECT scene FROM member_attribution"), Is.EqualTo("night"));
+        Assert.That(await job.RunOnceAsync(CancellationToken.None), Is.Zero, "a processed push is not processed again");
+    }
+
+    /// <summary>Puts the database where a delivery that died between recording and processing leaves it.</summary>
+    private static Task SimulateDeliveryDiedAfterRecordingAsync() => Database.ExecuteAsync("""
+        UPDATE wechat_push SET status = 'processing', processed_at = NULL, claimed_until = UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE;
+        DELETE FROM member_attribution; DELETE FROM member_follow; DELETE FROM member_timeline;
+        """);
+
     private Task<HttpResponseMessage> PostEncryptedAsync(string body, string encrypt)
     {
         var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
