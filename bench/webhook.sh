@@ -363,8 +363,8 @@ wait_http "$SIMULATOR_URL/healthz" "$SIMULATOR_PID" "$LOGS/simulator.log"
 wait_http "$GATEWAY_URL/readyz" "$GATEWAY_PID" "$LOGS/gateway.log"
 
 # Every follower's first push creates its member; the measured phases then see returning followers, as a live account
-# mostly does. Then a warm-up: a fresh gateway needs some 20,000 requests before tiered JIT settles (measured: the
-# first 20 s run about 30% slower than the next).
+# mostly does. Then a warm-up: a freshly started gateway runs 20-40% slower for its first ~15,000 requests, until
+# tiered JIT settles.
 STOP_AT_ROWS="$FOLLOWERS" run_wrk first-contact "$GATEWAY_URL" plain 60 WG_MSGID_BASE="${MSGID_BASE[first-contact]}"
 run_wrk plain-warmup "$GATEWAY_URL" plain "$GATEWAY_WARMUP" WG_MSGID_BASE="${MSGID_BASE[plain-warmup]}"
 run_wrk plain "$GATEWAY_URL" plain "$DURATION" WG_MSGID_BASE="${MSGID_BASE[plain]}"

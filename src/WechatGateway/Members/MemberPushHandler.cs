@@ -1,3 +1,4 @@
+using MySqlConnector;
 using WechatGateway.Accounts;
 using WechatGateway.Wechat.Messages;
 
@@ -10,14 +11,12 @@ namespace WechatGateway.Members;
 /// </summary>
 public sealed class MemberPushHandler(MemberResolver resolver, MemberStore store)
 {
-    public async Task<ulong> HandleAsync(WechatAccount account, ulong pushId, WechatPush push, CancellationToken ct)
+    public async Task<ulong> HandleAsync(MySqlConnection connection, MySqlTransaction transaction, WechatAccount account, ulong pushId, WechatPush push, CancellationToken ct)
     {
         var (memberId, _) = await resolver.ResolveAsync(account.AppId, push.FromUserName, account.Options.Type, ct);
         var at = DateTimeOffset.FromUnixTimeSeconds(push.CreateTime).UtcDateTime;
         var source = $"push:{pushId}";
 
-        await using var connection = await store.OpenAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
         switch (push)
         {
             case SubscribeEvent subscribe:
@@ -41,9 +40,13 @@ public sealed class MemberPushHandler(MemberResolver resolver, MemberStore store
                 break;
         }
 
-        await store.TouchAsync(connection, transaction, memberId, ct);
-        await store.RefreshStageAsync(connection, transaction, memberId, ct);
-        await transaction.CommitAsync(ct);
+        // A follow change can change the stage; a plain message only brings a dormant member back.
+        var stage = await store.TouchAsync(connection, transaction, memberId, ct);
+        if (push is SubscribeEvent or UnsubscribeEvent or ScanEvent || stage == MemberStage.Dormant)
+        {
+            await store.RefreshStageAsync(connection, transaction, memberId, ct);
+        }
+
         return memberId;
     }
 }

@@ -7,10 +7,14 @@ namespace WechatGateway.Members;
 /// <summary>Writes to a member's state: interaction, follow state, attribution, timeline, profile and stage.</summary>
 public sealed class MemberStore(MySqlDataSource dataSource, IOptions<MemberOptions> options, TimeProvider time)
 {
-    public async Task TouchAsync(MySqlConnection connection, MySqlTransaction? transaction, ulong memberId, CancellationToken ct)
+    /// <summary>Marks an interaction; returns the member's stage (in the same round trip).</summary>
+    public async Task<string> TouchAsync(MySqlConnection connection, MySqlTransaction? transaction, ulong memberId, CancellationToken ct)
     {
-        const string sql = "UPDATE member SET last_interaction_at = GREATEST(last_interaction_at, @now) WHERE id = @memberId";
-        await connection.ExecuteAsync(new CommandDefinition(sql, new { memberId, now = time.GetUtcNow().UtcDateTime }, transaction, cancellationToken: ct));
+        const string sql = """
+            UPDATE member SET last_interaction_at = GREATEST(last_interaction_at, @now) WHERE id = @memberId;
+            SELECT stage FROM member WHERE id = @memberId;
+            """;
+        return await connection.QuerySingleAsync<string>(new CommandDefinition(sql, new { memberId, now = time.GetUtcNow().UtcDateTime }, transaction, cancellationToken: ct));
     }
 
     /// <summary>A follow (plain or by QR scene). A follow after an unfollow counts as a re-subscribe.</summary>

@@ -10,7 +10,7 @@ namespace WechatGateway.Webhook;
 /// </summary>
 public sealed class PushRecoveryJob(
     PushStore store,
-    PushProcessor processor,
+    PushPipeline pipeline,
     AccountRegistry accounts,
     TimeProvider time,
     ILogger<PushRecoveryJob> logger) : PeriodicJob(time, logger)
@@ -24,16 +24,13 @@ public sealed class PushRecoveryJob(
         {
             if (accounts.Find(stranded.AppId) is not { } account)
             {
-                logger.LogWarning("Push {PushId} belongs to {AppId}, which is no longer configured; closing it", stranded.Id, stranded.AppId);
-                await store.CompleteAsync(stranded.Id, null, ct);
+                logger.LogWarning("Push {PushId} belongs to {AppId}, which is no longer configured; skipping it", stranded.Id, stranded.AppId);
                 continue;
             }
 
             try
             {
-                await processor.ProcessAsync(account, stranded.Id, WechatPushParser.Parse(stranded.RawXml), ct);
-                // Too late for a passive reply: WeChat has had its answer.
-                await store.CompleteAsync(stranded.Id, null, ct);
+                await pipeline.RecoverAsync(account, stranded.Id, WechatPushParser.Parse(stranded.RawXml), ct);
                 recovered++;
             }
             catch (Exception e) when (e is not OperationCanceledException)

@@ -14,9 +14,6 @@ namespace WechatGateway.Webhook;
 /// </summary>
 public static class WebhookEndpoints
 {
-    /// <summary>WeChat gives up on a delivery after 5 s; a retry waits a little less for the first delivery's answer.</summary>
-    private static readonly TimeSpan RetryWait = TimeSpan.FromSeconds(4);
-
     public static IEndpointRouteBuilder MapWechatWebhook(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/wechat/{appId}")
@@ -42,8 +39,7 @@ public static class WebhookEndpoints
 
     public static async Task<IResult> ReceiveAsync(
         HttpContext http,
-        PushStore store,
-        PushProcessor processor,
+        PushPipeline pipeline,
         WebhookMetrics metrics,
         TimeProvider time,
         ILoggerFactory loggerFactory,
@@ -83,10 +79,10 @@ public static class WebhookEndpoints
             return Refuse(StatusCodes.Status400BadRequest, "openid does not match FromUserName", "bad_body");
         }
 
-        RecordedPush recorded;
+        PushOutcome outcome;
         try
         {
-            recorded = await store.RecordAsync(account.AppId, push, encrypted ? "aes" : "plain", plainXml, ct);
+            outcome = await pipeline.AcceptAsync(account, push, encrypted ? "aes" : "plain", plainXml, ct);
         }
         catch (Exception e) when (e is MySqlException or InvalidOperationException or TimeoutException)
         {
@@ -96,42 +92,14 @@ public static class WebhookEndpoints
             return WebhookResults.Text(StatusCodes.Status503ServiceUnavailable, "temporarily unavailable");
         }
 
-        string? reply;
-        switch (recorded.State)
+        metrics.Count(account.AppId, outcome switch
         {
-            case PushState.Answered:
-                reply = recorded.ReplyXml;
-                metrics.Count(account.AppId, "retry");
-                break;
-            case PushState.InFlight:
-                reply = await store.WaitForReplyAsync(recorded.Id, RetryWait, ct);
-                metrics.Count(account.AppId, "retry");
-                break;
-            default:
-                try
-                {
-                    reply = await processor.ProcessAsync(account, recorded.Id, push, ct);
-                    if (account.Options.ReplyMode == ReplyMode.Queue)
-                    {
-                        reply = null; // queue mode answers through the customer-service API, never in the response
-                    }
-
-                    await store.CompleteAsync(recorded.Id, reply, ct);
-                    metrics.Count(account.AppId, recorded.State == PushState.New ? "accepted" : "taken_over");
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // The push is recorded, so it is not lost: the recovery job processes it. WeChat gets its
-                    // acknowledgement now instead of retrying into the same failure.
-                    logger.LogError(e, "Processing push {PushId} for {AppId} failed; left to the recovery job", recorded.Id, account.AppId);
-                    metrics.Count(account.AppId, "deferred");
-                    await TryReleaseAsync(store, recorded.Id, logger);
-                    reply = null;
-                }
-
-                break;
-        }
-
+            { Deferred: true } => "deferred",
+            { State: PushState.New } => "accepted",
+            { State: PushState.TakenOver } => "taken_over",
+            _ => "retry",
+        });
+        var reply = outcome.ReplyXml;
         if (reply is null)
         {
             return WebhookResults.Text(StatusCodes.Status200OK, WebhookResults.Success);
@@ -146,18 +114,6 @@ public static class WebhookEndpoints
             logger.LogWarning("Push for {AppId} refused with {Status}: {Reason}", account.AppId, status, reason);
             metrics.Count(account.AppId, outcome);
             return WebhookResults.Text(status, reason);
-        }
-    }
-
-    private static async Task TryReleaseAsync(PushStore store, ulong id, ILogger logger)
-    {
-        try
-        {
-            await store.ReleaseAsync(id, CancellationToken.None);
-        }
-        catch (Exception e) when (e is MySqlException or InvalidOperationException or TimeoutException)
-        {
-            logger.LogWarning(e, "Could not release push {PushId}; the recovery job takes it when its claim expires", id);
         }
     }
 

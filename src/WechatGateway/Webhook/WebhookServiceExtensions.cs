@@ -9,6 +9,7 @@ public static class WebhookServiceExtensions
         services.AddSingleton<WebhookMetrics>();
         services.AddSingleton<PushStore>();
         services.AddSingleton<PushProcessor>();
+        services.AddSingleton<PushPipeline>();
         services.AddSingleton<PushRecoveryJob>();
         if (gateway.RunsWorker)
         {

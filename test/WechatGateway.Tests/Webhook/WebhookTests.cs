@@ -261,6 +261,30 @@ public sealed class WebhookTests : GatewayTest
         Assert.That(await job.RunOnceAsync(CancellationToken.None), Is.Zero, "a processed push is not processed again");
     }
 
+    [Test]
+    public async Task PushWhoseProcessingFailsIsAcknowledgedKeptAndRecoveredLater()
+    {
+        var job = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<WechatGateway.Webhook.PushRecoveryJob>(TestEnvironment.Gateway.Services);
+        await Database.ExecuteAsync("RENAME TABLE member_follow TO member_follow_away");
+        HttpResponseMessage response;
+        try
+        {
+            response = await _follower.SendAsync(Client, _follower.Sign(_follower.BuildEvent("o_unlucky", "subscribe", "qrscene_storm"), "o_unlucky", SecurityMode.Plaintext));
+            Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM member_attribution"), Is.Zero, "processing rolled back whole");
+        }
+        finally
+        {
+            await Database.ExecuteAsync("RENAME TABLE member_follow_away TO member_follow");
+        }
+
+        Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("success"));
+        Assert.That(await Database.ScalarAsync<string>("SELECT status FROM wechat_push"), Is.EqualTo("processing"));
+
+        Assert.That(await job.RunOnceAsync(CancellationToken.None), Is.EqualTo(1));
+        Assert.That(await Database.ScalarAsync<string>("SELECT status FROM wechat_push"), Is.EqualTo("processed"));
+        Assert.That(await Database.ScalarAsync<string>("SELECT scene FROM member_attribution"), Is.EqualTo("storm"));
+    }
+
     /// <summary>Puts the database where a delivery that died between recording and processing leaves it.</summary>
     private static Task SimulateDeliveryDiedAfterRecordingAsync() => Database.ExecuteAsync("""
         UPDATE wechat_push SET status = 'processing', processed_at = NULL, claimed_until = UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE;
