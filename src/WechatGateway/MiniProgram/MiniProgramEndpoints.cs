@@ -52,14 +52,10 @@ public static class MiniProgramEndpoints
         {
             login = await wechat.Code2SessionAsync(appId, request.Code, ct);
         }
-        catch (WechatApiException e) when (e.Code is WechatErrorCode.InvalidCode or WechatErrorCode.CodeBeenUsed)
-        {
-            // A wx.login() code is valid once, for 5 minutes.
-            return Problem(StatusCodes.Status401Unauthorized, "Invalid login code", "The code is unknown, expired or already used; call wx.login() again.");
-        }
         catch (WechatApiException e)
         {
-            return Problem(StatusCodes.Status502BadGateway, "WeChat refused the login", $"WeChat answered {e.ErrorCode}.");
+            // A wx.login() code is valid once, for 5 minutes.
+            return Refused(e, StatusCodes.Status401Unauthorized, "Invalid login code", "The code is unknown, expired or already used; call wx.login() again.");
         }
 
         var (memberId, created) = await resolver.ResolveAsync(appId, login.OpenId, AccountType.MiniProgram, ct);
@@ -148,13 +144,9 @@ public static class MiniProgramEndpoints
         {
             phone = await wechat.GetPhoneNumberAsync(appId, request.Code, ct);
         }
-        catch (WechatApiException e) when (e.Code is WechatErrorCode.InvalidCode or WechatErrorCode.CodeBeenUsed)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid phone code", "The phone code is unknown, expired or already used.");
-        }
         catch (WechatApiException e)
         {
-            return Problem(StatusCodes.Status502BadGateway, "WeChat refused the phone number", $"WeChat answered {e.ErrorCode}.");
+            return Refused(e, StatusCodes.Status400BadRequest, "Invalid phone code", "The phone code is unknown, expired or already used.");
         }
 
         var memberId = await CurrentMemberAsync(user, resolver, ct);
@@ -183,6 +175,12 @@ public static class MiniProgramEndpoints
         var openId = user.FindFirstValue(MiniProgramAuthenticationHandler.OpenIdClaim)!;
         return (await resolver.ResolveAsync(appId, openId, AccountType.MiniProgram, ct)).MemberId;
     }
+
+    /// <summary>A code WeChat refused is the caller's problem; any other refusal is WeChat's (502).</summary>
+    private static ProblemHttpResult Refused(WechatApiException e, int codeStatus, string codeTitle, string codeDetail) =>
+        e.Code is WechatErrorCode.InvalidCode or WechatErrorCode.CodeBeenUsed
+            ? Problem(codeStatus, codeTitle, codeDetail)
+            : Problem(StatusCodes.Status502BadGateway, "WeChat refused the call", $"WeChat answered errcode {e.ErrorCode}.");
 
     private static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(detail, title: title, statusCode: status);

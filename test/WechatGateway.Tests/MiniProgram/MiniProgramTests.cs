@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using WechatGateway.Tests;
 using WechatGateway.Tests.Infrastructure;
 
 namespace WechatGateway.Tests.MiniProgram;
@@ -41,6 +42,19 @@ public sealed class MiniProgramTests : GatewayTest
         var again = await Client.PostAsJsonAsync($"/api/mp/{TestAccounts.MiniProgramAppId}/session", new { code = "sim:o_once" });
 
         Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
+    [Test]
+    public async Task WechatRefusingTheLoginIsABadGatewayProblemAndCreatesNoMember()
+    {
+        using var fault = await TestEnvironment.Simulator.Client.PostAsJsonAsync("/_sim/faults", new { api = "sns/jscode2session", errcode = 45011, count = 1 });
+        fault.EnsureSuccessStatusCode();
+
+        var response = await Client.PostAsJsonAsync($"/api/mp/{TestAccounts.MiniProgramAppId}/session", new { code = "sim:o_unlucky" });
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadGateway));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("45011"));
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM member"), Is.Zero);
     }
 
     [Test]
