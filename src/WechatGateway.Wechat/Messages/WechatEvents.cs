@@ -4,7 +4,7 @@ namespace WechatGateway.Wechat.Messages;
 public abstract record WechatEvent : WechatPush
 {
     /// <summary>Lower-cased <c>Event</c>: WeChat writes SCAN, LOCATION, CLICK, VIEW in upper case and others in lower.</summary>
-    public required string Event { get; init; }
+    public string Event { get; init; } = "";
 
     /// <summary><c>EventKey</c>, or null when absent or empty.</summary>
     public string? EventKey { get; init; }

@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -10,22 +11,26 @@ namespace WechatGateway.Wechat.Messages;
 /// (<see cref="WechatEvent"/>). Every push keeps all of its raw fields, so types this library does not model are
 /// still fully available.
 /// </summary>
+/// <remarks>
+/// The header (ToUserName … Root) is not <c>required</c>: <see cref="WechatPushParser"/> builds each type from the fields
+/// it adds and sets the header, which every push shares, in one place. A push built by hand has an empty header.
+/// </remarks>
 public abstract record WechatPush
 {
     /// <summary>The official account's original ID (gh_…): the receiving account.</summary>
-    public required string ToUserName { get; init; }
+    public string ToUserName { get; init; } = "";
 
     /// <summary>The user's OpenID (for template and mass-send reports, the sending system).</summary>
-    public required string FromUserName { get; init; }
+    public string FromUserName { get; init; } = "";
 
     /// <summary>Seconds since the Unix epoch, as WeChat stamped the push.</summary>
-    public required long CreateTime { get; init; }
+    public long CreateTime { get; init; }
 
     /// <summary>Lower-cased <c>MsgType</c>: text, image, …, or event.</summary>
-    public required string MsgType { get; init; }
+    public string MsgType { get; init; } = "";
 
     /// <summary>Every top-level field as sent (see <see cref="WechatXmlDocument.Fields"/>).</summary>
-    public required IReadOnlyDictionary<string, string> Fields { get; init; }
+    public IReadOnlyDictionary<string, string> Fields { get; init; } = ReadOnlyDictionary<string, string>.Empty;
 
     /// <summary>The parsed <c>&lt;xml&gt;</c> element, for nested structures; null when the push was built by hand.</summary>
     public XElement? Root { get; init; }

@@ -28,7 +28,18 @@ public static class WechatPushParser
             Required(document, "MsgType").Trim().ToLowerInvariant(),
             document);
 
-        return header.MsgType == "event" ? ParseEvent(header) : ParseMessage(header);
+        WechatPush push = header.MsgType == "event" ? ParseEvent(header) : ParseMessage(header);
+
+        // The header every push carries, set in one place; the typed records above hold only what their type adds.
+        return push with
+        {
+            ToUserName = header.To,
+            FromUserName = header.From,
+            CreateTime = header.Time,
+            MsgType = header.MsgType,
+            Fields = document.Fields,
+            Root = document.Root,
+        };
     }
 
     private static WechatMessage ParseMessage(Header h)
@@ -38,106 +49,30 @@ public static class WechatPushParser
         // The docs write MsgId for messages but MsgID in a few tables; accept both spellings.
         var msgId = OptionalLong(d, "MsgId") ?? OptionalLong(d, "MsgID");
 
-        return h.MsgType switch
+        WechatMessage message = h.MsgType switch
         {
-            "text" => new TextMessage
-            {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                MsgId = msgId,
-                Content = Text(d, "Content"),
-            },
-            "image" => new ImageMessage
-            {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                MsgId = msgId,
-                PicUrl = Text(d, "PicUrl"),
-                MediaId = Text(d, "MediaId"),
-            },
+            "text" => new TextMessage { Content = Text(d, "Content") },
+            "image" => new ImageMessage { PicUrl = Text(d, "PicUrl"), MediaId = Text(d, "MediaId") },
             "voice" => new VoiceMessage
             {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                MsgId = msgId,
                 MediaId = Text(d, "MediaId"),
                 Format = Text(d, "Format"),
                 Recognition = OptionalText(d, "Recognition"),
             },
-            "video" => new VideoMessage
-            {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                MsgId = msgId,
-                MediaId = Text(d, "MediaId"),
-                ThumbMediaId = Text(d, "ThumbMediaId"),
-            },
-            "shortvideo" => new ShortVideoMessage
-            {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                MsgId = msgId,
-                MediaId = Text(d, "MediaId"),
-                ThumbMediaId = Text(d, "ThumbMediaId"),
-            },
+            "video" => new VideoMessage { MediaId = Text(d, "MediaId"), ThumbMediaId = Text(d, "ThumbMediaId") },
+            "shortvideo" => new ShortVideoMessage { MediaId = Text(d, "MediaId"), ThumbMediaId = Text(d, "ThumbMediaId") },
             "location" => new LocationMessage
             {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                MsgId = msgId,
                 Latitude = RequiredDouble(d, "Location_X"),
                 Longitude = RequiredDouble(d, "Location_Y"),
                 Scale = OptionalInt(d, "Scale"),
                 Label = Text(d, "Label"),
             },
-            "link" => new LinkMessage
-            {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                MsgId = msgId,
-                Title = Text(d, "Title"),
-                Description = Text(d, "Description"),
-                Url = Text(d, "Url"),
-            },
-            _ => new UnknownMessage
-            {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                MsgId = msgId,
-            },
+            "link" => new LinkMessage { Title = Text(d, "Title"), Description = Text(d, "Description"), Url = Text(d, "Url") },
+            _ => new UnknownMessage(),
         };
+
+        return message with { MsgId = msgId };
     }
 
     private static WechatEvent ParseEvent(Header h)
@@ -146,105 +81,30 @@ public static class WechatPushParser
         var name = Required(d, "Event").Trim().ToLowerInvariant();
         var key = OptionalText(d, "EventKey");
 
-        return name switch
+        WechatEvent evt = name switch
         {
             "subscribe" => new SubscribeEvent
             {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                Event = name,
-                EventKey = key,
                 Scene = key is not null && key.StartsWith(QrScenePrefix, StringComparison.Ordinal) ? key[QrScenePrefix.Length..] : null,
                 Ticket = OptionalText(d, "Ticket"),
             },
-            "unsubscribe" => new UnsubscribeEvent
-            {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                Event = name,
-                EventKey = key,
-            },
-            "scan" => new ScanEvent
-            {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                Event = name,
-                EventKey = key,
-                Scene = key ?? "",
-                Ticket = OptionalText(d, "Ticket"),
-            },
+            "unsubscribe" => new UnsubscribeEvent(),
+            "scan" => new ScanEvent { Scene = key ?? "", Ticket = OptionalText(d, "Ticket") },
             "location" => new LocationEvent
             {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                Event = name,
-                EventKey = key,
                 Latitude = RequiredDouble(d, "Latitude"),
                 Longitude = RequiredDouble(d, "Longitude"),
                 Precision = RequiredDouble(d, "Precision"),
             },
-            "click" => new ClickEvent
-            {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                Event = name,
-                EventKey = key,
-            },
-            "view" => new ViewEvent
-            {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                Event = name,
-                EventKey = key,
-                MenuId = OptionalText(d, "MenuId") ?? OptionalText(d, "MenuID"),
-            },
+            "click" => new ClickEvent(),
+            "view" => new ViewEvent { MenuId = OptionalText(d, "MenuId") ?? OptionalText(d, "MenuID") },
             "templatesendjobfinish" => new TemplateSendJobFinishEvent
             {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                Event = name,
-                EventKey = key,
                 MsgId = OptionalLong(d, "MsgID") ?? OptionalLong(d, "MsgId"),
                 Status = Text(d, "Status"),
             },
             "masssendjobfinish" => new MassSendJobFinishEvent
             {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                Event = name,
-                EventKey = key,
                 MsgId = OptionalLong(d, "MsgID") ?? OptionalLong(d, "MsgId"),
                 Status = Text(d, "Status"),
                 TotalCount = OptionalInt(d, "TotalCount"),
@@ -252,42 +112,13 @@ public static class WechatPushParser
                 SentCount = OptionalInt(d, "SentCount"),
                 ErrorCount = OptionalInt(d, "ErrorCount"),
             },
-            "subscribe_msg_popup_event" => new SubscribeMessagePopupEvent
-            {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                Event = name,
-                EventKey = key,
-                Choices = PopupChoices(d.Root),
-            },
+            "subscribe_msg_popup_event" => new SubscribeMessagePopupEvent { Choices = PopupChoices(d.Root) },
             "scancode_push" or "scancode_waitmsg" or "pic_sysphoto" or "pic_photo_or_album" or "pic_weixin"
-                or "location_select" or "view_miniprogram" => new MenuEvent
-                {
-                    ToUserName = h.To,
-                    FromUserName = h.From,
-                    CreateTime = h.Time,
-                    MsgType = h.MsgType,
-                    Fields = d.Fields,
-                    Root = d.Root,
-                    Event = name,
-                    EventKey = key,
-                },
-            _ => new UnknownEvent
-            {
-                ToUserName = h.To,
-                FromUserName = h.From,
-                CreateTime = h.Time,
-                MsgType = h.MsgType,
-                Fields = d.Fields,
-                Root = d.Root,
-                Event = name,
-                EventKey = key,
-            },
+                or "location_select" or "view_miniprogram" => new MenuEvent(),
+            _ => new UnknownEvent(),
         };
+
+        return evt with { Event = name, EventKey = key };
     }
 
     /// <summary>
