@@ -54,15 +54,10 @@ public static class MediaEndpoints
     public static async Task<Results<Ok<MediaUploadResponse>, Ok<WechatStatus>>> UploadAsync(
         HttpRequest request, SimulatorState state, CancellationToken ct)
     {
-        if (await WechatCall.BeginAsync(state, Upload, ct) is { } fault)
+        var (appId, error) = await WechatCall.BeginAuthorizedAsync(request, state, Upload, ct);
+        if (error is not null)
         {
-            return TypedResults.Ok(fault);
-        }
-
-        var (appId, tokenError) = WechatCall.Authorize(request, state);
-        if (tokenError is not null)
-        {
-            return TypedResults.Ok(tokenError);
+            return TypedResults.Ok(error);
         }
 
         string? type = request.Query["type"];

@@ -44,15 +44,10 @@ public static class UserEndpoints
     public static async Task<Results<Ok<UserInfoResponse>, Ok<WechatStatus>>> GetUserInfoAsync(
         HttpRequest request, SimulatorState state, CancellationToken ct)
     {
-        if (await WechatCall.BeginAsync(state, UserInfo, ct) is { } fault)
+        var (appId, error) = await WechatCall.BeginAuthorizedAsync(request, state, UserInfo, ct);
+        if (error is not null)
         {
-            return TypedResults.Ok(fault);
-        }
-
-        var (appId, tokenError) = WechatCall.Authorize(request, state);
-        if (tokenError is not null)
-        {
-            return TypedResults.Ok(tokenError);
+            return TypedResults.Ok(error);
         }
 
         string? openId = request.Query["openid"];

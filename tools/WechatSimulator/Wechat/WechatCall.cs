@@ -29,20 +29,21 @@ public static class WechatCall
             : null;
     }
 
+    /// <summary>The two steps of an API behind an access_token: fault, token.</summary>
+    /// <returns>The caller's appId, or the error WeChat would answer.</returns>
+    public static async Task<(string? AppId, WechatStatus? Error)> BeginAuthorizedAsync(
+        HttpRequest request, SimulatorState state, string api, CancellationToken ct) =>
+        await BeginAsync(state, api, ct) is { } fault ? (null, fault) : Authorize(request, state);
+
     /// <summary>The three steps of a JSON API behind an access_token: fault, token, body.</summary>
     /// <returns>The caller's appId and body, or the error WeChat would answer.</returns>
     public static async Task<(string? AppId, JsonElement Body, WechatStatus? Error)> BeginJsonAsync(
         HttpRequest request, SimulatorState state, string api, CancellationToken ct)
     {
-        if (await BeginAsync(state, api, ct) is { } fault)
+        var (appId, error) = await BeginAuthorizedAsync(request, state, api, ct);
+        if (error is not null)
         {
-            return (null, default, fault);
-        }
-
-        var (appId, tokenError) = Authorize(request, state);
-        if (tokenError is not null)
-        {
-            return (null, default, tokenError);
+            return (null, default, error);
         }
 
         var (body, bodyError) = await ReadObjectAsync(request, ct);
@@ -50,7 +51,7 @@ public static class WechatCall
     }
 
     /// <summary>Resolves <c>?access_token=</c> to the account it was issued to.</summary>
-    public static (string? AppId, WechatStatus? Error) Authorize(HttpRequest request, SimulatorState state)
+    private static (string? AppId, WechatStatus? Error) Authorize(HttpRequest request, SimulatorState state)
     {
         string? token = request.Query["access_token"];
         if (string.IsNullOrEmpty(token))
