@@ -16,6 +16,9 @@ public sealed class GatewayFactory(IReadOnlyDictionary<string, string?>? overrid
             ["ConnectionStrings:MySql"] = TestEnvironment.MySqlConnectionString,
             ["ConnectionStrings:Redis"] = TestEnvironment.RedisConnectionString,
             ["Wechat:ApiBaseUrl"] = TestEnvironment.Simulator.BaseUrl,
+
+            // No background jobs: tests run each job's round themselves, so a timer cannot take their work first.
+            ["Gateway:Roles"] = "Web",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
