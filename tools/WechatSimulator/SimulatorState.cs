@@ -23,8 +23,8 @@ public sealed class SimulatorState
         Messages = new MessageLog(time);
         Faults = new FaultStore();
         Codes = new CodeStore();
-        QrCodes = new QrCodeStore();
-        Media = new MediaStore();
+        QrCodes = new AccountRecords<SimQrCode>(c => c.AppId);
+        Media = new AccountRecords<SimMedia>(m => m.AppId);
         Stats = new CallStats();
     }
 
@@ -42,9 +42,9 @@ public sealed class SimulatorState
 
     public CodeStore Codes { get; }
 
-    public QrCodeStore QrCodes { get; }
+    public AccountRecords<SimQrCode> QrCodes { get; }
 
-    public MediaStore Media { get; }
+    public AccountRecords<SimMedia> Media { get; }
 
     public CallStats Stats { get; }
 

@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,17 +18,6 @@ public sealed record SimMedia(
     [property: JsonPropertyName("filename")] string FileName,
     [property: JsonPropertyName("length")] long Length,
     [property: JsonPropertyName("created_at")] long CreatedAt);
-
-public sealed class MediaStore
-{
-    private readonly ConcurrentQueue<SimMedia> _media = new();
-
-    public void Add(SimMedia media) => _media.Enqueue(media);
-
-    public IReadOnlyList<SimMedia> List(string? appId) => [.. _media.Where(m => appId is null || m.AppId == appId)];
-
-    public void Clear() => _media.Clear();
-}
 
 public static class MediaEndpoints
 {

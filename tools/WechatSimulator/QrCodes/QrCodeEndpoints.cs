@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -23,17 +22,6 @@ public sealed record SimQrCode(
     [property: JsonPropertyName("expire_seconds")] int? ExpireSeconds,
     [property: JsonPropertyName("url")] string Url,
     [property: JsonPropertyName("at")] DateTimeOffset At);
-
-public sealed class QrCodeStore
-{
-    private readonly ConcurrentQueue<SimQrCode> _codes = new();
-
-    public void Add(SimQrCode code) => _codes.Enqueue(code);
-
-    public IReadOnlyList<SimQrCode> List(string? appId) => [.. _codes.Where(c => appId is null || c.AppId == appId)];
-
-    public void Clear() => _codes.Clear();
-}
 
 public static class QrCodeEndpoints
 {
