@@ -5,7 +5,7 @@ using MySqlConnector;
 namespace WechatGateway.Members;
 
 /// <summary>Writes to a member's state: interaction, follow state, attribution, timeline, profile and stage.</summary>
-public sealed class MemberStore(MySqlDataSource dataSource, IOptions<MemberOptions> options, TimeProvider time)
+public sealed class MemberStore(IOptions<MemberOptions> options, TimeProvider time)
 {
     /// <summary>Marks an interaction; returns the member's stage (in the same round trip).</summary>
     public async Task<string> TouchAsync(MySqlConnection connection, MySqlTransaction? transaction, ulong memberId, CancellationToken ct)
@@ -85,8 +85,6 @@ public sealed class MemberStore(MySqlDataSource dataSource, IOptions<MemberOptio
         const string update = "UPDATE member SET stage = @stage WHERE id = @memberId AND merged_into IS NULL";
         await connection.ExecuteAsync(new CommandDefinition(update, new { memberId, stage }, transaction, cancellationToken: ct));
     }
-
-    public async Task<MySqlConnection> OpenAsync(CancellationToken ct) => await dataSource.OpenConnectionAsync(ct);
 
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 }

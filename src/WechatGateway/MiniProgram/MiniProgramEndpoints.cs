@@ -35,7 +35,7 @@ public static class MiniProgramEndpoints
 
     public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult, NotFound>> LoginAsync(
         string appId, SessionRequest request, AccountRegistry accounts, WechatApiClient wechat, MemberResolver resolver,
-        MemberMerger merger, MemberQueries queries, MemberStore store, MiniProgramSessions sessions, CancellationToken ct)
+        MemberMerger merger, MemberQueries queries, MemberStore store, MiniProgramSessions sessions, MySqlDataSource dataSource, CancellationToken ct)
     {
         if (accounts.Find(appId) is not { Options.Type: AccountType.MiniProgram })
         {
@@ -64,7 +64,7 @@ public static class MiniProgramEndpoints
             memberId = await merger.AttachUnionIdAsync(appId, login.OpenId, unionId, "mini-program login", ct);
         }
 
-        await using (var connection = await store.OpenAsync(ct))
+        await using (var connection = await dataSource.OpenConnectionAsync(ct))
         {
             await store.TouchAsync(connection, null, memberId, ct);
             await store.RefreshStageAsync(connection, null, memberId, ct);
@@ -131,7 +131,7 @@ public static class MiniProgramEndpoints
 
     public static async Task<Results<Ok<MemberView>, ProblemHttpResult, NotFound>> BindPhoneAsync(
         PhoneRequest request, ClaimsPrincipal user, WechatApiClient wechat, MemberResolver resolver, MemberQueries queries,
-        MemberStore store, TimeProvider time, CancellationToken ct)
+        MemberStore store, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request.Code) || request.Code.Length > 256)
         {
@@ -150,7 +150,7 @@ public static class MiniProgramEndpoints
         }
 
         var memberId = await CurrentMemberAsync(user, resolver, ct);
-        await using (var connection = await store.OpenAsync(ct))
+        await using (var connection = await dataSource.OpenConnectionAsync(ct))
         {
             try
             {
