@@ -1,19 +1,21 @@
 using MySqlConnector;
-using WechatGateway.Accounts;
+using WechatGateway.Processing;
 using WechatGateway.Wechat.Messages;
 
 namespace WechatGateway.Members;
 
 /// <summary>
-/// What every push does to its member: resolve (or create) it, update follow state and channel attribution on
-/// subscribe / unsubscribe / SCAN, and mark the interaction. Safe to run twice for one push (WeChat retries):
-/// attribution and timeline are keyed by the push id, follow updates are idempotent.
+/// What a push does to its member: follow state and channel attribution on subscribe / unsubscribe / SCAN, and the
+/// stage those change. Safe to run twice for one push: attribution and timeline are keyed by the push id, follow
+/// updates are idempotent.
 /// </summary>
-public sealed class MemberPushHandler(MemberResolver resolver, MemberStore store)
+public sealed class MemberPushHandler(MemberStore store) : IPushHandler
 {
-    public async Task<ulong> HandleAsync(MySqlConnection connection, MySqlTransaction transaction, WechatAccount account, ulong pushId, WechatPush push, CancellationToken ct)
+    public string Name => "members";
+
+    public async Task HandleAsync(PushWork work, MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
     {
-        var (memberId, _) = await resolver.ResolveAsync(account.AppId, push.FromUserName, account.Options.Type, ct);
+        var (pushId, account, push, memberId) = (work.PushId, work.Account, work.Push, work.MemberId);
         var at = DateTimeOffset.FromUnixTimeSeconds(push.CreateTime).UtcDateTime;
         var source = $"push:{pushId}";
 
@@ -46,7 +48,5 @@ public sealed class MemberPushHandler(MemberResolver resolver, MemberStore store
         {
             await store.RefreshStageAsync(connection, transaction, memberId, ct);
         }
-
-        return memberId;
     }
 }

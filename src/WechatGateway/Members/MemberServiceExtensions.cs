@@ -1,4 +1,5 @@
 using WechatGateway.Operations;
+using WechatGateway.Processing;
 
 namespace WechatGateway.Members;
 
@@ -11,7 +12,7 @@ public static class MemberServiceExtensions
         services.AddSingleton<MemberStore>();
         services.AddSingleton<MemberMerger>();
         services.AddSingleton<MemberQueries>();
-        services.AddSingleton<MemberPushHandler>();
+        services.AddPushHandler<MemberPushHandler>();
         services.AddSingleton<UnionIdFetchJob>();
         services.AddSingleton<DormancyJob>();
         if (gateway.RunsWorker)

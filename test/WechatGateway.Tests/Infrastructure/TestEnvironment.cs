@@ -15,8 +15,9 @@ public sealed class TestEnvironment
 {
     private const string HowToStart = "Start them with deploy/local/test.sh (or: source deploy/local/lib.sh && wg_install_packages && wg_start_mariadb && wg_start_redis).";
 
-    // A Redis database of its own, so a local gateway on database 0 is untouched by the tests' flushes.
-    private const int RedisDatabase = 9;
+    // A Redis database of its own, so a local gateway on database 0 is untouched by the tests' flushes;
+    // WG_TEST_REDIS_DB lets two test runs share one Redis server.
+    private static readonly int RedisDatabase = int.TryParse(Environment.GetEnvironmentVariable("WG_TEST_REDIS_DB"), out var db) ? db : 9;
 
     public static string MySqlConnectionString { get; private set; } = "";
 

@@ -1,0 +1,36 @@
+using MySqlConnector;
+using WechatGateway.Accounts;
+using WechatGateway.Wechat.Messages;
+
+namespace WechatGateway.Processing;
+
+/// <summary>One recorded push as a handler sees it: the member it resolved to is already known (created if new).</summary>
+/// <param name="PushId">The <c>wechat_push</c> row: the idempotency key of everything a handler does for this push.</param>
+/// <param name="MemberCreated">True when this push introduced the member (first sight of the OpenID).</param>
+public sealed record PushWork(ulong PushId, WechatAccount Account, WechatPush Push, ulong MemberId, bool MemberCreated, DateTime ReceivedAt);
+
+/// <summary>
+/// A capability's reaction to recorded pushes (follow state, points, steering, queued replies). The contract, in full,
+/// is in <c>Processing/README.md</c>: a handler runs after the push is recorded and answered, inside a transaction the
+/// processing stage owns; it may run again for the same push after a crash, so every write it makes is keyed by
+/// <see cref="PushWork.PushId"/>; it never commits, opens connections or calls WeChat itself.
+/// </summary>
+public interface IPushHandler
+{
+    /// <summary>Stable name, stored with each push it has handled (never rename one that has run in production).</summary>
+    string Name { get; }
+
+    Task HandleAsync(PushWork work, MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct);
+}
+
+public static class PushHandlerServiceExtensions
+{
+    /// <summary>Adds a handler to the processing stage; handlers run in the order they were added.</summary>
+    public static IServiceCollection AddPushHandler<THandler>(this IServiceCollection services)
+        where THandler : class, IPushHandler
+    {
+        services.AddSingleton<THandler>();
+        services.AddSingleton<IPushHandler>(sp => sp.GetRequiredService<THandler>());
+        return services;
+    }
+}
