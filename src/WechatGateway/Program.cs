@@ -4,6 +4,7 @@ using WechatGateway.Admin;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
 using WechatGateway.Operations;
+using WechatGateway.Processing;
 using WechatGateway.Storage;
 using WechatGateway.Webhook;
 
@@ -22,6 +23,7 @@ builder.Services.AddWechatAccounts();
 builder.Services.AddWechatApiClient();
 builder.Services.AddMembers(gateway);
 builder.Services.AddWebhook(gateway);
+builder.Services.AddPushProcessing(gateway);
 builder.Services.AddMiniProgram();
 builder.Services.AddAdmin();
 

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Microsoft.Extensions.Options;
 using WechatGateway.Storage;
 using WechatGateway.Wechat.Api;
+using WechatGateway.Wechat.Messages;
 using WechatGateway.Wechat.Security;
 
 namespace WechatGateway.Accounts;
@@ -12,6 +13,15 @@ public sealed record WechatAccount(AccountOptions Options, WechatMessageCrypto? 
     public string AppId => Options.AppId;
 
     public string Token => Options.Token ?? "";
+
+    /// <summary>
+    /// Whether WeChat pushes to this account's webhook: every official account, and a mini-program whose message push
+    /// (消息推送) is configured with a token.
+    /// </summary>
+    public bool ReceivesPushes => Options.Type == AccountType.OfficialAccount || !string.IsNullOrEmpty(Options.Token);
+
+    /// <summary>How this account's pushes are opened and its replies sealed.</summary>
+    public PushEndpoint Endpoint { get; } = new(Options.Token ?? "", Options.EffectiveSecurityMode, Crypto);
 }
 
 /// <summary>The accounts this gateway serves, looked up by appId on every push.</summary>

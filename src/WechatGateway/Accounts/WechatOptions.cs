@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using WechatGateway.Wechat.Security;
 
 namespace WechatGateway.Accounts;
 
@@ -50,4 +51,13 @@ public sealed class AccountOptions
     public string? EncodingAESKey { get; set; }
 
     public ReplyMode ReplyMode { get; set; } = ReplyMode.Queue;
+
+    /// <summary>
+    /// How pushes must arrive: <c>Plain</c>, <c>Compatible</c> or <c>Safe</c>, as set in the WeChat console; by default
+    /// <c>Safe</c> when an EncodingAESKey is configured, else <c>Plain</c>.
+    /// </summary>
+    public PushSecurityMode? SecurityMode { get; set; }
+
+    public PushSecurityMode EffectiveSecurityMode =>
+        SecurityMode ?? (string.IsNullOrEmpty(EncodingAESKey) ? PushSecurityMode.Plain : PushSecurityMode.Safe);
 }

@@ -33,17 +33,23 @@ public sealed class WechatOptionsValidator : IValidateOptions<WechatOptions>
                 failures.Add($"{key}:AppSecret is required for '{account.AppId}'.");
             }
 
-            if (account.Type == AccountType.OfficialAccount)
+            // A mini-program needs a token only when its message push (消息推送) is configured.
+            if (account.Type == AccountType.OfficialAccount || account.Token is not null)
             {
                 // WeChat's console accepts 3 to 32 letters and digits for the server token.
                 if (string.IsNullOrEmpty(account.Token) || account.Token.Length is < 3 or > 32 || !account.Token.All(char.IsAsciiLetterOrDigit))
                 {
-                    failures.Add($"{key}:Token must be 3 to 32 letters or digits for official account '{account.AppId}'.");
+                    failures.Add($"{key}:Token must be 3 to 32 letters or digits for '{account.AppId}'.");
                 }
 
                 if (account.EncodingAESKey is not null && !WechatMessageCrypto.IsValidEncodingAesKey(account.EncodingAESKey))
                 {
                     failures.Add($"{key}:EncodingAESKey must be 43 characters of base64 (letters and digits) for '{account.AppId}'.");
+                }
+
+                if (account.EffectiveSecurityMode != PushSecurityMode.Plain && string.IsNullOrEmpty(account.EncodingAESKey))
+                {
+                    failures.Add($"{key}:SecurityMode {account.EffectiveSecurityMode} needs an EncodingAESKey for '{account.AppId}'.");
                 }
             }
         }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using WechatGateway.Processing;
 
 namespace WechatGateway.Admin;
 
@@ -36,6 +37,7 @@ public static class AdminServiceExtensions
         admin.MapAudit();
         admin.MapApiKeys();
         admin.MapAdminMembers();
+        admin.MapAdminPushes();
         return admin;
     }
 }

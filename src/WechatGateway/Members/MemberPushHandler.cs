@@ -42,9 +42,8 @@ public sealed class MemberPushHandler(MemberStore store) : IPushHandler
                 break;
         }
 
-        // A follow change can change the stage; a plain message only brings a dormant member back.
-        var stage = await store.TouchAsync(connection, transaction, memberId, ct);
-        if (push is SubscribeEvent or UnsubscribeEvent or ScanEvent || stage == MemberStage.Dormant)
+        // A follow change can change the stage (the processing stage itself brings dormant members back).
+        if (push is SubscribeEvent or UnsubscribeEvent or ScanEvent)
         {
             await store.RefreshStageAsync(connection, transaction, memberId, ct);
         }

@@ -11,6 +11,7 @@ namespace WechatGateway.Members;
 /// <summary>
 /// appId + OpenID → member, created on first sight. Redis answers the common case in one round trip; MySQL
 /// (primary key lookup) answers a miss; the mapping is dropped from Redis whenever a merge moves an identity.
+/// Redis is only a cache here: a read that takes longer than <see cref="CacheTimeout"/> is abandoned for MySQL.
 /// </summary>
 public sealed class MemberResolver(
     MySqlDataSource dataSource,
@@ -19,7 +20,77 @@ public sealed class MemberResolver(
     TimeProvider time,
     ILogger<MemberResolver> logger)
 {
+    /// <summary>Redis answers in well under a millisecond; past this it is down or stalled, and MySQL answers instead.</summary>
+    public static readonly TimeSpan CacheTimeout = TimeSpan.FromMilliseconds(250);
+
     public sealed record Resolution(ulong MemberId, bool Created);
+
+    /// <summary>
+    /// Resolves many identities inside the caller's transaction (the processing stage's batch): one Redis MGET, one
+    /// MySQL lookup per account for the misses, and the new members created in the same transaction, so a batch that
+    /// rolls back leaves no member behind. Call <see cref="CacheAsync"/> after the commit.
+    /// </summary>
+    public async Task<Dictionary<(string AppId, string OpenId), Resolution>> ResolveManyAsync(
+        MySqlConnection connection, MySqlTransaction transaction, IReadOnlyCollection<(string AppId, string OpenId, AccountType Type)> identities, CancellationToken ct)
+    {
+        var distinct = identities.DistinctBy(i => (i.AppId, i.OpenId)).ToList();
+        var resolved = new Dictionary<(string AppId, string OpenId), Resolution>(distinct.Count);
+        var cached = await TryCacheGetManyAsync(distinct.Select(i => RedisKeys.MemberOfIdentity(i.AppId, i.OpenId)).ToArray());
+        var misses = new List<(string AppId, string OpenId, AccountType Type)>();
+        for (var i = 0; i < distinct.Count; i++)
+        {
+            if (cached[i] is { } memberId)
+            {
+                resolved[(distinct[i].AppId, distinct[i].OpenId)] = new Resolution(memberId, false);
+            }
+            else
+            {
+                misses.Add(distinct[i]);
+            }
+        }
+
+        const string find = "SELECT open_id AS OpenId, member_id AS MemberId FROM member_identity WHERE app_id = @appId AND open_id IN @openIds";
+        foreach (var app in misses.GroupBy(m => m.AppId))
+        {
+            var rows = await connection.QueryAsync<(string OpenId, ulong MemberId)>(new CommandDefinition(find, new { appId = app.Key, openIds = app.Select(m => m.OpenId).ToArray() }, transaction, cancellationToken: ct));
+            foreach (var (openId, memberId) in rows)
+            {
+                resolved[(app.Key, openId)] = new Resolution(memberId, false);
+            }
+        }
+
+        foreach (var miss in misses.Where(m => !resolved.ContainsKey((m.AppId, m.OpenId))))
+        {
+            resolved[(miss.AppId, miss.OpenId)] = await CreateInTransactionAsync(connection, transaction, miss.AppId, miss.OpenId, miss.Type, ct);
+        }
+
+        return resolved;
+    }
+
+    /// <summary>Caches what <see cref="ResolveManyAsync"/> found, once its transaction has committed.</summary>
+    public async Task CacheAsync(IEnumerable<KeyValuePair<(string AppId, string OpenId), Resolution>> resolutions)
+    {
+        var entries = resolutions.Select(r => new KeyValuePair<RedisKey, RedisValue>(
+            RedisKeys.MemberOfIdentity(r.Key.AppId, r.Key.OpenId), r.Value.MemberId.ToString(CultureInfo.InvariantCulture))).ToArray();
+        if (entries.Length == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var db = redis.GetDatabase();
+            var expiry = TimeSpan.FromSeconds(options.Value.CacheSeconds);
+            var batch = db.CreateBatch();
+            var writes = entries.Select(e => batch.StringSetAsync(e.Key, e.Value, expiry)).ToArray();
+            batch.Execute();
+            await Task.WhenAll(writes).WaitAsync(CacheTimeout);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger.LogWarning(e, "Member cache unavailable; {Count} mappings not cached", entries.Length);
+        }
+    }
 
     public async Task<Resolution> ResolveAsync(string appId, string openId, AccountType accountType, CancellationToken ct)
     {
@@ -49,10 +120,10 @@ public sealed class MemberResolver(
         }
     }
 
-    private static Task<ulong?> FindAsync(MySqlConnection connection, string appId, string openId, CancellationToken ct)
+    private static Task<ulong?> FindAsync(MySqlConnection connection, string appId, string openId, CancellationToken ct, MySqlTransaction? transaction = null)
     {
         const string sql = "SELECT member_id FROM member_identity WHERE app_id = @appId AND open_id = @openId";
-        return connection.QuerySingleOrDefaultAsync<ulong?>(new CommandDefinition(sql, new { appId, openId }, cancellationToken: ct));
+        return connection.QuerySingleOrDefaultAsync<ulong?>(new CommandDefinition(sql, new { appId, openId }, transaction, cancellationToken: ct));
     }
 
     private async Task<Resolution> CreateAsync(MySqlConnection connection, string appId, string openId, AccountType accountType, CancellationToken ct)
@@ -72,7 +143,7 @@ public sealed class MemberResolver(
             var memberId = await connection.ExecuteScalarAsync<ulong>(new CommandDefinition(insertMember, new { stage = MemberStage.Follower, now }, transaction, cancellationToken: ct));
             await connection.ExecuteAsync(new CommandDefinition(insertIdentity, new { appId, openId, memberId, accountType = accountType.ToString(), now }, transaction, cancellationToken: ct));
             await transaction.CommitAsync(ct);
-            logger.LogInformation("New member {MemberId} for {AppId}/{OpenId}", memberId, appId, openId);
+            logger.LogDebug("New member {MemberId} for {AppId}/{OpenId}", memberId, appId, openId);
             return new Resolution(memberId, true);
         }
         catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
@@ -83,11 +154,57 @@ public sealed class MemberResolver(
         }
     }
 
+    /// <summary>
+    /// Creates a member and its identity in one round trip (LAST_INSERT_ID() stays the member's id across the
+    /// identity insert, which generates none; ROW_COUNT() tells whether that insert was ignored). When another worker created the identity first (the
+    /// insert is ignored), the member made here is dropped and theirs is the one.
+    /// </summary>
+    private async Task<Resolution> CreateInTransactionAsync(MySqlConnection connection, MySqlTransaction transaction, string appId, string openId, AccountType accountType, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO member (stage, created_at, last_interaction_at) VALUES (@stage, @now, @now);
+            INSERT IGNORE INTO member_identity (app_id, open_id, member_id, account_type, created_at)
+            VALUES (@appId, @openId, LAST_INSERT_ID(), @accountType, @now);
+            SELECT LAST_INSERT_ID() AS MemberId, ROW_COUNT() AS Inserted;
+            """;
+        var now = time.GetUtcNow().UtcDateTime;
+        var (memberId, inserted) = await connection.QuerySingleAsync<(ulong MemberId, long Inserted)>(new CommandDefinition(
+            sql, new { stage = MemberStage.Follower, now, appId, openId, accountType = accountType.ToString() }, transaction, cancellationToken: ct));
+        if (inserted == 1)
+        {
+            logger.LogDebug("New member {MemberId} for {AppId}/{OpenId}", memberId, appId, openId);
+            return new Resolution(memberId, true);
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition("DELETE FROM member WHERE id = @memberId", new { memberId }, transaction, cancellationToken: ct));
+        return new Resolution(await FindAsync(connection, appId, openId, ct, transaction) ?? throw new InvalidOperationException("identity vanished after a duplicate key"), false);
+    }
+
+    private async Task<ulong?[]> TryCacheGetManyAsync(string[] keys)
+    {
+        var none = new ulong?[keys.Length];
+        if (keys.Length == 0)
+        {
+            return none;
+        }
+
+        try
+        {
+            var values = await redis.GetDatabase().StringGetAsync(keys.Select(k => (RedisKey)k).ToArray()).WaitAsync(CacheTimeout);
+            return values.Select(v => v.HasValue ? ulong.Parse(v.ToString(), CultureInfo.InvariantCulture) : (ulong?)null).ToArray();
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger.LogWarning(e, "Member cache unavailable; reading MySQL");
+            return none;
+        }
+    }
+
     private async Task<ulong?> TryCacheGetAsync(string key)
     {
         try
         {
-            var value = await redis.GetDatabase().StringGetAsync(key);
+            var value = await redis.GetDatabase().StringGetAsync(key).WaitAsync(CacheTimeout);
             return value.HasValue ? ulong.Parse(value.ToString(), CultureInfo.InvariantCulture) : null;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
@@ -102,7 +219,7 @@ public sealed class MemberResolver(
     {
         try
         {
-            await redis.GetDatabase().StringSetAsync(key, memberId.ToString(CultureInfo.InvariantCulture), TimeSpan.FromSeconds(options.Value.CacheSeconds));
+            await redis.GetDatabase().StringSetAsync(key, memberId.ToString(CultureInfo.InvariantCulture), TimeSpan.FromSeconds(options.Value.CacheSeconds)).WaitAsync(CacheTimeout);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {

@@ -17,6 +17,27 @@ public sealed class MemberStore(IOptions<MemberOptions> options, TimeProvider ti
         return await connection.QuerySingleAsync<string>(new CommandDefinition(sql, new { memberId, now = time.GetUtcNow().UtcDateTime }, transaction, cancellationToken: ct));
     }
 
+    /// <summary>
+    /// Marks the interaction of a batch of pushes with one statement, whatever the number of pushes per member
+    /// (last interaction is coalesced, not written per push); returns the members that were dormant, whose stage
+    /// the interaction changes.
+    /// </summary>
+    public async Task<IReadOnlyList<ulong>> TouchManyAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyCollection<ulong> memberIds, DateTime at, CancellationToken ct)
+    {
+        if (memberIds.Count == 0)
+        {
+            return [];
+        }
+
+        // Ids in order: two workers touching overlapping members lock them in the same order.
+        const string sql = """
+            UPDATE member SET last_interaction_at = GREATEST(last_interaction_at, @at) WHERE id IN @ids ORDER BY id;
+            SELECT id FROM member WHERE id IN @ids AND stage = @dormant;
+            """;
+        var ids = memberIds.Distinct().Order().ToArray();
+        return (await connection.QueryAsync<ulong>(new CommandDefinition(sql, new { ids, at, dormant = MemberStage.Dormant }, transaction, cancellationToken: ct))).AsList();
+    }
+
     /// <summary>A follow (plain or by QR scene). A follow after an unfollow counts as a re-subscribe.</summary>
     public async Task FollowAsync(MySqlConnection connection, MySqlTransaction transaction, ulong memberId, string appId, string openId, string? scene, DateTime at, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using OpenTelemetry.Metrics;
+using WechatGateway.Processing;
 using WechatGateway.Webhook;
 
 namespace WechatGateway.Operations;
@@ -19,6 +20,7 @@ public static class ObservabilityExtensions
             .AddHttpClientInstrumentation()
             .AddRuntimeInstrumentation()
             .AddMeter(WebhookMetrics.MeterName)
+            .AddMeter(ProcessingMetrics.MeterName)
             .AddPrometheusExporter());
         return builder;
     }

@@ -10,4 +10,8 @@ public static class RedisKeys
 
     /// <summary>A mini-program session, keyed by the SHA-256 of its token so a Redis dump reveals no usable token.</summary>
     public static string MiniProgramSession(string tokenHash) => $"{Prefix}mp:session:{tokenHash}";
+
+    /// <summary>A signed webhook URL already used, holding the SHA-256 of its body (see <c>ReplayGuard</c>).</summary>
+    public static string SignedUrl(string appId, string timestamp, string nonce, string signature) =>
+        $"{Prefix}wechat:url:{appId}:{timestamp}:{nonce}:{signature}";
 }

@@ -1,9 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Mvc;
 using MySqlConnector;
-using WechatGateway.Accounts;
 using WechatGateway.Wechat.Messages;
 using WechatGateway.Wechat.Security;
 
@@ -39,7 +37,8 @@ public static class WebhookEndpoints
 
     public static async Task<IResult> ReceiveAsync(
         HttpContext http,
-        PushPipeline pipeline,
+        PushRecorder recorder,
+        ReplayGuard replays,
         WebhookMetrics metrics,
         TimeProvider time,
         ILoggerFactory loggerFactory,
@@ -48,7 +47,7 @@ public static class WebhookEndpoints
         var account = WechatSignatureFilter.GetWechatAccount(http);
         var logger = loggerFactory.CreateLogger(typeof(WebhookEndpoints));
         var query = http.Request.Query;
-        var encrypted = string.Equals(query["encrypt_type"], "aes", StringComparison.OrdinalIgnoreCase);
+        var signed = new PushQuery(query["timestamp"].ToString(), query["nonce"].ToString(), query["encrypt_type"], query["msg_signature"]);
 
         var body = await ReadBodyAsync(http.Request, ct);
         if (body is null)
@@ -56,33 +55,33 @@ public static class WebhookEndpoints
             return Refuse(StatusCodes.Status413PayloadTooLarge, $"body over {WechatXml.MaxBodyBytes} bytes", "too_large");
         }
 
-        string plainXml;
-        WechatPush push;
+        InboundPush inbound;
         try
         {
-            var document = WechatXml.Parse(body);
-            plainXml = encrypted ? Decrypt(account, document, query) : Encoding.UTF8.GetString(body);
-            push = WechatPushParser.Parse(encrypted ? WechatXml.Parse(plainXml) : document);
+            inbound = WechatInbound.Open(body, account.Endpoint, signed);
         }
-        catch (ForgedMessageSignatureException)
+        catch (WechatSignatureException e)
         {
-            return Refuse(StatusCodes.Status401Unauthorized, "wrong msg_signature", "bad_msg_signature");
+            return Refuse(StatusCodes.Status401Unauthorized, e.Message, "bad_msg_signature");
+        }
+        catch (WechatXmlException e) when (e.IsOversize)
+        {
+            return Refuse(StatusCodes.Status413PayloadTooLarge, e.Message, "too_large");
         }
         catch (Exception e) when (e is WechatXmlException or WechatCryptoException)
         {
             return Refuse(StatusCodes.Status400BadRequest, e.Message, "bad_body");
         }
 
-        var openId = query["openid"].ToString();
-        if (openId.Length > 0 && !string.Equals(openId, push.FromUserName, StringComparison.Ordinal))
+        if (!await replays.IsFirstUseAsync(account.AppId, signed, query["signature"].ToString(), body))
         {
-            return Refuse(StatusCodes.Status400BadRequest, "openid does not match FromUserName", "bad_body");
+            return Refuse(StatusCodes.Status401Unauthorized, "this signed URL was already used with another body", "replayed");
         }
 
-        PushOutcome outcome;
+        RecordedPush recorded;
         try
         {
-            outcome = await pipeline.AcceptAsync(account, push, encrypted ? "aes" : "plain", plainXml, ct);
+            recorded = await recorder.RecordAsync(new PushToRecord(account.AppId, inbound.Push, inbound.Encrypted ? "aes" : "plain", inbound.PlainText, ReplyXml: null), ct);
         }
         catch (Exception e) when (e is MySqlException or InvalidOperationException or TimeoutException)
         {
@@ -92,22 +91,20 @@ public static class WebhookEndpoints
             return WebhookResults.Text(StatusCodes.Status503ServiceUnavailable, "temporarily unavailable");
         }
 
-        metrics.Count(account.AppId, outcome switch
+        metrics.Count(account.AppId, (recorded.IsNew, inbound.Push) switch
         {
-            { Deferred: true } => "deferred",
-            { State: PushState.New } => "accepted",
-            { State: PushState.TakenOver } => "taken_over",
-            _ => "retry",
+            (false, _) => "retry",
+            (_, UnparsedPush) => "unparsed",
+            (_, UnknownMessage or UnknownEvent) => "unknown_type",
+            _ => "accepted",
         });
-        var reply = outcome.ReplyXml;
-        if (reply is null)
+        if (recorded.ReplyXml is not { } reply)
         {
             return WebhookResults.Text(StatusCodes.Status200OK, WebhookResults.Success);
         }
 
-        return WebhookResults.Xml(encrypted && account.Crypto is not null
-            ? account.Crypto.EncryptReply(reply, account.Token, time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), NewNonce())
-            : reply);
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return WebhookResults.Xml(WechatInbound.Seal(reply, inbound.Encrypted, account.Endpoint, timestamp, NewNonce()));
 
         IResult Refuse(int status, string reason, string outcome)
         {
@@ -115,27 +112,6 @@ public static class WebhookEndpoints
             metrics.Count(account.AppId, outcome);
             return WebhookResults.Text(status, reason);
         }
-    }
-
-    private static string Decrypt(WechatAccount account, WechatXmlDocument document, IQueryCollection query)
-    {
-        if (account.Crypto is null)
-        {
-            throw new WechatCryptoException("this account has no EncodingAESKey configured, so encrypted pushes cannot be read");
-        }
-
-        var encrypt = document["Encrypt"];
-        if (string.IsNullOrEmpty(encrypt))
-        {
-            throw new WechatXmlException("an encrypted push must carry <Encrypt>");
-        }
-
-        if (!WechatSignature.VerifyMessage(account.Token, query["timestamp"].ToString(), query["nonce"].ToString(), encrypt, query["msg_signature"].ToString()))
-        {
-            throw new ForgedMessageSignatureException();
-        }
-
-        return account.Crypto.Decrypt(encrypt);
     }
 
     /// <summary>Reads at most <see cref="WechatXml.MaxBodyBytes"/>; null when the body is larger.</summary>
@@ -169,6 +145,4 @@ public static class WebhookEndpoints
     }
 
     private static string NewNonce() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-
-    private sealed class ForgedMessageSignatureException : Exception;
 }

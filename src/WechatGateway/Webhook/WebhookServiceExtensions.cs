@@ -6,14 +6,14 @@ public static class WebhookServiceExtensions
 {
     public static IServiceCollection AddWebhook(this IServiceCollection services, GatewayOptions gateway)
     {
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<WebhookMetrics>();
-        services.AddSingleton<PushStore>();
-        services.AddSingleton<PushProcessor>();
-        services.AddSingleton<PushPipeline>();
-        services.AddSingleton<PushRecoveryJob>();
-        if (gateway.RunsWorker)
+        services.AddSingleton<ReplayGuard>();
+        services.AddSingleton<PushRecorder>();
+        if (gateway.RunsWeb)
         {
-            services.AddHostedService(sp => sp.GetRequiredService<PushRecoveryJob>());
+            // The recorder's writers run where the webhook runs.
+            services.AddHostedService(sp => sp.GetRequiredService<PushRecorder>());
         }
 
         return services;

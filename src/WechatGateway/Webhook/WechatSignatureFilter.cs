@@ -23,7 +23,7 @@ public sealed class WechatSignatureFilter(
         var http = context.HttpContext;
         var appId = http.Request.RouteValues["appId"] as string ?? "";
         var account = accounts.Find(appId);
-        if (account is null || account.Options.Type != AccountType.OfficialAccount)
+        if (account is null || !account.ReceivesPushes)
         {
             logger.LogWarning("Webhook call for unknown appId {AppId}", appId);
             metrics.Count("unknown", "unknown_app");

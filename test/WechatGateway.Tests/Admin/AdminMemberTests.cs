@@ -13,6 +13,7 @@ public sealed class AdminMemberTests : GatewayTest
     private async Task<string> FollowerAsync(string openId, string? scene = null)
     {
         await _follower.SendAsync(Client, _follower.Sign(_follower.BuildEvent(openId, "subscribe", scene is null ? null : "qrscene_" + scene), openId, SecurityMode.Plaintext));
+        await ProcessPushesAsync();
         return (await Database.ScalarAsync<ulong>("SELECT member_id FROM member_identity WHERE open_id = @openId", new { openId })).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
@@ -42,6 +43,7 @@ public sealed class AdminMemberTests : GatewayTest
     {
         var id = await FollowerAsync("o_detail", "store9");
         await _follower.SendAsync(Client, _follower.Sign(_follower.BuildText("o_detail", "hi", 5151), "o_detail", SecurityMode.Plaintext));
+        await ProcessPushesAsync();
         using var admin = AdminClient(TestAccounts.AdminKey);
 
         var detail = await admin.GetFromJsonAsync<JsonElement>($"/api/admin/members/{id}");

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using WechatGateway.Processing;
 using WechatGateway.Tests;
 
 namespace WechatGateway.Tests.Infrastructure;
@@ -16,6 +18,13 @@ public abstract class GatewayTest
 
     [TearDown]
     public void DisposeClient() => Client.Dispose();
+
+    /// <summary>
+    /// Runs the processing stage until no recorded push is left, as a worker would behind the webhook's answers
+    /// (the test gateway runs in the Web role, so no timer takes this work from the test).
+    /// </summary>
+    protected static Task<int> ProcessPushesAsync() =>
+        TestEnvironment.Gateway.Services.GetRequiredService<PushProcessingJob>().RunUntilIdleAsync(CancellationToken.None);
 
     protected static HttpClient AdminClient(string key)
     {

@@ -26,6 +26,8 @@ public static class TestAccounts
         ["Wechat:Accounts:0:Token"] = Token,
         ["Wechat:Accounts:0:EncodingAESKey"] = AesKey,
         ["Wechat:Accounts:0:ReplyMode"] = "Passive",
+        // Compatible: the webhook tests send this account plaintext, compatible and safe pushes.
+        ["Wechat:Accounts:0:SecurityMode"] = "Compatible",
         ["Wechat:Accounts:1:AppId"] = QueueAppId,
         ["Wechat:Accounts:1:AppSecret"] = "queue-secret",
         ["Wechat:Accounts:1:Type"] = "OfficialAccount",

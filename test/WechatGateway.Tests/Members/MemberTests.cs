@@ -16,6 +16,7 @@ public sealed class MemberTests : GatewayTest
     {
         var response = await follower.SendAsync(Client, follower.Sign(xml, openId, SecurityMode.Safe));
         Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("success"));
+        await ProcessPushesAsync();
     }
 
     private static Task<ulong> MemberOfAsync(string appId, string openId) =>

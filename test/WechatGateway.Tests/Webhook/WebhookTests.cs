@@ -54,16 +54,16 @@ public sealed class WebhookTests : GatewayTest
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("success"));
-        var rows = await Database.QueryAsync<(string AppId, string OpenId, string MsgType, long MsgId, string RawXml, string SecurityMode, string Status)>(
+        var rows = await Database.QueryAsync<(string AppId, string OpenId, string MsgType, string MsgId, string RawXml, string SecurityMode, string Status)>(
             "SELECT app_id, open_id, msg_type, msg_id, raw_xml, security_mode, status FROM wechat_push");
         Assert.That(rows, Has.Count.EqualTo(1));
         Assert.That(rows[0].AppId, Is.EqualTo(TestAccounts.PassiveAppId));
         Assert.That(rows[0].OpenId, Is.EqualTo(OpenId));
         Assert.That(rows[0].MsgType, Is.EqualTo("text"));
-        Assert.That(rows[0].MsgId, Is.EqualTo(7_000_000_001));
+        Assert.That(rows[0].MsgId, Is.EqualTo("7000000001"));
         Assert.That(rows[0].RawXml, Does.Contain("👋"), "the decrypted XML is what is kept");
         Assert.That(rows[0].SecurityMode, Is.EqualTo(mode == SecurityMode.Plaintext ? "plain" : "aes"));
-        Assert.That(rows[0].Status, Is.EqualTo("processed"));
+        Assert.That(rows[0].Status, Is.EqualTo("recorded"), "answered before its handlers run");
     }
 
     [Test]
@@ -99,7 +99,7 @@ public sealed class WebhookTests : GatewayTest
         var queue = new FollowerDriver(TestAccounts.Queue);
 
         await _follower.SendAsync(Client, _follower.Sign(_follower.BuildText(OpenId, "a", 99), OpenId, SecurityMode.Plaintext));
-        var response = await queue.SendAsync(Client, queue.Sign(queue.BuildText(OpenId, "a", 99), OpenId, SecurityMode.Plaintext));
+        var response = await queue.SendAsync(Client, queue.Sign(queue.BuildText(OpenId, "a", 99), OpenId, SecurityMode.Safe));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await RecordedPushesAsync(), Is.EqualTo(2));
@@ -233,63 +233,33 @@ public sealed class WebhookTests : GatewayTest
     }
 
     [Test]
-    public async Task RetryTakesOverAPushWhoseFirstDeliveryDied()
+    public async Task ReplayedSignedUrlWithAnotherBodyIsRefusedButWechatsOwnRetryIsAnswered()
     {
-        var xml = _follower.BuildEvent("o_orphan", "subscribe", "qrscene_lost", createTime: 1_700_000_500);
-        await _follower.SendAsync(Client, _follower.Sign(xml, "o_orphan", SecurityMode.Plaintext));
-        await SimulateDeliveryDiedAfterRecordingAsync();
+        var follow = _follower.Sign(_follower.BuildEvent(OpenId, "subscribe", "qrscene_real", createTime: 1_700_000_900), OpenId, SecurityMode.Plaintext);
+        await _follower.SendAsync(Client, follow);
 
-        var retry = await _follower.SendAsync(Client, _follower.Sign(xml, "o_orphan", SecurityMode.Plaintext));
+        // Someone who saw the signed URL in a log sends a forged unfollow with it.
+        var forged = follow with { Body = _follower.BuildEvent(OpenId, "unsubscribe", createTime: 1_700_000_901) };
+        var replayed = await _follower.SendAsync(Client, forged);
+        var retry = await _follower.SendAsync(Client, follow);
 
-        Assert.That(await retry.Content.ReadAsStringAsync(), Is.EqualTo("success"));
-        Assert.That(await Database.ScalarAsync<string>("SELECT status FROM wechat_push"), Is.EqualTo("processed"));
-        Assert.That(await Database.ScalarAsync<string>("SELECT scene FROM member_attribution"), Is.EqualTo("lost"), "the retry did the work the dead delivery did not");
+        Assert.That(replayed.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.OK), "WeChat's retry repeats URL and body");
+        Assert.That(await Database.ScalarAsync<string>("SELECT GROUP_CONCAT(event) FROM wechat_push"), Is.EqualTo("subscribe"));
     }
 
     [Test]
-    public async Task RecoveryJobProcessesAPushNobodyFinished()
+    public async Task PlaintextPushToASafeModeAccountIsRefused()
     {
-        await _follower.SendAsync(Client, _follower.Sign(_follower.BuildEvent("o_stranded", "subscribe", "qrscene_night"), "o_stranded", SecurityMode.Plaintext));
-        await SimulateDeliveryDiedAfterRecordingAsync();
-        var job = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<WechatGateway.Webhook.PushRecoveryJob>(TestEnvironment.Gateway.Services);
+        var safe = new FollowerDriver(TestAccounts.Queue);
 
-        var recovered = await job.RunOnceAsync(CancellationToken.None);
+        var response = await safe.SendAsync(Client, safe.Sign(safe.BuildEvent(OpenId, "subscribe", "qrscene_fake"), OpenId, SecurityMode.Plaintext));
+        var compatible = await safe.SendAsync(Client, safe.Sign(safe.BuildEvent(OpenId, "unsubscribe"), OpenId, SecurityMode.Compatible));
 
-        Assert.That(recovered, Is.EqualTo(1));
-        Assert.That(await Database.ScalarAsync<string>("SELECT status FROM wechat_push"), Is.EqualTo("processed"));
-        Assert.That(await Database.ScalarAsync<string>("SELECT scene FROM member_attribution"), Is.EqualTo("night"));
-        Assert.That(await job.RunOnceAsync(CancellationToken.None), Is.Zero, "a processed push is not processed again");
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "a downgrade to plaintext is refused whatever the URL says");
+        Assert.That(compatible.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a compatible-mode push carries the signed, encrypted copy");
+        Assert.That(await Database.ScalarAsync<string>("SELECT GROUP_CONCAT(event) FROM wechat_push"), Is.EqualTo("unsubscribe"));
     }
-
-    [Test]
-    public async Task PushWhoseProcessingFailsIsAcknowledgedKeptAndRecoveredLater()
-    {
-        var job = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<WechatGateway.Webhook.PushRecoveryJob>(TestEnvironment.Gateway.Services);
-        await Database.ExecuteAsync("RENAME TABLE member_follow TO member_follow_away");
-        HttpResponseMessage response;
-        try
-        {
-            response = await _follower.SendAsync(Client, _follower.Sign(_follower.BuildEvent("o_unlucky", "subscribe", "qrscene_storm"), "o_unlucky", SecurityMode.Plaintext));
-            Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM member_attribution"), Is.Zero, "processing rolled back whole");
-        }
-        finally
-        {
-            await Database.ExecuteAsync("RENAME TABLE member_follow_away TO member_follow");
-        }
-
-        Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("success"));
-        Assert.That(await Database.ScalarAsync<string>("SELECT status FROM wechat_push"), Is.EqualTo("processing"));
-
-        Assert.That(await job.RunOnceAsync(CancellationToken.None), Is.EqualTo(1));
-        Assert.That(await Database.ScalarAsync<string>("SELECT status FROM wechat_push"), Is.EqualTo("processed"));
-        Assert.That(await Database.ScalarAsync<string>("SELECT scene FROM member_attribution"), Is.EqualTo("storm"));
-    }
-
-    /// <summary>Puts the database where a delivery that died between recording and processing leaves it.</summary>
-    private static Task SimulateDeliveryDiedAfterRecordingAsync() => Database.ExecuteAsync("""
-        UPDATE wechat_push SET status = 'processing', processed_at = NULL, claimed_until = UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE;
-        DELETE FROM member_attribution; DELETE FROM member_follow; DELETE FROM member_timeline;
-        """);
 
     private Task<HttpResponseMessage> PostEncryptedAsync(string body, string encrypt)
     {

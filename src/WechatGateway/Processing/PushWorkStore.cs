@@ -1,0 +1,87 @@
+using System.Data;
+using Dapper;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
+
+namespace WechatGateway.Processing;
+
+/// <summary>A recorded push a worker has claimed.</summary>
+/// <param name="Attempts">This attempt's number (1 for the first).</param>
+/// <param name="HandlersDone">Handlers that committed their work in an earlier attempt.</param>
+public sealed record ClaimedPush(ulong Id, string AppId, string RawXml, DateTime ReceivedAt, long Attempts, string HandlersDone);
+
+/// <summary>
+/// The work list of the processing stage is <c>wechat_push</c> itself: rows in status <c>recorded</c>, claimed by a
+/// lease (<c>claimed_until</c>) so that instances share the work and a dead worker's pushes go to another.
+/// </summary>
+public sealed class PushWorkStore(MySqlDataSource dataSource, IOptions<PushProcessingOptions> options, TimeProvider time)
+{
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> pushes, oldest first. SKIP LOCKED lets concurrent workers each take
+    /// other rows instead of queueing behind one another; the attempt is counted at the claim, so a push that crashes
+    /// its worker still runs out of attempts.
+    /// </summary>
+    public async Task<IReadOnlyList<ClaimedPush>> ClaimAsync(int limit, CancellationToken ct)
+    {
+        const string select = """
+            SELECT id AS Id, app_id AS AppId, raw_xml AS RawXml, received_at AS ReceivedAt, CAST(attempts + 1 AS SIGNED) AS Attempts, handlers_done AS HandlersDone
+            FROM wechat_push
+            WHERE status = @recorded AND (claimed_until IS NULL OR claimed_until <= @now)
+            ORDER BY received_at
+            LIMIT @limit
+            FOR UPDATE SKIP LOCKED
+            """;
+        const string claim = "UPDATE wechat_push SET claimed_until = @until, attempts = attempts + 1 WHERE id IN @ids";
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        var claimed = (await connection.QueryAsync<ClaimedPush>(new CommandDefinition(select, new { recorded = PushStatus.Recorded, now, limit }, transaction, cancellationToken: ct))).AsList();
+        if (claimed.Count > 0)
+        {
+            var until = now.AddSeconds(options.Value.LeaseSeconds);
+            await connection.ExecuteAsync(new CommandDefinition(claim, new { until, ids = claimed.Select(c => c.Id).ToArray() }, transaction, cancellationToken: ct));
+        }
+
+        await transaction.CommitAsync(ct);
+        return claimed;
+    }
+
+    /// <summary>Marks pushes processed, inside the transaction that did their work.</summary>
+    public async Task CompleteAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyCollection<ulong> ids, CancellationToken ct)
+    {
+        const string sql = """
+            UPDATE wechat_push SET status = @processed, processed_at = @now, claimed_until = NULL, last_error = NULL
+            WHERE id IN @ids AND status = @recorded
+            """;
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { ids, now = time.GetUtcNow().UtcDateTime, processed = PushStatus.Processed, recorded = PushStatus.Recorded }, transaction, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// A push a handler failed on: the handlers that succeeded are remembered, and it is tried again after
+    /// <paramref name="retryAt"/>, or parked as <c>failed</c> when <paramref name="retryAt"/> is null.
+    /// </summary>
+    public async Task DeferAsync(MySqlConnection connection, MySqlTransaction? transaction, ulong id, IEnumerable<string> handlersDone, string error, DateTime? retryAt, CancellationToken ct)
+    {
+        const string sql = """
+            UPDATE wechat_push SET status = @status, handlers_done = @done, last_error = @error, claimed_until = @retryAt
+            WHERE id = @id AND status = @recorded
+            """;
+        await connection.ExecuteAsync(new CommandDefinition(sql, new
+        {
+            id,
+            status = retryAt is null ? PushStatus.Failed : PushStatus.Recorded,
+            done = string.Join(',', handlersDone),
+            error = error.Length > 2000 ? error[..2000] : error,
+            retryAt,
+            recorded = PushStatus.Recorded,
+        }, transaction, cancellationToken: ct));
+    }
+
+    /// <summary>How many pushes wait for their handlers, and since when.</summary>
+    public async Task<(long Count, DateTime? Oldest)> BacklogAsync(CancellationToken ct)
+    {
+        const string sql = "SELECT COUNT(*) AS Count, MIN(received_at) AS Oldest FROM wechat_push WHERE status = @recorded";
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleAsync<(long Count, DateTime? Oldest)>(new CommandDefinition(sql, new { recorded = PushStatus.Recorded }, cancellationToken: ct));
+    }
+}

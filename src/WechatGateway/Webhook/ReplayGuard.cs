@@ -1,0 +1,57 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using WechatGateway.Accounts;
+using WechatGateway.Storage;
+using WechatGateway.Wechat.Messages;
+
+namespace WechatGateway.Webhook;
+
+/// <summary>
+/// <c>signature</c> covers only token, timestamp and nonce, not the body: a signed URL seen in a proxy or access log
+/// could be replayed within the replay window with a forged body (a fake follow, a fake unfollow). So each
+/// (timestamp, nonce, signature) is remembered in Redis for the window with a digest of its body: the same URL with
+/// the same body is WeChat's own retry and passes (deduplication answers it); with another body it is refused.
+/// </summary>
+/// <remarks>
+/// When Redis is down or slow the check is skipped, logged and counted (<c>replay_unchecked</c>) rather than refusing:
+/// WeChat's pushes must not be lost for a cache. Safe-mode accounts stay protected then, because their
+/// <c>msg_signature</c> covers the body.
+/// </remarks>
+public sealed class ReplayGuard(IConnectionMultiplexer redis, IOptions<WechatOptions> options, WebhookMetrics metrics, ILogger<ReplayGuard> logger)
+{
+    private static readonly TimeSpan RedisTimeout = TimeSpan.FromMilliseconds(250);
+
+    public async Task<bool> IsFirstUseAsync(string appId, PushQuery query, string signature, ReadOnlyMemory<byte> body)
+    {
+        var window = options.Value.ReplayWindowSeconds;
+        if (window == 0)
+        {
+            // The window is off only to replay recorded traffic, which reuses its URLs by design.
+            return true;
+        }
+
+        var key = RedisKeys.SignedUrl(appId, query.Timestamp, query.Nonce, signature);
+        var digest = SHA256.HashData(body.Span);
+        try
+        {
+            var db = redis.GetDatabase();
+
+            // The timestamp may be up to a window early or late, so the URL stays usable for two windows.
+            var expiry = TimeSpan.FromSeconds(2 * window);
+            if (await db.StringSetAsync(key, digest, expiry, When.NotExists).WaitAsync(RedisTimeout))
+            {
+                return true;
+            }
+
+            var seen = (byte[]?)await db.StringGetAsync(key).WaitAsync(RedisTimeout);
+            return seen is null || CryptographicOperations.FixedTimeEquals(seen, digest);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger.LogWarning(e, "Replay check for {AppId} skipped: Redis unavailable", appId);
+            metrics.Count(appId, "replay_unchecked");
+            return true;
+        }
+    }
+}
