@@ -10,4 +10,16 @@ public static class RedisKeys
 
     /// <summary>A mini-program session, keyed by the SHA-256 of its token so a Redis dump reveals no usable token.</summary>
     public static string MiniProgramSession(string tokenHash) => $"{Prefix}mp:session:{tokenHash}";
+
+    // The access-token keys keep the names the protocol library used when it talked to Redis itself, so a running
+    // cluster keeps its tokens, locks and forced-refresh markers across the upgrade.
+
+    /// <summary>An account's access_token, shared by every instance (see AccessTokenManager).</summary>
+    public static string AccessToken(string appId) => $"{Prefix}wechat:token:{appId}";
+
+    /// <summary>The lock one instance holds while it fetches an account's access_token.</summary>
+    public static string AccessTokenLock(string appId) => $"{Prefix}wechat:token-lock:{appId}";
+
+    /// <summary>The fingerprint of the access_token last force-refreshed, for WeChat's 30 s between forced refreshes.</summary>
+    public static string AccessTokenForced(string appId) => $"{Prefix}wechat:token-forced:{appId}";
 }
