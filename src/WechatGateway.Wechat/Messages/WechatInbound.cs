@@ -40,7 +40,10 @@ public static class WechatInbound
         };
         if (!encrypted)
         {
-            return new InboundPush(WechatPushParser.Parse(document), Encoding.UTF8.GetString(body), false);
+            // What is stored is parsed again later (recovery, replay), so it goes without the wire's byte-order mark:
+            // as a string, U+FEFF would hide a JSON body's "{" and come before an XML body's root.
+            var text = body.StartsWith(Encoding.UTF8.Preamble) ? body[Encoding.UTF8.Preamble.Length..] : body;
+            return new InboundPush(WechatPushParser.Parse(document), Encoding.UTF8.GetString(text), false);
         }
 
         var encrypt = document["Encrypt"];
