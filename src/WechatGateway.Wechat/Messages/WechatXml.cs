@@ -127,7 +127,7 @@ public static class WechatXml
             using var document = JsonDocument.Parse(json, _jsonOptions);
             var root = new XElement(RootName);
             AddProperties(root, document.RootElement);
-            return new WechatXmlDocument(root);
+            return new WechatXmlDocument(root, isJson: true);
         }
         catch (JsonException e)
         {

@@ -199,16 +199,39 @@ public sealed class WechatInboundTests
         });
     }
 
-    [Test]
-    public void SealedPushOpensLikeOneFromWechat()
+    [TestCase(PushSecurityMode.Plain)]
+    [TestCase(PushSecurityMode.Compatible)]
+    [TestCase(PushSecurityMode.Safe)]
+    public void SealedPushOpensInItsMode(PushSecurityMode mode)
     {
-        // Sealing is symmetric: what Seal produces for a push is what a safe-mode account opens.
-        var sealedPush = WechatXml.Parse(WechatInbound.Seal(DocSamples.Scan, encrypt: true, Endpoint(PushSecurityMode.Safe), Timestamp, Nonce));
-        var query = new PushQuery(Timestamp, Nonce, "aes", sealedPush["MsgSignature"]);
+        var sealedPush = WechatInbound.SealPush(DocSamples.Scan, Endpoint(mode), Timestamp, Nonce);
+        var query = new PushQuery(Timestamp, Nonce, sealedPush.MsgSignature is null ? null : "aes", sealedPush.MsgSignature);
 
-        var inbound = Open($"<xml><ToUserName>toUser</ToUserName><Encrypt><![CDATA[{sealedPush["Encrypt"]}]]></Encrypt></xml>", PushSecurityMode.Safe, query);
+        var inbound = Open(sealedPush.Body, mode, query);
 
-        Assert.That(((ScanEvent)inbound.Push).Scene, Is.EqualTo("SCENE_VALUE"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(((ScanEvent)inbound.Push).Scene, Is.EqualTo("SCENE_VALUE"));
+            Assert.That(inbound.Encrypted, Is.EqualTo(mode != PushSecurityMode.Plain));
+            Assert.That(WechatXml.Parse(sealedPush.Body).Fields.ContainsKey("Event"), Is.EqualTo(mode != PushSecurityMode.Safe), "only safe mode hides the plaintext fields");
+        });
+    }
+
+    [TestCase(PushSecurityMode.Compatible)]
+    [TestCase(PushSecurityMode.Safe)]
+    public void SealedJsonPushOpensInItsMode(PushSecurityMode mode)
+    {
+        var sealedPush = WechatInbound.SealPush(DocSamples.JsonText, Endpoint(mode), Timestamp, Nonce);
+        var query = new PushQuery(Timestamp, Nonce, "aes", sealedPush.MsgSignature);
+
+        var inbound = Open(sealedPush.Body, mode, query);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(sealedPush.Body.TrimStart(), Does.StartWith("{"));
+            Assert.That(((TextMessage)inbound.Push).MsgId, Is.EqualTo("1234567890123456"));
+            Assert.That(inbound.PlainText, Is.EqualTo(DocSamples.JsonText));
+        });
     }
 
     [Test]
