@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace WechatGateway.Wechat.Api;
 
@@ -12,33 +11,24 @@ namespace WechatGateway.Wechat.Api;
 /// The access_token of every account, one per appId for all gateway instances. WeChat wants one central place that
 /// fetches and refreshes the token ("中控服务器"): instances that each fetched their own would keep invalidating one
 /// another's, a race that WxJava (#324, #369), weixin_authorize (#81) and the Ruby wechat gem (#76) all shipped.
-/// Here Redis is that place:
+/// Here an <see cref="IAccessTokenStore"/> the service provides (Redis in the gateway) is that place:
 /// <list type="bullet">
-/// <item>the token lives at <c>{prefix}wechat:token:{appId}</c> until 5 minutes before WeChat's expiry;</item>
-/// <item>on a miss, one caller across all instances takes <c>{prefix}wechat:token-lock:{appId}</c> (SET NX PX, random
-/// owner value, released by compare-and-delete), checks the cache again, asks <c>cgi-bin/stable_token</c> and stores the
-/// answer; the others poll the cache for at most <see cref="WechatApiOptions.TokenWaitTimeout"/> and never call WeChat
-/// while the lock is held;</item>
-/// <item>each process keeps the token a few seconds and queues its own callers per appId, so a burst costs Redis one
-/// read, not one per call.</item>
+/// <item>the token is stored until 5 minutes before WeChat's expiry;</item>
+/// <item>on a miss, one caller across all instances takes the account's lock (random owner value, released only by
+/// its owner), checks the store again, asks <c>cgi-bin/stable_token</c> and stores the answer; the others poll the
+/// store for at most <see cref="WechatApiOptions.TokenWaitTimeout"/> and never call WeChat while the lock is held;</item>
+/// <item>each process keeps the token a few seconds and queues its own callers per appId, so a burst costs the store
+/// one read, not one per call.</item>
 /// </list>
 /// </summary>
 public sealed class AccessTokenManager(
-    IConnectionMultiplexer redis,
+    IAccessTokenStore store,
     IHttpClientFactory httpClientFactory,
     IOptions<WechatApiOptions> options,
     TimeProvider time,
     ILogger<AccessTokenManager> logger)
 {
     private const string StableTokenApi = "cgi-bin/stable_token";
-
-    // Delete only if we still own it: a holder that outlived its lock must not free the lock a successor now holds.
-    private const string ReleaseLockScript = """
-        if redis.call('get', KEYS[1]) == ARGV[1] then
-            return redis.call('del', KEYS[1])
-        end
-        return 0
-        """;
 
     // stable_token's normal mode renews the token in its last 5 minutes ("普通模式下平台会提前5分钟更新access_token"):
     // dropping our copy 5 minutes early means the next fetch gets the successor, not a token about to die.
@@ -102,21 +92,13 @@ public sealed class AccessTokenManager(
                 $"WeChat appId '{appId}' has no AppSecret configured (WechatApiOptions.AppSecrets, from Wechat:Accounts); the gateway does not serve this account.");
     }
 
-    private string TokenKey(string appId) => $"{_options.RedisKeyPrefix}wechat:token:{appId}";
-
-    private string LockKey(string appId) => $"{_options.RedisKeyPrefix}wechat:token-lock:{appId}";
-
-    /// <summary>Which token was last force-refreshed (as a hash), for <see cref="ForceRefreshInterval"/>.</summary>
-    private string ForcedKey(string appId) => $"{_options.RedisKeyPrefix}wechat:token-forced:{appId}";
-
     // Outlives one fetch (bounded by RequestTimeout) so it never expires under a live holder, yet frees the account
     // soon after a holder that crashed.
     private TimeSpan LockLifetime => _options.RequestTimeout + TimeSpan.FromSeconds(5);
 
     private async Task<string> AcquireAsync(string appId, string? rejected, CancellationToken ct)
     {
-        var db = redis.GetDatabase();
-        if (await ReadUsableAsync(db, appId, rejected) is { } cached)
+        if (await ReadUsableAsync(appId, rejected, ct) is { } cached)
         {
             return cached;
         }
@@ -133,21 +115,22 @@ public sealed class AccessTokenManager(
             while (true)
             {
                 // A local caller ahead of us in the gate, or another instance, may have stored a token meanwhile.
-                if (await ReadUsableAsync(db, appId, rejected) is { } current)
+                if (await ReadUsableAsync(appId, rejected, ct) is { } current)
                 {
                     return current;
                 }
 
                 var owner = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-                if (await db.StringSetAsync(LockKey(appId), owner, LockLifetime, When.NotExists))
+                if (await store.TryTakeLockAsync(appId, owner, LockLifetime, ct))
                 {
                     try
                     {
-                        return await FetchUnderLockAsync(db, appId, rejected, ct);
+                        return await FetchUnderLockAsync(appId, rejected, ct);
                     }
                     finally
                     {
-                        await db.ScriptEvaluateAsync(ReleaseLockScript, [LockKey(appId)], [owner]);
+                        // Not the caller's token: a cancelled caller must still free the lock for the others.
+                        await store.ReleaseLockAsync(appId, owner, CancellationToken.None);
                     }
                 }
 
@@ -168,10 +151,10 @@ public sealed class AccessTokenManager(
         }
     }
 
-    private async Task<string> FetchUnderLockAsync(IDatabase db, string appId, string? rejected, CancellationToken ct)
+    private async Task<string> FetchUnderLockAsync(string appId, string? rejected, CancellationToken ct)
     {
-        // Re-check under the lock: the previous holder may have stored a token between our read and our SET NX.
-        if (await ReadUsableAsync(db, appId, rejected) is { } stored)
+        // Re-check under the lock: the previous holder may have stored a token between our read and our taking it.
+        if (await ReadUsableAsync(appId, rejected, ct) is { } stored)
         {
             return stored;
         }
@@ -185,10 +168,11 @@ public sealed class AccessTokenManager(
         }
 
         var ttl = CacheLifetime(expiresIn);
-        await db.StringSetAsync(TokenKey(appId), token, ttl);
+        // Stored even if the caller gave up meanwhile: WeChat has issued the token, and the next caller needs it.
+        await store.SetTokenAsync(appId, token, ttl, CancellationToken.None);
         if (forced)
         {
-            await db.StringSetAsync(ForcedKey(appId), Fingerprint(rejected!), ForceRefreshInterval);
+            await store.SetForcedRefreshAsync(appId, Fingerprint(rejected!), ForceRefreshInterval, CancellationToken.None);
         }
 
         Remember(appId, token, ttl);
@@ -199,21 +183,19 @@ public sealed class AccessTokenManager(
     }
 
     /// <summary>The cached token, unless it is the one WeChat just refused and nobody force-refreshed it yet.</summary>
-    private async Task<string?> ReadUsableAsync(IDatabase db, string appId, string? rejected)
+    private async Task<string?> ReadUsableAsync(string appId, string? rejected, CancellationToken ct)
     {
-        var entry = await db.StringGetWithExpiryAsync(TokenKey(appId));
-        string? token = entry.Value;
-        if (string.IsNullOrEmpty(token))
+        if (await store.GetTokenAsync(appId, ct) is not { Token: { Length: > 0 } token } entry)
         {
             return null;
         }
 
-        if (token == rejected && await db.StringGetAsync(ForcedKey(appId)) != Fingerprint(token))
+        if (token == rejected && await store.GetForcedRefreshAsync(appId, ct) != Fingerprint(token))
         {
             return null;
         }
 
-        Remember(appId, token, entry.Expiry);
+        Remember(appId, token, entry.RemainingLifetime);
         return token;
     }
 
@@ -243,9 +225,9 @@ public sealed class AccessTokenManager(
         return ttl > TimeSpan.FromSeconds(1) ? ttl : TimeSpan.FromSeconds(1);
     }
 
-    private void Remember(string appId, string token, TimeSpan? redisTtl)
+    private void Remember(string appId, string token, TimeSpan? storedTtl)
     {
-        var lifetime = redisTtl is { } ttl && ttl < LocalLifetime ? ttl : LocalLifetime;
+        var lifetime = storedTtl is { } ttl && ttl < LocalLifetime ? ttl : LocalLifetime;
         _local[appId] = new LocalToken(token, time.GetUtcNow() + lifetime);
     }
 
@@ -257,9 +239,9 @@ public sealed class AccessTokenManager(
 
     private TimeoutException WaitTimedOut(string appId) => new(
         $"No access_token for WeChat appId '{appId}' after waiting {_options.TokenWaitTimeout.TotalSeconds:0.#} s for another caller " +
-        $"to fetch it (lock '{LockKey(appId)}'); WeChat's stable_token may be stalled.");
+        $"to fetch it (lock {store.DescribeLock(appId)}); WeChat's stable_token may be stalled.");
 
-    // The forced-refresh marker names the token by hash: Redis then holds no second copy of a token.
+    // The forced-refresh marker names the token by hash: the store then holds no second copy of a token.
     private static string Fingerprint(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
     private sealed record LocalToken(string Token, DateTimeOffset ExpiresAt);

@@ -6,9 +6,6 @@ public sealed class WechatApiOptions
     /// <summary>WeChat's API host; the simulator's URL in development and tests.</summary>
     public string BaseUrl { get; set; } = "https://api.weixin.qq.com";
 
-    /// <summary>Every Redis key this library writes starts with it.</summary>
-    public string RedisKeyPrefix { get; set; } = "wg:";
-
     /// <summary>appId → AppSecret, for every official account and mini-program served.</summary>
     public Dictionary<string, string> AppSecrets { get; set; } = new(StringComparer.Ordinal);
 

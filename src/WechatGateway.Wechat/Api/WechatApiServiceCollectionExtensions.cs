@@ -11,7 +11,8 @@ public static class WechatApiServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="WechatApiOptions"/> (configured by <paramref name="configure"/>), the singleton
     /// <see cref="AccessTokenManager"/> and the typed <see cref="WechatApiClient"/> behind a resilience pipeline.
-    /// The caller registers the <c>IConnectionMultiplexer</c>, a <see cref="TimeProvider"/> and logging.
+    /// The caller registers the <see cref="IAccessTokenStore"/> all its instances share tokens through, a
+    /// <see cref="TimeProvider"/> and logging.
     /// </summary>
     public static IServiceCollection AddWechatApi(this IServiceCollection services, Action<WechatApiOptions> configure)
     {
@@ -20,7 +21,6 @@ public static class WechatApiServiceCollectionExtensions
             .Configure(configure)
             .Validate(o => Uri.TryCreate(o.BaseUrl, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp),
                 "WechatApiOptions.BaseUrl (Wechat:ApiBaseUrl) must be an absolute http(s) URL.")
-            .Validate(o => o.RedisKeyPrefix is not null, "WechatApiOptions.RedisKeyPrefix must not be null.")
             .Validate(o => o.AppSecrets is not null, "WechatApiOptions.AppSecrets must not be null.")
             .Validate(o => o.AttemptTimeout > TimeSpan.Zero && o.AttemptTimeout <= o.RequestTimeout,
                 "WechatApiOptions.AttemptTimeout must be positive and at most RequestTimeout.")

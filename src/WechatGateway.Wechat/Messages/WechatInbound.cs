@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using WechatGateway.Wechat.Security;
 
 namespace WechatGateway.Wechat.Messages;
@@ -15,6 +16,11 @@ public readonly record struct PushQuery(string Timestamp, string Nonce, string? 
 /// <summary>An opened push: the typed record, the plaintext it came from (what is stored), and whether it was encrypted.</summary>
 public sealed record InboundPush(WechatPush Push, string PlainText, bool Encrypted);
 
+/// <summary>
+/// A push as WeChat sends it in the account's mode: the body, and for the encrypted modes the <c>msg_signature</c>
+/// that goes into the query with <c>encrypt_type=aes</c> (null in plaintext mode).
+/// </summary>
+public sealed record SealedPush(string Body, string? MsgSignature);
 /// <summary>
 /// Opening a push body and sealing the reply to it, as pure functions of the body, the query and the account's
 /// <see cref="PushEndpoint"/>: mode, <c>msg_signature</c>, decryption and parsing in one place, for the webhook and the
@@ -40,7 +46,10 @@ public static class WechatInbound
         };
         if (!encrypted)
         {
-            return new InboundPush(WechatPushParser.Parse(document), Encoding.UTF8.GetString(body), false);
+            // What is stored is parsed again later (recovery, replay), so it goes without the wire's byte-order mark:
+            // as a string, U+FEFF would hide a JSON body's "{" and come before an XML body's root.
+            var text = body.StartsWith(Encoding.UTF8.Preamble) ? body[Encoding.UTF8.Preamble.Length..] : body;
+            return new InboundPush(WechatPushParser.Parse(document), Encoding.UTF8.GetString(text), false);
         }
 
         var encrypt = document["Encrypt"];
@@ -77,5 +86,57 @@ public static class WechatInbound
 
         var crypto = endpoint.Crypto ?? throw new InvalidOperationException("An encrypted reply needs the account's EncodingAESKey.");
         return crypto.EncryptReply(replyXml, endpoint.Token, timestamp, nonce);
+    }
+
+    /// <summary>
+    /// The push WeChat would send for <paramref name="plainBody"/> (XML, or a mini-program's JSON) in the endpoint's
+    /// mode, so that simulators and tests produce exactly what <see cref="Open"/> reads: 明文模式 the body as it is;
+    /// 兼容模式 the plaintext fields plus <c>Encrypt</c>; 安全模式 only <c>ToUserName</c> and <c>Encrypt</c>. In both
+    /// encrypted modes <c>msg_signature</c> = sha1(sort(token, timestamp, nonce, Encrypt)).
+    /// </summary>
+    public static SealedPush SealPush(string plainBody, PushEndpoint endpoint, string timestamp, string nonce)
+    {
+        ArgumentNullException.ThrowIfNull(plainBody);
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (endpoint.Mode == PushSecurityMode.Plain)
+        {
+            return new SealedPush(plainBody, null);
+        }
+
+        var crypto = endpoint.Crypto ?? throw new InvalidOperationException("An encrypted push needs the account's EncodingAESKey.");
+        var encrypt = crypto.Encrypt(plainBody);
+        var signature = WechatSignature.ComputeMessageSignature(endpoint.Token, timestamp, nonce, encrypt);
+        var safe = endpoint.Mode == PushSecurityMode.Safe;
+        var document = WechatXml.Parse(plainBody);
+        var body = document.IsJson
+            ? SealJson(plainBody, document, encrypt, safe)
+            : SealXml(plainBody, document, encrypt, safe);
+        return new SealedPush(body, signature);
+    }
+
+    private static string SealXml(string plainXml, WechatXmlDocument document, string encrypt, bool safe)
+    {
+        if (safe)
+        {
+            return new StringBuilder("<xml>")
+                .AppendElement("ToUserName", document["ToUserName"])
+                .AppendElement("Encrypt", encrypt)
+                .Append("</xml>")
+                .ToString();
+        }
+
+        // Compatible mode: the Encrypt element joins the plaintext fields, before the root closes.
+        var end = plainXml.LastIndexOf("</xml>", StringComparison.Ordinal);
+        return new StringBuilder(plainXml, 0, end, plainXml.Length + encrypt.Length + 40)
+            .AppendElement("Encrypt", encrypt)
+            .Append(plainXml, end, plainXml.Length - end)
+            .ToString();
+    }
+
+    private static string SealJson(string plainJson, WechatXmlDocument document, string encrypt, bool safe)
+    {
+        var body = safe ? new JsonObject { ["ToUserName"] = document["ToUserName"] } : JsonNode.Parse(plainJson)!.AsObject();
+        body["Encrypt"] = encrypt;
+        return body.ToJsonString();
     }
 }

@@ -1,17 +1,21 @@
 namespace WechatGateway.Wechat.Messages;
 
-/// <summary>A message a user sent to the account (接收普通消息).</summary>
+/// <summary>A message a user sent to the account (接收普通消息), or to a mini-program's customer service (客服消息).</summary>
 public abstract record WechatMessage : WechatPush
 {
-    /// <summary>WeChat's 64-bit message ID; absent only in unusual pushes.</summary>
-    public long? MsgId { get; init; }
+    /// <summary>
+    /// The message ID as sent, surrounding whitespace aside; null when absent. It is opaque text, not a number:
+    /// WeChat documents "64位整型", but ids have outgrown int32 and then int64 in other SDKs' histories and WeCom sends
+    /// base64 strings. WeChat spells it MsgId, in a few tables MsgID; both are read.
+    /// </summary>
+    public string? MsgId { get; init; }
 
     /// <summary>
-    /// WeChat recommends de-duplicating messages by MsgId. It is unique per account, not globally, hence the
-    /// receiving account in the key. A message without one falls back to its sender, time, type and content.
+    /// WeChat recommends de-duplicating messages by MsgId ("推荐使用msgid排重"). It is unique per account, not globally,
+    /// hence the receiving account in the key. A message without one falls back to its sender, time, type and content.
     /// </summary>
     public sealed override string DeduplicationKey => MsgId is { } id
-        ? $"msg:{ToUserName}:{Invariant(id)}"
+        ? $"msg:{ToUserName}:{id}"
         : $"msg:{ToUserName}:{FromUserName}:{Invariant(CreateTime)}:{MsgType}:{FieldsDigest()}";
 }
 
@@ -56,17 +60,20 @@ public sealed record ShortVideoMessage : WechatMessage
     public required string ThumbMediaId { get; init; }
 }
 
-/// <summary>MsgType location: a place the user chose to send (not the LOCATION event).</summary>
+/// <summary>
+/// MsgType location: a place the user chose to send (not the LOCATION event). A coordinate that is missing or not
+/// a number is null, never zero (0,0 is at sea); its raw text stays in <see cref="WechatPush.Fields"/>.
+/// </summary>
 public sealed record LocationMessage : WechatMessage
 {
     /// <summary><c>Location_X</c>.</summary>
-    public required double Latitude { get; init; }
+    public double? Latitude { get; init; }
 
     /// <summary><c>Location_Y</c>.</summary>
-    public required double Longitude { get; init; }
+    public double? Longitude { get; init; }
 
     /// <summary>Map zoom level.</summary>
-    public required int Scale { get; init; }
+    public int? Scale { get; init; }
 
     public required string Label { get; init; }
 }
@@ -79,6 +86,24 @@ public sealed record LinkMessage : WechatMessage
     public required string Description { get; init; }
 
     public required string Url { get; init; }
+}
+
+/// <summary>
+/// MsgType miniprogrampage: a mini-program card the user sent to the mini-program's customer service (小程序卡片消息).
+/// </summary>
+public sealed record MiniProgramPageMessage : WechatMessage
+{
+    public required string Title { get; init; }
+
+    /// <summary>The mini-program's appId.</summary>
+    public required string AppId { get; init; }
+
+    public required string PagePath { get; init; }
+
+    /// <summary>The card's cover image, as a URL (ThumbUrl) and as a temporary media id (ThumbMediaId).</summary>
+    public required string ThumbUrl { get; init; }
+
+    public required string ThumbMediaId { get; init; }
 }
 
 /// <summary>Any other MsgType (WeChat adds types over time): recorded, never an error.</summary>

@@ -7,9 +7,9 @@ using System.Xml.Linq;
 namespace WechatGateway.Wechat.Messages;
 
 /// <summary>
-/// A push from WeChat to the server URL: a user's message (<see cref="WechatMessage"/>) or an event
-/// (<see cref="WechatEvent"/>). Every push keeps all of its raw fields, so types this library does not model are
-/// still fully available.
+/// A push from WeChat to the server URL: a user's message (<see cref="WechatMessage"/>), an event
+/// (<see cref="WechatEvent"/>), or a push whose fields could not be typed (<see cref="UnparsedPush"/>). Every push
+/// keeps all of its raw fields, so types this library does not model are still fully available.
 /// </summary>
 /// <remarks>
 /// The header (ToUserName … Root) is not <c>required</c>: <see cref="WechatPushParser"/> builds each type from the fields
@@ -58,4 +58,19 @@ public abstract record WechatPush
     }
 
     private protected static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// A push with the three fields every push has (ToUserName, FromUserName, MsgType) whose other fields do not fit what
+/// WeChat documents, such as a <c>CreateTime</c> that is missing or not a number. WeChat signed it, so it is kept and
+/// answered rather than refused (a refusal only makes WeChat retry and then warn the account owner); its
+/// <see cref="WechatPush.CreateTime"/> is 0 and its fields are all in <see cref="WechatPush.Fields"/>.
+/// </summary>
+public sealed record UnparsedPush : WechatPush
+{
+    /// <summary>What did not fit, for operators: the field and an excerpt of its text.</summary>
+    public required string Problem { get; init; }
+
+    /// <summary>Nothing in it can be trusted to be an ID, so the key is the account plus the digest of every field.</summary>
+    public override string DeduplicationKey => $"raw:{ToUserName}:{FieldsDigest()}";
 }

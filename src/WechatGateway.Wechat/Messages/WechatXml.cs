@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using System.Xml;
 using System.Xml.Linq;
 
@@ -8,6 +9,11 @@ namespace WechatGateway.Wechat.Messages;
 /// Reads push bodies. WeChat's pushes are a flat <c>&lt;xml&gt;</c> element of a few hundred bytes and never carry a
 /// DTD, so anything with a DOCTYPE is refused outright: that closes entity expansion (billion laughs) and external
 /// entities (XXE) before they are looked at, rather than relying on limits.
+/// <para>
+/// A mini-program's message push can be configured to send JSON instead (消息推送 数据格式: JSON). Such a body is
+/// turned into the same document: a root <c>&lt;xml&gt;</c> with one element per property, nested objects as nested
+/// elements, arrays as repeated elements, and numbers kept as their exact JSON text, so a MsgId beyond 64 bits survives.
+/// </para>
 /// </summary>
 public static class WechatXml
 {
@@ -15,6 +21,16 @@ public static class WechatXml
     public const int MaxBodyBytes = 64 * 1024;
 
     private const string RootName = "xml";
+
+    /// <summary>WeChat's JSON pushes nest two or three levels (SubscribeMsgPopupEvent → List → fields).</summary>
+    public const int MaxJsonDepth = 16;
+
+    private static readonly JsonDocumentOptions _jsonOptions = new()
+    {
+        MaxDepth = MaxJsonDepth,
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowTrailingCommas = false,
+    };
 
     private static readonly UTF8Encoding _strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -31,7 +47,10 @@ public static class WechatXml
         CloseInput = true,
     };
 
-    /// <summary>Parses a push body; every refusal is a <see cref="WechatXmlException"/> saying why.</summary>
+    /// <summary>
+    /// Parses a push body, XML or (when its first non-blank character is <c>{</c>) JSON; every refusal is a
+    /// <see cref="WechatXmlException"/> saying why.
+    /// </summary>
     public static WechatXmlDocument Parse(string xml)
     {
         if (string.IsNullOrWhiteSpace(xml))
@@ -43,6 +62,11 @@ public static class WechatXml
         if (xml.Length > MaxBodyBytes || Encoding.UTF8.GetByteCount(xml) > MaxBodyBytes)
         {
             throw Oversize();
+        }
+
+        if (xml.AsSpan().TrimStart().StartsWith("{", StringComparison.Ordinal))
+        {
+            return ParseJson(xml);
         }
 
         if (HasDoctype(xml))
@@ -94,6 +118,73 @@ public static class WechatXml
         }
 
         return Parse(xml);
+    }
+
+    private static WechatXmlDocument ParseJson(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json, _jsonOptions);
+            var root = new XElement(RootName);
+            AddProperties(root, document.RootElement);
+            return new WechatXmlDocument(root, isJson: true);
+        }
+        catch (JsonException e)
+        {
+            throw new WechatXmlException($"The body is not well-formed JSON: {e.Message}");
+        }
+    }
+
+    private static void AddProperties(XElement parent, JsonElement obj)
+    {
+        foreach (var property in obj.EnumerateObject())
+        {
+            // WeChat's names are XML names already; encoding keeps any other one readable instead of failing the body.
+            var name = XmlConvert.EncodeLocalName(property.Name);
+            if (property.Value.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var item in property.Value.EnumerateArray())
+                {
+                    parent.Add(ToElement(name, item));
+                }
+            }
+            else
+            {
+                parent.Add(ToElement(name, property.Value));
+            }
+        }
+    }
+
+    private static XElement ToElement(string name, JsonElement value)
+    {
+        var element = new XElement(name);
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                AddProperties(element, value);
+                break;
+            case JsonValueKind.Array:
+                // An array inside an array has no name of its own; its entries become item elements, as in the XML form.
+                foreach (var item in value.EnumerateArray())
+                {
+                    element.Add(ToElement("item", item));
+                }
+
+                break;
+            case JsonValueKind.String:
+                // JSON may escape characters XML cannot carry (\u0001); they are dropped, as in replies.
+                element.Value = XmlText.RemoveInvalidXmlChars(value.GetString()!);
+                break;
+            case JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
+                // The exact JSON text: 1234567890123456789012 stays that, not a rounded double.
+                element.Value = value.GetRawText();
+                break;
+            default:
+                // null: the element is there and empty, as an empty XML element would be.
+                break;
+        }
+
+        return element;
     }
 
     private static WechatXmlException Oversize() =>

@@ -8,9 +8,10 @@ namespace WechatGateway.Wechat.Messages;
 /// </summary>
 public sealed class WechatXmlDocument
 {
-    internal WechatXmlDocument(XElement root)
+    internal WechatXmlDocument(XElement root, bool isJson = false)
     {
         Root = root;
+        IsJson = isJson;
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var child in root.Elements())
         {
@@ -30,6 +31,9 @@ public sealed class WechatXmlDocument
 
     /// <summary>The text of a top-level field, or null when the push does not carry it.</summary>
     public string? this[string name] => Fields.TryGetValue(name, out var value) ? value : null;
+
+    /// <summary>True when the body was a mini-program's JSON push, read into this same shape.</summary>
+    public bool IsJson { get; }
 
     /// <summary>The <c>&lt;xml&gt;</c> root element.</summary>
     public XElement Root { get; }

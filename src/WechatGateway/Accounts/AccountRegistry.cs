@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using WechatGateway.Storage;
 using WechatGateway.Wechat.Api;
@@ -51,14 +52,17 @@ public static class AccountServiceExtensions
         return services;
     }
 
-    /// <summary>The WeChat API client, pointed at <c>Wechat:ApiBaseUrl</c> with the configured accounts' secrets.</summary>
+    /// <summary>
+    /// The WeChat API client, pointed at <c>Wechat:ApiBaseUrl</c> with the configured accounts' secrets, sharing
+    /// access tokens across instances through Redis.
+    /// </summary>
     public static IServiceCollection AddWechatApiClient(this IServiceCollection services)
     {
         services.AddWechatApi(_ => { });
+        services.TryAddSingleton<IAccessTokenStore, RedisAccessTokenStore>();
         services.AddOptions<WechatApiOptions>().Configure<IOptions<WechatOptions>>((api, wechat) =>
         {
             api.BaseUrl = wechat.Value.ApiBaseUrl;
-            api.RedisKeyPrefix = RedisKeys.Prefix;
             foreach (var account in wechat.Value.Accounts)
             {
                 api.AppSecrets[account.AppId] = account.AppSecret;

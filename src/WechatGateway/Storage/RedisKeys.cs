@@ -14,4 +14,16 @@ public static class RedisKeys
     /// <summary>A signed webhook URL already used, holding the SHA-256 of its body (see <c>ReplayGuard</c>).</summary>
     public static string SignedUrl(string appId, string timestamp, string nonce, string signature) =>
         $"{Prefix}wechat:url:{appId}:{timestamp}:{nonce}:{signature}";
+
+    // The access-token keys keep the names the protocol library used when it talked to Redis itself, so a running
+    // cluster keeps its tokens, locks and forced-refresh markers across the upgrade.
+
+    /// <summary>An account's access_token, shared by every instance (see AccessTokenManager).</summary>
+    public static string AccessToken(string appId) => $"{Prefix}wechat:token:{appId}";
+
+    /// <summary>The lock one instance holds while it fetches an account's access_token.</summary>
+    public static string AccessTokenLock(string appId) => $"{Prefix}wechat:token-lock:{appId}";
+
+    /// <summary>The fingerprint of the access_token last force-refreshed, for WeChat's 30 s between forced refreshes.</summary>
+    public static string AccessTokenForced(string appId) => $"{Prefix}wechat:token-forced:{appId}";
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
+using WechatGateway.Accounts;
 using WechatGateway.Wechat.Api;
 
 namespace WechatGateway.Tests.Wechat;
@@ -22,7 +23,8 @@ public sealed record TestWechatAccount(string AppId, string Secret)
 }
 
 /// <summary>
-/// One gateway instance as far as the WeChat API goes: its own service provider (AddWechatApi), its own Redis
+/// One gateway instance as far as the WeChat API goes: its own service provider (AddWechatApi with the gateway's
+/// Redis token store), its own Redis
 /// connection, sharing the test Redis and the simulator with any other instance. Records every HTTP attempt it sends
 /// and every log line it writes.
 /// </summary>
@@ -57,6 +59,7 @@ public sealed class WechatApiInstance : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
         services.AddSingleton<IConnectionMultiplexer>(redis);
+        services.AddSingleton<IAccessTokenStore, RedisAccessTokenStore>();
         services.AddSingleton(TimeProvider.System);
         services.AddWechatApi(options =>
         {

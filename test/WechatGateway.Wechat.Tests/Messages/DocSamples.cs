@@ -282,17 +282,99 @@ internal static class DocSamples
         </xml>
         """;
 
-    /// <summary>A message type this library does not model (the mini-program card, miniprogrampage).</summary>
+    /// <summary>A message type WeChat has not invented (yet): stands for the types it adds over time.</summary>
     public const string UnknownMessageType = """
+        <xml>
+          <ToUserName><![CDATA[toUser]]></ToUserName>
+          <FromUserName><![CDATA[fromUser]]></FromUserName>
+          <CreateTime>1482048670</CreateTime>
+          <MsgType><![CDATA[hologram]]></MsgType>
+          <MsgId>1234567890123456</MsgId>
+          <Depth>3</Depth>
+        </xml>
+        """;
+
+    /// <summary>小程序卡片消息 (mini-program customer service, 接收消息和事件).</summary>
+    public const string MiniProgramPage = """
         <xml>
           <ToUserName><![CDATA[toUser]]></ToUserName>
           <FromUserName><![CDATA[fromUser]]></FromUserName>
           <CreateTime>1482048670</CreateTime>
           <MsgType><![CDATA[miniprogrampage]]></MsgType>
           <MsgId>1234567890123456</MsgId>
-          <Title><![CDATA[title]]></Title>
-          <AppId><![CDATA[appid]]></AppId>
-          <PagePath><![CDATA[path]]></PagePath>
+          <Title><![CDATA[Title]]></Title>
+          <AppId><![CDATA[AppId]]></AppId>
+          <PagePath><![CDATA[PagePath]]></PagePath>
+          <ThumbUrl><![CDATA[ThumbUrl]]></ThumbUrl>
+          <ThumbMediaId><![CDATA[ThumbMediaId]]></ThumbMediaId>
+        </xml>
+        """;
+
+    /// <summary>进入会话事件 (mini-program customer service).</summary>
+    public const string UserEnterTempSession = """
+        <xml>
+          <ToUserName><![CDATA[toUser]]></ToUserName>
+          <FromUserName><![CDATA[fromUser]]></FromUserName>
+          <CreateTime>1482048670</CreateTime>
+          <MsgType><![CDATA[event]]></MsgType>
+          <Event><![CDATA[user_enter_tempsession]]></Event>
+          <SessionFrom><![CDATA[sessionFrom]]></SessionFrom>
+        </xml>
+        """;
+
+    /// <summary>The JSON form of the mini-program text message (接收消息和事件, JSON 格式).</summary>
+    public const string JsonText = """
+        {
+          "ToUserName": "toUser",
+          "FromUserName": "fromUser",
+          "CreateTime": 1482048670,
+          "MsgType": "text",
+          "Content": "this is a test",
+          "MsgId": 1234567890123456
+        }
+        """;
+
+    /// <summary>
+    /// 订阅通知 发送结果 (subscribe_msg_sent_event), shaped as documented, with a second, failed notification added.
+    /// </summary>
+    public const string SubscribeMessageSent = """
+        <xml>
+          <ToUserName><![CDATA[gh_123456789abc]]></ToUserName>
+          <FromUserName><![CDATA[otFpruAK8D-E6EfStSYonYSBZ8_4]]></FromUserName>
+          <CreateTime>1610969440</CreateTime>
+          <MsgType><![CDATA[event]]></MsgType>
+          <Event><![CDATA[subscribe_msg_sent_event]]></Event>
+          <SubscribeMsgSentEvent>
+            <List>
+              <TemplateId><![CDATA[VRR0UEO9VJOLs0MHlU0OilqX6MVFDwH3_3gz3Oc0NIc]]></TemplateId>
+              <MsgID>1700827132819554304</MsgID>
+              <ErrorCode>0</ErrorCode>
+              <ErrorStatus><![CDATA[success]]></ErrorStatus>
+            </List>
+            <List>
+              <TemplateId><![CDATA[9nLIlbOQZC5Y89AZteFEux3WCXRRRG5Wfzkpssu4bLI]]></TemplateId>
+              <MsgID>1700827132819554305</MsgID>
+              <ErrorCode>43101</ErrorCode>
+              <ErrorStatus><![CDATA[failed:user block]]></ErrorStatus>
+            </List>
+          </SubscribeMsgSentEvent>
+        </xml>
+        """;
+
+    /// <summary>订阅通知 用户管理 (subscribe_msg_change_event), as documented.</summary>
+    public const string SubscribeMessageChange = """
+        <xml>
+          <ToUserName><![CDATA[gh_123456789abc]]></ToUserName>
+          <FromUserName><![CDATA[o7esq5OI1Uej6Xixw1lA2H7XDVbc]]></FromUserName>
+          <CreateTime>1610968440</CreateTime>
+          <MsgType><![CDATA[event]]></MsgType>
+          <Event><![CDATA[subscribe_msg_change_event]]></Event>
+          <SubscribeMsgChangeEvent>
+            <List>
+              <TemplateId><![CDATA[VRR0UEO9VJOLs0MHlU0OilqX6MVFDwH3_3gz3Oc0NIc]]></TemplateId>
+              <SubscribeStatusString><![CDATA[reject]]></SubscribeStatusString>
+            </List>
+          </SubscribeMsgChangeEvent>
         </xml>
         """;
 

@@ -16,7 +16,7 @@ public sealed class WechatPushParserTests
             Assert.That(push.CreateTime, Is.EqualTo(1348831860L));
             Assert.That(push.MsgType, Is.EqualTo("text"));
             Assert.That(push.Content, Is.EqualTo("this is a test"));
-            Assert.That(push.MsgId, Is.EqualTo(1234567890123456L));
+            Assert.That(push.MsgId, Is.EqualTo("1234567890123456"));
             Assert.That(push.Fields["MsgDataId"], Is.EqualTo("xxxx"), "undocumented fields are kept");
             Assert.That(push.Root, Is.Not.Null);
         });
@@ -113,9 +113,38 @@ public sealed class WechatPushParserTests
 
         Assert.Multiple(() =>
         {
+            Assert.That(push.MsgType, Is.EqualTo("hologram"));
+            Assert.That(push.MsgId, Is.EqualTo("1234567890123456"));
+            Assert.That(push.Fields["Depth"], Is.EqualTo("3"));
+        });
+    }
+
+    [Test]
+    public void MiniProgramCardIsTyped()
+    {
+        var push = Parse<MiniProgramPageMessage>(DocSamples.MiniProgramPage);
+
+        Assert.Multiple(() =>
+        {
             Assert.That(push.MsgType, Is.EqualTo("miniprogrampage"));
-            Assert.That(push.MsgId, Is.EqualTo(1234567890123456L));
-            Assert.That(push.Fields["PagePath"], Is.EqualTo("path"));
+            Assert.That(push.Title, Is.EqualTo("Title"));
+            Assert.That(push.AppId, Is.EqualTo("AppId"));
+            Assert.That(push.PagePath, Is.EqualTo("PagePath"));
+            Assert.That(push.ThumbUrl, Is.EqualTo("ThumbUrl"));
+            Assert.That(push.ThumbMediaId, Is.EqualTo("ThumbMediaId"));
+            Assert.That(push.MsgId, Is.EqualTo("1234567890123456"));
+        });
+    }
+
+    [Test]
+    public void EnteringTheCustomerServiceSessionCarriesItsSessionFrom()
+    {
+        var push = Parse<UserEnterTempSessionEvent>(DocSamples.UserEnterTempSession);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(push.Event, Is.EqualTo("user_enter_tempsession"));
+            Assert.That(push.SessionFrom, Is.EqualTo("sessionFrom"));
         });
     }
 
@@ -227,7 +256,7 @@ public sealed class WechatPushParserTests
         Assert.Multiple(() =>
         {
             Assert.That(push.Event, Is.EqualTo("templatesendjobfinish"));
-            Assert.That(push.MsgId, Is.EqualTo(200163836L));
+            Assert.That(push.MsgId, Is.EqualTo("200163836"));
             Assert.That(push.Status, Is.EqualTo("success"));
         });
     }
@@ -240,7 +269,7 @@ public sealed class WechatPushParserTests
         Assert.Multiple(() =>
         {
             Assert.That(push.Event, Is.EqualTo("masssendjobfinish"));
-            Assert.That(push.MsgId, Is.EqualTo(1000001625L));
+            Assert.That(push.MsgId, Is.EqualTo("1000001625"));
             Assert.That(push.Status, Is.EqualTo("err(30003)"));
             Assert.That(push.TotalCount, Is.Zero);
             Assert.That(push.FilterCount, Is.Zero);
@@ -263,7 +292,54 @@ public sealed class WechatPushParserTests
 
         Assert.That(
             new[] { push.TotalCount, push.FilterCount, push.SentCount, push.ErrorCount },
-            Is.EqualTo(new[] { 4, 3, 2, 1 }));
+            Is.EqualTo(new long?[] { 4, 3, 2, 1 }));
+    }
+
+    [Test]
+    public void MassSendCountsBeyondThirtyTwoBitsAreRead()
+    {
+        var xml = DocSamples.MassSendJobFinish.Replace("<TotalCount>0</TotalCount>", "<TotalCount>4294967296</TotalCount>", StringComparison.Ordinal);
+
+        Assert.That(Parse<MassSendJobFinishEvent>(xml).TotalCount, Is.EqualTo(4_294_967_296L));
+    }
+
+    [TestCase("<SentCount>many</SentCount>")]
+    [TestCase("<SentCount>99999999999999999999</SentCount>")]
+    [TestCase("")]
+    public void MassSendCountThatIsNotANumberIsNull(string sentCount)
+    {
+        var xml = DocSamples.MassSendJobFinish.Replace("<SentCount>0</SentCount>", sentCount, StringComparison.Ordinal);
+
+        var push = Parse<MassSendJobFinishEvent>(xml);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(push.SentCount, Is.Null);
+            Assert.That(push.TotalCount, Is.Zero, "the other counts are still read");
+        });
+    }
+
+    [Test]
+    public void SubscriptionSentReportListsEveryNotification()
+    {
+        var push = Parse<SubscribeMessageSentEvent>(DocSamples.SubscribeMessageSent);
+
+        Assert.That(push.Sent, Is.EqualTo(new[]
+        {
+            new SubscribeMessageSent("VRR0UEO9VJOLs0MHlU0OilqX6MVFDwH3_3gz3Oc0NIc", "1700827132819554304", 0, "success"),
+            new SubscribeMessageSent("9nLIlbOQZC5Y89AZteFEux3WCXRRRG5Wfzkpssu4bLI", "1700827132819554305", 43101, "failed:user block"),
+        }));
+    }
+
+    [Test]
+    public void SubscriptionChangeListsEveryChoice()
+    {
+        var push = Parse<SubscribeMessageChangeEvent>(DocSamples.SubscribeMessageChange);
+
+        Assert.That(push.Choices, Is.EqualTo(new[]
+        {
+            new SubscribeMessageChoice("VRR0UEO9VJOLs0MHlU0OilqX6MVFDwH3_3gz3Oc0NIc", "reject", null),
+        }));
     }
 
     [Test]
@@ -396,7 +472,6 @@ public sealed class WechatPushParserTests
 
     [TestCase("ToUserName")]
     [TestCase("FromUserName")]
-    [TestCase("CreateTime")]
     [TestCase("MsgType")]
     public void PushWithoutHeaderFieldIsRefused(string field)
     {
@@ -416,50 +491,121 @@ public sealed class WechatPushParserTests
     }
 
     [Test]
-    public void EventWithoutEventNameIsRefused()
+    public void EventWithoutEventNameIsAnUnknownEvent()
     {
         var xml = DocSamples.Click.Replace("<Event><![CDATA[CLICK]]></Event>", "", StringComparison.Ordinal);
 
-        Assert.That(() => WechatPushParser.Parse(xml), Throws.TypeOf<WechatXmlException>().With.Message.Contains("Event"));
+        var push = Parse<UnknownEvent>(xml);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(push.Event, Is.Empty);
+            Assert.That(push.EventKey, Is.EqualTo("EVENTKEY"));
+            Assert.That(push.CreateTime, Is.EqualTo(123456789L));
+        });
     }
 
-    [TestCase("<CreateTime>1348831860</CreateTime>", "<CreateTime>yesterday</CreateTime>", "CreateTime")]
-    [TestCase("<CreateTime>1348831860</CreateTime>", "<CreateTime>1.5</CreateTime>", "CreateTime")]
-    [TestCase("<MsgId>1234567890123456</MsgId>", "<MsgId>12ab</MsgId>", "MsgId")]
-    [TestCase("<MsgId>1234567890123456</MsgId>", "<MsgId>99999999999999999999</MsgId>", "MsgId")]
-    public void NonNumericNumberInTextMessageIsRefused(string original, string replacement, string field)
+    [TestCase("<CreateTime>1348831860</CreateTime>", "<CreateTime>yesterday</CreateTime>", "\"yesterday\", not a number")]
+    [TestCase("<CreateTime>1348831860</CreateTime>", "<CreateTime>1.5</CreateTime>", "\"1.5\", not a number")]
+    [TestCase("<CreateTime>1348831860</CreateTime>", "", "CreateTime is missing")]
+    public void PushWhoseCreateTimeIsNotANumberIsKeptUnparsed(string original, string replacement, string problem)
     {
         var xml = DocSamples.Text.Replace(original, replacement, StringComparison.Ordinal);
 
-        Assert.That(() => WechatPushParser.Parse(xml), Throws.TypeOf<WechatXmlException>().With.Message.Contains(field));
+        var push = Parse<UnparsedPush>(xml);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(push.Problem, Does.Contain("CreateTime").And.Contain(problem));
+            Assert.That(push.ToUserName, Is.EqualTo("toUser"));
+            Assert.That(push.FromUserName, Is.EqualTo("fromUser"));
+            Assert.That(push.MsgType, Is.EqualTo("text"));
+            Assert.That(push.CreateTime, Is.Zero);
+            Assert.That(push.Fields["Content"], Is.EqualTo("this is a test"));
+        });
     }
 
-    [TestCase("<Location_X>23.134521</Location_X>", "<Location_X>north</Location_X>")]
-    [TestCase("<Location_X>23.134521</Location_X>", "<Location_X>NaN</Location_X>")]
-    [TestCase("<Location_X>23.134521</Location_X>", "")]
-    [TestCase("<Scale>20</Scale>", "<Scale>big</Scale>")]
-    public void BadNumberInLocationMessageIsRefused(string original, string replacement)
+    [TestCase("12ab")]
+    [TestCase("99999999999999999999")]
+    [TestCase("CAEQARoTMTcwMDAwMDAwMDAwMDAwMDAwMQ==")]
+    public void MsgIdIsKeptAsTextWhateverItHolds(string msgId)
     {
-        var xml = DocSamples.Location.Replace(original, replacement, StringComparison.Ordinal);
+        var xml = DocSamples.Text.Replace("<MsgId>1234567890123456</MsgId>", $"<MsgId>{msgId}</MsgId>", StringComparison.Ordinal);
 
-        Assert.That(() => WechatPushParser.Parse(xml), Throws.TypeOf<WechatXmlException>());
-    }
-
-    [TestCase("<Latitude>23.137466</Latitude>", "<Latitude>far</Latitude>")]
-    [TestCase("<Precision>119.385040</Precision>", "<Precision>Infinity</Precision>")]
-    public void BadNumberInLocationEventIsRefused(string original, string replacement)
-    {
-        var xml = DocSamples.LocationEvent.Replace(original, replacement, StringComparison.Ordinal);
-
-        Assert.That(() => WechatPushParser.Parse(xml), Throws.TypeOf<WechatXmlException>());
+        Assert.That(Parse<TextMessage>(xml).MsgId, Is.EqualTo(msgId));
     }
 
     [Test]
-    public void BadCountInMassSendReportIsRefused()
+    public void MsgIdSpelledMsgIDIsRead()
     {
-        var xml = DocSamples.MassSendJobFinish.Replace("<SentCount>0</SentCount>", "<SentCount>many</SentCount>", StringComparison.Ordinal);
+        var xml = DocSamples.Text.Replace("<MsgId>1234567890123456</MsgId>", "<MsgID>1234567890123456</MsgID>", StringComparison.Ordinal);
 
-        Assert.That(() => WechatPushParser.Parse(xml), Throws.TypeOf<WechatXmlException>().With.Message.Contains("SentCount"));
+        Assert.That(Parse<TextMessage>(xml).MsgId, Is.EqualTo("1234567890123456"));
+    }
+
+    [TestCase("<Location_X>23.134521</Location_X>", "<Location_X>north</Location_X>", "north")]
+    [TestCase("<Location_X>23.134521</Location_X>", "<Location_X>NaN</Location_X>", "NaN")]
+    [TestCase("<Location_X>23.134521</Location_X>", "", null)]
+    public void LocationMessageWithoutUsableLatitudeHasNone(string original, string replacement, string? raw)
+    {
+        var xml = DocSamples.Location.Replace(original, replacement, StringComparison.Ordinal);
+
+        var push = Parse<LocationMessage>(xml);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(push.Latitude, Is.Null);
+            Assert.That(push.Longitude, Is.EqualTo(113.358803), "the other coordinate is still read");
+            Assert.That(push.Fields.GetValueOrDefault("Location_X"), Is.EqualTo(raw), "the raw text is kept");
+        });
+    }
+
+    [Test]
+    public void LocationMessageWithBadScaleHasNoScale()
+    {
+        var xml = DocSamples.Location.Replace("<Scale>20</Scale>", "<Scale>big</Scale>", StringComparison.Ordinal);
+
+        var push = Parse<LocationMessage>(xml);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(push.Scale, Is.Null);
+            Assert.That(push.Latitude, Is.EqualTo(23.134521));
+        });
+    }
+
+    [TestCase("<Latitude>23.137466</Latitude>", "<Latitude>far</Latitude>")]
+    [TestCase("<Latitude>23.137466</Latitude>", "")]
+    public void LocationEventWithoutUsableLatitudeHasNone(string original, string replacement)
+    {
+        var xml = DocSamples.LocationEvent.Replace(original, replacement, StringComparison.Ordinal);
+
+        var push = Parse<LocationEvent>(xml);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(push.Latitude, Is.Null);
+            Assert.That(push.Longitude, Is.EqualTo(113.352425));
+            Assert.That(push.Precision, Is.EqualTo(119.385040));
+        });
+    }
+
+    [Test]
+    public void LocationEventWithInfinitePrecisionHasNone()
+    {
+        var xml = DocSamples.LocationEvent.Replace("<Precision>119.385040</Precision>", "<Precision>Infinity</Precision>", StringComparison.Ordinal);
+
+        Assert.That(Parse<LocationEvent>(xml).Precision, Is.Null);
+    }
+
+    [Test]
+    public void LocationEventWithoutAnyCoordinateIsStillALocationEvent()
+    {
+        const string xml = "<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>LOCATION</Event></xml>";
+
+        var push = Parse<LocationEvent>(xml);
+
+        Assert.That(new[] { push.Latitude, push.Longitude, push.Precision }, Is.All.Null);
     }
 
     [Test]
@@ -479,6 +625,67 @@ public sealed class WechatPushParserTests
         {
             Thread.CurrentThread.CurrentCulture = previous;
         }
+    }
+
+    [Test]
+    public void JsonTextMessageIsTypedLikeItsXmlForm()
+    {
+        var push = Parse<TextMessage>(DocSamples.JsonText);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(push.ToUserName, Is.EqualTo("toUser"));
+            Assert.That(push.FromUserName, Is.EqualTo("fromUser"));
+            Assert.That(push.CreateTime, Is.EqualTo(1482048670L));
+            Assert.That(push.Content, Is.EqualTo("this is a test"));
+            Assert.That(push.MsgId, Is.EqualTo("1234567890123456"));
+            Assert.That(push.DeduplicationKey, Is.EqualTo("msg:toUser:1234567890123456"));
+        });
+    }
+
+    [Test]
+    public void JsonMsgIdBeyondSixtyFourBitsSurvivesExactly()
+    {
+        var json = DocSamples.JsonText.Replace("1234567890123456", "123456789012345678901234567890", StringComparison.Ordinal);
+
+        Assert.That(Parse<TextMessage>(json).MsgId, Is.EqualTo("123456789012345678901234567890"));
+    }
+
+    [Test]
+    public void JsonPopupEventWithTopLevelListIsRead()
+    {
+        const string json = """
+            {"ToUserName":"gh_x","FromUserName":"o_x","CreateTime":1620963428,"MsgType":"event","Event":"subscribe_msg_popup_event",
+             "List":[{"TemplateId":"T1","SubscribeStatusString":"accept","PopupScene":"0"},{"TemplateId":"T2","SubscribeStatusString":"reject","PopupScene":"0"}]}
+            """;
+
+        Assert.That(Parse<SubscribeMessagePopupEvent>(json).Choices, Is.EqualTo(new[]
+        {
+            new SubscribeMessageChoice("T1", "accept", "0"),
+            new SubscribeMessageChoice("T2", "reject", "0"),
+        }));
+    }
+
+    [Test]
+    public void JsonSentReportWithOneObjectListIsRead()
+    {
+        const string json = """
+            {"ToUserName":"gh_x","FromUserName":"o_x","CreateTime":1620963428,"MsgType":"event","Event":"subscribe_msg_sent_event",
+             "List":{"TemplateId":"T1","MsgID":"1864323726461255680","ErrorCode":0,"ErrorStatus":"success"}}
+            """;
+
+        Assert.That(Parse<SubscribeMessageSentEvent>(json).Sent, Is.EqualTo(new[]
+        {
+            new SubscribeMessageSent("T1", "1864323726461255680", 0, "success"),
+        }));
+    }
+
+    [Test]
+    public void JsonEnterSessionEventIsTyped()
+    {
+        const string json = """{"ToUserName":"gh_x","FromUserName":"o_x","CreateTime":1482048670,"MsgType":"event","Event":"user_enter_tempsession","SessionFrom":"from-button"}""";
+
+        Assert.That(Parse<UserEnterTempSessionEvent>(json).SessionFrom, Is.EqualTo("from-button"));
     }
 
     [Test]

@@ -83,6 +83,92 @@ public sealed class WechatXmlTests
     }
 
     [Test]
+    public void JsonBodyBecomesTheSameDocumentAsXml()
+    {
+        const string json = """
+              {"ToUserName":"gh_x","CreateTime":1482048670,"MsgId":123456789012345678901234567890,"Ratio":1.50,
+               "On":true,"Nothing":null,"Text":"a <b> & \"c\"",
+               "Info":{"ScanType":"qrcode","Pics":[{"PicMd5Sum":"m1"},{"PicMd5Sum":"m2"}]},
+               "List":[{"TemplateId":"T1"},{"TemplateId":"T2"}]}
+            """;
+
+        var document = WechatXml.Parse(json);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(document.Root.Name.LocalName, Is.EqualTo("xml"));
+            Assert.That(document["ToUserName"], Is.EqualTo("gh_x"));
+            Assert.That(document["CreateTime"], Is.EqualTo("1482048670"));
+            Assert.That(document["MsgId"], Is.EqualTo("123456789012345678901234567890"), "numbers keep their exact text");
+            Assert.That(document["Ratio"], Is.EqualTo("1.50"));
+            Assert.That(document["On"], Is.EqualTo("true"));
+            Assert.That(document["Nothing"], Is.Empty);
+            Assert.That(document["Text"], Is.EqualTo("a <b> & \"c\""));
+            Assert.That(document.Element("Info")?.Element("ScanType")?.Value, Is.EqualTo("qrcode"));
+            Assert.That(document.Element("Info")?.Elements("Pics").Select(p => p.Element("PicMd5Sum")?.Value), Is.EqualTo(new[] { "m1", "m2" }));
+            Assert.That(document.Root.Elements("List").Select(l => l.Element("TemplateId")?.Value), Is.EqualTo(new[] { "T1", "T2" }));
+            Assert.That(document["List"], Is.EqualTo("T1"), "the first of repeated elements is the field");
+        });
+    }
+
+    [Test]
+    public void EncryptedJsonEnvelopeCarriesItsEncrypt()
+    {
+        var document = WechatXml.Parse("""{"ToUserName":"gh_x","Encrypt":"c2VjcmV0"}""");
+
+        Assert.That(document["Encrypt"], Is.EqualTo("c2VjcmV0"));
+    }
+
+    [Test]
+    public void JsonUtf8BytesWithByteOrderMarkAndLeadingBlanksParse()
+    {
+        var bytes = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes("\r\n  {\"Content\":\"腾讯微信团队\"}")).ToArray();
+
+        Assert.That(WechatXml.Parse(bytes)["Content"], Is.EqualTo("腾讯微信团队"));
+    }
+
+    [TestCase("{\"ToUserName\":\"gh_x\"")]
+    [TestCase("{\"ToUserName\":\"gh_x\",}")]
+    [TestCase("{\"ToUserName\": gh_x}")]
+    [TestCase("{} trailing")]
+    public void MalformedJsonIsRefused(string json)
+    {
+        Assert.That(() => WechatXml.Parse(json), Throws.TypeOf<WechatXmlException>().With.Message.Contains("JSON"));
+    }
+
+    [Test]
+    public void JsonNestedBeyondTheDepthLimitIsRefused()
+    {
+        var depth = WechatXml.MaxJsonDepth + 1;
+        var json = string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth);
+
+        Assert.That(() => WechatXml.Parse(json), Throws.TypeOf<WechatXmlException>().With.Message.Contains("JSON"));
+    }
+
+    [Test]
+    public void JsonWithinTheDepthLimitParses()
+    {
+        var depth = WechatXml.MaxJsonDepth;
+        var json = string.Concat(Enumerable.Repeat("{\"a\":", depth - 1)) + "{\"b\":\"deep\"" + new string('}', depth);
+
+        Assert.That(WechatXml.Parse(json).Root.Descendants("b").Single().Value, Is.EqualTo("deep"));
+    }
+
+    [Test]
+    public void JsonOverTheSizeLimitIsRefusedAsOversize()
+    {
+        var json = "{\"Content\":\"" + new string('a', WechatXml.MaxBodyBytes) + "\"}";
+
+        Assert.That(() => WechatXml.Parse(Encoding.UTF8.GetBytes(json)), Throws.TypeOf<WechatXmlException>().With.Property(nameof(WechatXmlException.IsOversize)).True);
+    }
+
+    [Test]
+    public void JsonControlCharactersXmlCannotCarryAreDropped()
+    {
+        Assert.That(WechatXml.Parse("{\"Content\":\"a\\u0001b\"}")["Content"], Is.EqualTo("ab"));
+    }
+
+    [Test]
     public void InvalidUtf8IsRefused()
     {
         byte[] bytes = [.. Encoding.UTF8.GetBytes("<xml><Content>"), 0xC3, 0x28, .. Encoding.UTF8.GetBytes("</Content></xml>")];

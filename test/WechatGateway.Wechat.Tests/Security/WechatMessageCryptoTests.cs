@@ -55,7 +55,7 @@ public sealed class WechatMessageCryptoTests
             Assert.That(plaintext, Is.EqualTo(CppDecrypt.Plaintext));
             Assert.That(push, Is.TypeOf<TextMessage>());
             Assert.That(((TextMessage)push).Content, Is.EqualTo("abcdteT"));
-            Assert.That(((TextMessage)push).MsgId, Is.EqualTo(6057404712141979648L));
+            Assert.That(((TextMessage)push).MsgId, Is.EqualTo("6057404712141979648"));
         });
     }
 

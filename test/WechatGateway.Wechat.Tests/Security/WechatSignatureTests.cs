@@ -23,6 +23,15 @@ public sealed class WechatSignatureTests
     }
 
     [Test]
+    public void PartsAreSortedByCodePointNotByCulture()
+    {
+        // Ordinal: "1409304348" < "B" < "a-token"; a culture-aware or case-insensitive sort puts "a-token" before "B".
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes("1409304348Ba-token")));
+
+        Assert.That(WechatSignature.Compute("a-token", "1409304348", "B"), Is.EqualTo(expected));
+    }
+
+    [Test]
     public void OfficialSamplesMsgSignaturesAreReproduced()
     {
         Assert.Multiple(() =>

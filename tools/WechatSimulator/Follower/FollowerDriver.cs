@@ -44,15 +44,11 @@ public sealed class FollowerDriver(FollowerAccount account, TimeProvider? time =
 
     /// <summary>A text message push (MsgType text) from <paramref name="openId"/>.</summary>
     public string BuildText(string openId, string content, long msgId, long? createTime = null) =>
-        new StringBuilder("<xml>")
-            .AppendCData("ToUserName", OriginalId)
-            .AppendCData("FromUserName", openId)
-            .AppendNumber("CreateTime", createTime ?? Now())
-            .AppendCData("MsgType", "text")
-            .AppendCData("Content", content)
-            .AppendNumber("MsgId", msgId)
-            .Append("</xml>")
-            .ToString();
+        BuildPush(openId, "text", new Dictionary<string, string>
+        {
+            ["Content"] = content,
+            ["MsgId"] = msgId.ToString(CultureInfo.InvariantCulture),
+        }, createTime);
 
     /// <summary>
     /// An event push (MsgType event): <c>subscribe</c>, <c>unsubscribe</c>, <c>SCAN</c>, <c>CLICK</c>, ... A subscribe
@@ -60,26 +56,93 @@ public sealed class FollowerDriver(FollowerAccount account, TimeProvider? time =
     /// </summary>
     public string BuildEvent(string openId, string @event, string? eventKey = null, long? createTime = null, string? ticket = null)
     {
-        var xml = new StringBuilder("<xml>")
-            .AppendCData("ToUserName", OriginalId)
-            .AppendCData("FromUserName", openId)
-            .AppendNumber("CreateTime", createTime ?? Now())
-            .AppendCData("MsgType", "event")
-            .AppendCData("Event", @event);
+        var fields = new List<(string, string)> { ("MsgType", "event"), ("Event", @event) };
         if (eventKey is not null)
         {
-            xml.AppendCData("EventKey", eventKey);
+            fields.Add(("EventKey", eventKey));
         }
 
         if (ticket is not null)
         {
-            xml.AppendCData("Ticket", ticket);
+            fields.Add(("Ticket", ticket));
+        }
+
+        return Build(openId, createTime, fields);
+    }
+
+    /// <summary>
+    /// A push of one of <see cref="PushKinds"/>, with WeChat's documented fields filled with plausible values;
+    /// <paramref name="fields"/> replaces or adds fields by name (MsgId, EventKey, Location_X, Status, ...).
+    /// A message without a given MsgId gets a fresh one.
+    /// </summary>
+    public string BuildPush(string openId, string kind, IReadOnlyDictionary<string, string>? fields = null, long? createTime = null)
+    {
+        if (!_kinds.TryGetValue(kind, out var defaults))
+        {
+            throw new ArgumentException($"Unknown push kind '{kind}'; one of {string.Join(", ", PushKinds)}.", nameof(kind));
+        }
+
+        var merged = defaults.Select(f => (f.Name, Value: fields?.GetValueOrDefault(f.Name) ?? f.Value)).ToList();
+        merged.AddRange((fields ?? new Dictionary<string, string>()).Where(f => merged.All(m => m.Name != f.Key)).Select(f => (f.Key, f.Value)));
+        if (merged[0].Value != "event" && merged.All(f => f.Name != "MsgId"))
+        {
+            merged.Add(("MsgId", NewMsgId()));
+        }
+
+        return Build(openId, createTime, merged);
+    }
+
+    /// <summary>Every push kind <see cref="BuildPush"/> (and the CLI's <c>--type</c>) knows.</summary>
+    public static IReadOnlyCollection<string> PushKinds => _kinds.Keys;
+
+    // The fields of each kind after the header, in the order of WeChat's samples (接收普通消息, 接收事件推送).
+    private static readonly Dictionary<string, (string Name, string Value)[]> _kinds = new(StringComparer.Ordinal)
+    {
+        ["text"] = [("MsgType", "text"), ("Content", "hello")],
+        ["image"] = [("MsgType", "image"), ("PicUrl", "https://mmbiz.qpic.cn/sim/image.jpg"), ("MediaId", "sim_media_image")],
+        ["voice"] = [("MsgType", "voice"), ("MediaId", "sim_media_voice"), ("Format", "amr")],
+        ["video"] = [("MsgType", "video"), ("MediaId", "sim_media_video"), ("ThumbMediaId", "sim_media_thumb")],
+        ["shortvideo"] = [("MsgType", "shortvideo"), ("MediaId", "sim_media_shortvideo"), ("ThumbMediaId", "sim_media_thumb")],
+        ["location"] = [("MsgType", "location"), ("Location_X", "31.2286"), ("Location_Y", "121.448"), ("Scale", "15"), ("Label", "静安寺")],
+        ["link"] = [("MsgType", "link"), ("Title", "A link"), ("Description", "shared from a chat"), ("Url", "https://example.com/")],
+        ["subscribe"] = [("MsgType", "event"), ("Event", "subscribe")],
+        ["unsubscribe"] = [("MsgType", "event"), ("Event", "unsubscribe")],
+        ["scan"] = [("MsgType", "event"), ("Event", "SCAN"), ("EventKey", "42"), ("Ticket", "sim_ticket")],
+        ["location-event"] = [("MsgType", "event"), ("Event", "LOCATION"), ("Latitude", "31.2286"), ("Longitude", "121.448"), ("Precision", "30.0")],
+        ["click"] = [("MsgType", "event"), ("Event", "CLICK"), ("EventKey", "MENU_KEY")],
+        ["view"] = [("MsgType", "event"), ("Event", "VIEW"), ("EventKey", "https://example.com/")],
+        ["templatesendjobfinish"] = [("MsgType", "event"), ("Event", "TEMPLATESENDJOBFINISH"), ("MsgID", "200163836"), ("Status", "success")],
+    };
+
+    private string Build(string openId, long? createTime, IEnumerable<(string Name, string Value)> fields)
+    {
+        var xml = new StringBuilder("<xml>")
+            .AppendCData("ToUserName", OriginalId)
+            .AppendCData("FromUserName", openId)
+            .AppendNumber("CreateTime", createTime ?? Now());
+        foreach (var (name, value) in fields)
+        {
+            // WeChat writes numbers bare and text in CDATA.
+            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+            {
+                xml.Append('<').Append(name).Append('>').Append(value).Append("</").Append(name).Append('>');
+            }
+            else
+            {
+                xml.AppendCData(name, value);
+            }
         }
 
         return xml.Append("</xml>").ToString();
     }
 
-    /// <summary>Signs (and in the encrypted modes encrypts) a plain push for delivery to <c>/wechat/{appId}</c>.</summary>
+    private static string NewMsgId() =>
+        (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000 + Random.Shared.Next(1000)).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Signs (and in the encrypted modes encrypts) a plain push for delivery to <c>/wechat/{appId}</c>, sealed by the
+    /// protocol library's <see cref="WechatInbound.SealPush"/>: the same code the gateway's tests open it with.
+    /// </summary>
     public SignedPush Sign(string plainXml, string openId, SecurityMode mode, long? timestamp = null, string? nonce = null)
     {
         var ts = (timestamp ?? Now()).ToString(CultureInfo.InvariantCulture);
@@ -90,15 +153,19 @@ public sealed class FollowerDriver(FollowerAccount account, TimeProvider? time =
             .Append("&timestamp=").Append(ts)
             .Append("&nonce=").Append(Uri.EscapeDataString(nonce))
             .Append("&openid=").Append(Uri.EscapeDataString(openId));
-        if (mode == SecurityMode.Plaintext)
+        var endpoint = mode switch
         {
-            return new SignedPush(query.ToString(), plainXml);
+            SecurityMode.Plaintext => new PushEndpoint(Account.Token, PushSecurityMode.Plain, null),
+            SecurityMode.Compatible => new PushEndpoint(Account.Token, PushSecurityMode.Compatible, Crypto()),
+            _ => new PushEndpoint(Account.Token, PushSecurityMode.Safe, Crypto()),
+        };
+        var sealedPush = WechatInbound.SealPush(plainXml, endpoint, ts, nonce);
+        if (sealedPush.MsgSignature is { } msgSignature)
+        {
+            query.Append("&encrypt_type=aes&msg_signature=").Append(msgSignature);
         }
 
-        var encrypt = Crypto().Encrypt(plainXml);
-        query.Append("&encrypt_type=aes&msg_signature=")
-            .Append(WechatSignature.ComputeMessageSignature(Account.Token, ts, nonce, encrypt));
-        return new SignedPush(query.ToString(), mode == SecurityMode.Safe ? SafeBody(plainXml, encrypt) : CompatibleBody(plainXml, encrypt));
+        return new SignedPush(query.ToString(), sealedPush.Body);
     }
 
     /// <summary>The GET WeChat sends when the server URL is saved in the console; the server must echo <paramref name="echostr"/>.</summary>
@@ -170,26 +237,6 @@ public sealed class FollowerDriver(FollowerAccount account, TimeProvider? time =
 
     // WeChat's nonces are decimal strings of about ten digits.
     private static string NewNonce() => RandomNumberGenerator.GetInt32(100_000_000, int.MaxValue).ToString(CultureInfo.InvariantCulture);
-
-    private string SafeBody(string plainXml, string encrypt)
-    {
-        var toUser = WechatXml.Parse(plainXml)["ToUserName"] ?? OriginalId;
-        return new StringBuilder("<xml>").AppendCData("ToUserName", toUser).AppendCData("Encrypt", encrypt).Append("</xml>").ToString();
-    }
-
-    private static string CompatibleBody(string plainXml, string encrypt)
-    {
-        var end = plainXml.LastIndexOf("</xml>", StringComparison.Ordinal);
-        if (end < 0)
-        {
-            throw new ArgumentException("A push is an <xml> document.", nameof(plainXml));
-        }
-
-        return new StringBuilder(plainXml, 0, end, plainXml.Length + encrypt.Length + 40)
-            .AppendCData("Encrypt", encrypt)
-            .Append(plainXml, end, plainXml.Length - end)
-            .ToString();
-    }
 }
 
 internal static class PushXml

@@ -1,55 +1,76 @@
-using System.Globalization;
+using WechatGateway.Wechat.Security;
 
 namespace WechatSimulator.Follower;
 
 /// <summary>
-/// <c>push --gateway URL --appid X --token T [--aes-key K] [--mode plaintext|compatible|safe] --openid O
-/// (--text "hi" | --event subscribe [--event-key qrscene_42])</c>: one follower action against a running gateway.
+/// <c>push ...</c>: one follower action against a running gateway, signed (and encrypted) as WeChat would send it.
+/// Every refusal is one line on stderr and exit code 2; a push that reached the gateway exits 0 on 2xx, else 1.
 /// </summary>
 internal static class PushCommand
 {
     private const string Usage = """
-        usage: WechatSimulator push --gateway URL --appid APPID --token TOKEN [--aes-key KEY]
-                                    [--mode plaintext|compatible|safe] --openid OPENID
-                                    (--text TEXT | --event EVENT [--event-key KEY]) [--msg-id N]
-          --mode defaults to safe when --aes-key is given, else plaintext.
+        usage: dotnet run --project tools/WechatSimulator -- push --gateway URL --appid APPID --token TOKEN
+                 [--aes-key KEY] [--mode plaintext|compatible|safe] --openid OPENID
+                 (--type TYPE | --text TEXT | --event EVENT) [options]
+
+          --type      text, image, voice, video, shortvideo, location, link (messages);
+                      subscribe, unsubscribe, scan, location-event, click, view, templatesendjobfinish (events)
+          --text T    a text message with Content T (same as --type text --content T)
+          --event E   an event named E as WeChat spells it (subscribe, SCAN, CLICK, ...)
+          --mode      safe when --aes-key is given, else plaintext; compatible sends the plain fields and Encrypt
+          --aes-key   the account's 43-character EncodingAESKey (compatible and safe modes)
+
+        options (each sets the WeChat field in brackets; every type has plausible defaults):
+          --content TEXT          text [Content]
+          --msg-id ID             messages [MsgId], templatesendjobfinish [MsgID]; opaque text, fresh by default
+          --scene S               subscribe through a QR code [EventKey qrscene_S, Ticket]; scan [EventKey S]
+          --event-key KEY         click, view, any event [EventKey]
+          --lat X --lng Y         location [Location_X, Location_Y], location-event [Latitude, Longitude]
+          --precision P           location-event [Precision]
+          --status S              templatesendjobfinish [Status], e.g. "failed:user block"
+          --field NAME=VALUE      any field, repeatable
+          --help                  this text
+
+        examples:
+          ... push --gateway http://127.0.0.1:5080 --appid wx123 --token T --openid o1 --type subscribe --scene store42
+          ... push --gateway http://127.0.0.1:5080 --appid wx123 --token T --aes-key KEY --openid o1 --type location-event
         """;
 
-    private static readonly HashSet<string> Options =
-        ["--gateway", "--appid", "--token", "--aes-key", "--mode", "--openid", "--text", "--event", "--event-key", "--msg-id"];
+    private static readonly HashSet<string> _valued =
+    [
+        "--gateway", "--appid", "--token", "--aes-key", "--mode", "--openid", "--type", "--text", "--event", "--content",
+        "--msg-id", "--scene", "--event-key", "--lat", "--lng", "--precision", "--status", "--field",
+    ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var (options, problem) = Parse(args);
-        if (options is null)
+        if (args.Length == 0 || args.Any(a => a is "--help" or "-h"))
         {
-            await stderr.WriteLineAsync(problem);
-            await stderr.WriteLineAsync(Usage);
+            await (args.Length == 0 ? stderr : stdout).WriteAsync(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        string plain;
+        SecurityMode mode;
+        FollowerDriver driver;
+        Dictionary<string, string> options;
+        try
+        {
+            (options, var fields) = Parse(args);
+            mode = ModeOf(options);
+            driver = new FollowerDriver(new FollowerAccount(options["--appid"], options["--token"], KeyOf(options, mode)));
+            plain = Build(driver, options, fields);
+        }
+        catch (UsageException e)
+        {
+            await stderr.WriteLineAsync($"push: {e.Message} (see push --help)");
             return 2;
         }
 
-        var aesKey = options.GetValueOrDefault("--aes-key");
-        var mode = options.GetValueOrDefault("--mode") switch
-        {
-            null => aesKey is null ? SecurityMode.Plaintext : SecurityMode.Safe,
-            var m when Enum.TryParse<SecurityMode>(m, ignoreCase: true, out var parsed) => parsed,
-            _ => (SecurityMode?)null,
-        };
-        if (mode is null || (mode != SecurityMode.Plaintext && aesKey is null))
-        {
-            await stderr.WriteLineAsync(mode is null ? "--mode is plaintext, compatible or safe" : "--aes-key is required for encrypted modes");
-            return 2;
-        }
-
-        var driver = new FollowerDriver(new FollowerAccount(options["--appid"], options["--token"], aesKey));
         var openId = options["--openid"];
-        var plain = options.TryGetValue("--text", out var text)
-            ? driver.BuildText(openId, text, MsgId(options))
-            : driver.BuildEvent(openId, options["--event"], options.GetValueOrDefault("--event-key"));
-        var push = driver.Sign(plain, openId, mode.Value);
-
+        var push = driver.Sign(plain, openId, mode);
         using var client = new HttpClient { BaseAddress = new Uri(options["--gateway"]), Timeout = TimeSpan.FromSeconds(30) };
-        await stdout.WriteLineAsync($"POST {new Uri(client.BaseAddress, push.PathAndQuery)} ({mode.Value.ToString().ToLowerInvariant()} mode)");
+        await stdout.WriteLineAsync($"POST {new Uri(client.BaseAddress, push.PathAndQuery)} ({mode.ToString().ToLowerInvariant()} mode)");
         try
         {
             using var response = await driver.SendAsync(client, push);
@@ -71,43 +92,128 @@ internal static class PushCommand
         }
     }
 
-    private static long MsgId(Dictionary<string, string> options) =>
-        options.TryGetValue("--msg-id", out var id) && long.TryParse(id, CultureInfo.InvariantCulture, out var parsed)
-            ? parsed
-            : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000 + Random.Shared.Next(1000);
+    private static string Build(FollowerDriver driver, Dictionary<string, string> options, Dictionary<string, string> fields)
+    {
+        var openId = options["--openid"];
+        if (options.TryGetValue("--event", out var eventName))
+        {
+            return driver.BuildEvent(openId, eventName, options.GetValueOrDefault("--event-key"));
+        }
 
-    private static (Dictionary<string, string>? Options, string Problem) Parse(string[] args)
+        var type = options.TryGetValue("--text", out var text) ? "text" : options["--type"];
+        if (!FollowerDriver.PushKinds.Contains(type))
+        {
+            throw new UsageException($"--type {type} is not one of {string.Join(", ", FollowerDriver.PushKinds)}");
+        }
+
+        // The named options, in the fields of the chosen type; --field has the last word.
+        var named = new Dictionary<string, string>(StringComparer.Ordinal);
+        Set("Content", text ?? options.GetValueOrDefault("--content"));
+        Set(type == "templatesendjobfinish" ? "MsgID" : "MsgId", options.GetValueOrDefault("--msg-id"));
+        Set("EventKey", options.GetValueOrDefault("--event-key"));
+        Set("Status", options.GetValueOrDefault("--status"));
+        Set("Precision", options.GetValueOrDefault("--precision"));
+        Set(type == "location" ? "Location_X" : "Latitude", options.GetValueOrDefault("--lat"));
+        Set(type == "location" ? "Location_Y" : "Longitude", options.GetValueOrDefault("--lng"));
+        if (options.GetValueOrDefault("--scene") is { } scene)
+        {
+            // 扫描带参数二维码事件: an unfollowed user's subscribe carries "qrscene_" + scene, a follower's SCAN the scene.
+            Set("EventKey", type == "subscribe" ? "qrscene_" + scene : scene);
+            Set("Ticket", "sim_ticket_" + scene);
+        }
+
+        foreach (var (name, value) in fields)
+        {
+            named[name] = value;
+        }
+
+        return driver.BuildPush(openId, type, named);
+
+        void Set(string name, string? value)
+        {
+            if (value is not null)
+            {
+                named[name] = value;
+            }
+        }
+    }
+
+    private static SecurityMode ModeOf(Dictionary<string, string> options) => options.GetValueOrDefault("--mode") switch
+    {
+        null => options.ContainsKey("--aes-key") ? SecurityMode.Safe : SecurityMode.Plaintext,
+        var m when Enum.TryParse<SecurityMode>(m, ignoreCase: true, out var parsed) && !int.TryParse(m, out _) => parsed,
+        var m => throw new UsageException($"--mode {m} is not plaintext, compatible or safe"),
+    };
+
+    private static string? KeyOf(Dictionary<string, string> options, SecurityMode mode)
+    {
+        var key = options.GetValueOrDefault("--aes-key");
+        if (key is null)
+        {
+            return mode == SecurityMode.Plaintext ? null : throw new UsageException($"--aes-key is required in {mode.ToString().ToLowerInvariant()} mode");
+        }
+
+        // The library's own check, in its words (which never echo the key).
+        try
+        {
+            _ = new WechatMessageCrypto(key, options["--appid"]);
+            return key;
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--aes-key: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}");
+        }
+    }
+
+    private static (Dictionary<string, string> Options, Dictionary<string, string> Fields) Parse(string[] args)
     {
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
-            if (!Options.Contains(args[i]))
+            if (!_valued.Contains(args[i]))
             {
-                return (null, $"unknown argument {args[i]}");
+                throw new UsageException($"unknown argument {args[i]}");
             }
 
             if (i + 1 >= args.Length)
             {
-                return (null, $"{args[i]} needs a value");
+                throw new UsageException($"{args[i]} needs a value");
             }
 
-            options[args[i]] = args[++i];
+            var (name, value) = (args[i], args[++i]);
+            if (name == "--field")
+            {
+                var equals = value.IndexOf('=', StringComparison.Ordinal);
+                if (equals < 1)
+                {
+                    throw new UsageException($"--field {value} is not NAME=VALUE");
+                }
+
+                fields[value[..equals]] = value[(equals + 1)..];
+            }
+            else
+            {
+                options[name] = value;
+            }
         }
 
         string[] required = ["--gateway", "--appid", "--token", "--openid"];
         var missing = required.Where(r => !options.ContainsKey(r)).ToList();
-        if (options.ContainsKey("--text") == options.ContainsKey("--event"))
+        if (new[] { "--type", "--text", "--event" }.Count(options.ContainsKey) != 1)
         {
-            missing.Add("--text or --event (one of them)");
+            missing.Add("one of --type, --text, --event");
         }
 
         if (missing.Count > 0)
         {
-            return (null, "missing " + string.Join(", ", missing));
+            throw new UsageException("missing " + string.Join(", ", missing));
         }
 
-        return Uri.TryCreate(options["--gateway"], UriKind.Absolute, out _)
-            ? (options, "")
-            : (null, "--gateway must be an absolute URL, e.g. http://127.0.0.1:5080");
+        return Uri.TryCreate(options["--gateway"], UriKind.Absolute, out var gateway) && gateway.Scheme is "http" or "https"
+            ? (options, fields)
+            : throw new UsageException("--gateway must be an absolute http(s) URL, e.g. http://127.0.0.1:5080");
     }
+
+    private sealed class UsageException(string message) : Exception(message);
 }
