@@ -36,6 +36,9 @@ public static class TestAccounts
         ["Wechat:Accounts:2:AppId"] = MiniProgramAppId,
         ["Wechat:Accounts:2:AppSecret"] = "mini-secret",
         ["Wechat:Accounts:2:Type"] = "MiniProgram",
+        // Message push (消息推送) configured, in safe mode: the mini-program's customer-service messages reach the webhook.
+        ["Wechat:Accounts:2:Token"] = Token,
+        ["Wechat:Accounts:2:EncodingAESKey"] = AesKey,
         ["Admin:ApiKeys:0:Name"] = "test-admin",
         ["Admin:ApiKeys:0:Key"] = AdminKey,
         ["Admin:ApiKeys:0:Role"] = "Admin",

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using WechatGateway.Tests.Infrastructure;
 using WechatGateway.Wechat.Security;
@@ -230,6 +231,77 @@ public sealed class WebhookTests : GatewayTest
 
         Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("success"));
         Assert.That(await Database.ScalarAsync<string>("SELECT msg_type FROM wechat_push"), Is.EqualTo("hologram"));
+    }
+
+    [Test]
+    public async Task SignedPushWhoseFieldsDoNotFitIsKeptRawAnsweredAndListedForOperators()
+    {
+        var xml = $"<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[{OpenId}]]></FromUserName><CreateTime>soon</CreateTime><MsgType><![CDATA[text]]></MsgType><Content>hi</Content></xml>";
+
+        var response = await _follower.SendAsync(Client, _follower.Sign(xml, OpenId, SecurityMode.Safe));
+        var retry = await _follower.SendAsync(Client, _follower.Sign(xml, OpenId, SecurityMode.Safe));
+        await ProcessPushesAsync();
+
+        Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("success"));
+        Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var rows = await Database.QueryAsync<(string Status, string Problem, int Deliveries)>("SELECT status, problem, deliveries FROM wechat_push");
+        Assert.That(rows, Has.Count.EqualTo(1), "its retry is recognised by the digest of its fields");
+        Assert.That(rows[0].Status, Is.EqualTo("unparsed"), "kept for operators, never handed to the handlers");
+        Assert.That(rows[0].Problem, Does.Contain("CreateTime"));
+        Assert.That(rows[0].Deliveries, Is.EqualTo(2));
+        using var admin = AdminClient(TestAccounts.AdminKey);
+        var listed = await admin.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/admin/pushes?status=unparsed");
+        Assert.That(listed.GetProperty("items")[0].GetProperty("problem").GetString(), Does.Contain("CreateTime"));
+        Assert.That(await Client.GetStringAsync("/metrics"), Does.Match("wechatgateway_webhook_pushes_total\\{[^}]*outcome=\"unparsed\"[^}]*\\} 1"));
+    }
+
+    [TestCase("99999999999999999999999", TestName = "MsgIdBeyondSixtyFourBitsIsKeptAsText")]
+    [TestCase("Q0FBQUFBQT09", TestName = "Base64MsgIdIsKeptAsText")]
+    public async Task MsgIdIsOpaqueTextAndDedupsAsSuch(string msgId)
+    {
+        var xml = $"<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[{OpenId}]]></FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content>hi</Content><MsgId>{msgId}</MsgId></xml>";
+
+        await _follower.SendAsync(Client, _follower.Sign(xml, OpenId, SecurityMode.Safe));
+        await _follower.SendAsync(Client, _follower.Sign(xml, OpenId, SecurityMode.Safe));
+
+        Assert.That(await Database.ScalarAsync<string>("SELECT msg_id FROM wechat_push"), Is.EqualTo(msgId));
+        Assert.That(await Database.ScalarAsync<int>("SELECT deliveries FROM wechat_push"), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task TwoTemplateReportsInOneSecondAreTwoPushes()
+    {
+        string Report(string msgId) => $"<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[{OpenId}]]></FromUserName><CreateTime>1700000100</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event><MsgID>{msgId}</MsgID><Status><![CDATA[success]]></Status></xml>";
+
+        await _follower.SendAsync(Client, _follower.Sign(Report("200163836"), OpenId, SecurityMode.Safe));
+        await _follower.SendAsync(Client, _follower.Sign(Report("200163840"), OpenId, SecurityMode.Safe));
+        await _follower.SendAsync(Client, _follower.Sign(Report("200163840"), OpenId, SecurityMode.Safe));
+
+        Assert.That(await RecordedPushesAsync(), Is.EqualTo(2), "two reports stay two; the retry of one is merged");
+    }
+
+    [Test]
+    public async Task PushWithoutOpenidQueryOrWithAnotherOneIsAccepted()
+    {
+        var push = _follower.Sign(_follower.BuildText(OpenId, "hi", 4242), OpenId, SecurityMode.Safe);
+        var withoutOpenId = push with { PathAndQuery = ReplaceQuery(push.PathAndQuery, "openid", "") };
+        var other = _follower.Sign(_follower.BuildText(OpenId, "hi", 4243), "o_someone_else", SecurityMode.Safe);
+
+        Assert.That((await _follower.SendAsync(Client, withoutOpenId)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await _follower.SendAsync(Client, other)).StatusCode, Is.EqualTo(HttpStatusCode.OK), "openid is not signed: WeChat's to send, not ours to check");
+        Assert.That(await RecordedPushesAsync(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task MiniProgramMessagePushInJsonIsRecorded()
+    {
+        var mini = new FollowerDriver(new FollowerAccount(TestAccounts.MiniProgramAppId, TestAccounts.Token, TestAccounts.AesKey));
+        var json = $$"""{"ToUserName":"gh_mini","FromUserName":"{{OpenId}}","CreateTime":1700000200,"MsgType":"text","Content":"客服你好","MsgId":7777777777777777777}""";
+
+        var response = await mini.SendAsync(Client, mini.Sign(json, OpenId, SecurityMode.Safe));
+
+        Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("success"));
+        Assert.That(await Database.ScalarAsync<string>("SELECT msg_id FROM wechat_push WHERE app_id = @app", new { app = TestAccounts.MiniProgramAppId }), Is.EqualTo("7777777777777777777"));
     }
 
     [Test]
