@@ -4,6 +4,8 @@ using WechatGateway.Admin;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
 using WechatGateway.Operations;
+using WechatGateway.Orders;
+using WechatGateway.Points;
 using WechatGateway.Storage;
 using WechatGateway.Webhook;
 
@@ -21,6 +23,7 @@ builder.Services.AddGatewayHealthChecks();
 builder.Services.AddWechatAccounts();
 builder.Services.AddWechatApiClient();
 builder.Services.AddMembers(gateway);
+builder.Services.AddPoints(gateway);
 builder.Services.AddWebhook(gateway);
 builder.Services.AddMiniProgram();
 builder.Services.AddAdmin();
@@ -42,7 +45,8 @@ if (gateway.RunsWeb)
     app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json"));
     app.MapWechatWebhook();
     app.MapMiniProgram();
-    app.MapAdminApi();
+    app.MapPoints();
+    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin();
 }
 
 await app.RunAsync();
