@@ -219,6 +219,7 @@ public sealed class PointsTests : GatewayTest
         Assert.That(await Database.ScalarAsync<int>("SELECT stock FROM reward WHERE id = @rewardId", new { rewardId }), Is.Zero);
         Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM points_redemption"), Is.EqualTo(1));
         Assert.That(await Database.ScalarAsync<decimal>("SELECT SUM(balance) FROM points_account"), Is.EqualTo((64 * 100) - 50));
+        await AssertBooksBalanceAsync();
         foreach (var (client, _) in members)
         {
             client.Dispose();
@@ -450,6 +451,67 @@ public sealed class PointsTests : GatewayTest
         Assert.That(await BalanceAsync(await MemberOfAsync(TestAccounts.PassiveAppId, "o_bulk")), Is.EqualTo(10 + 200));
     }
 
+    /// <summary>The books balance: every account equals the sum of its lots and of its ledger.</summary>
+    private static async Task AssertBooksBalanceAsync()
+    {
+        const string sql = """
+            SELECT COUNT(*) FROM points_account a
+            WHERE a.balance <> (SELECT COALESCE(SUM(remaining), 0) FROM points_ledger l WHERE l.member_id = a.member_id)
+               OR a.balance <> (SELECT COALESCE(SUM(delta), 0) FROM points_ledger l WHERE l.member_id = a.member_id)
+            """;
+        Assert.That(await Database.ScalarAsync<long>(sql), Is.Zero, "accounts whose balance is not the sum of their ledger and lots");
+    }
+
+    [Test]
+    public async Task AMergeWhileRedemptionsAreInFlightLosesAndMintsNothing()
+    {
+        await RuleAsync("subscribe", 100);
+        var rewardId = await CreateAsync("/api/admin/rewards", new { name = "sticker", points = 10 });
+        var (client, session) = await MiniProgramClient.LoginAsync("o_mp_busy", "u_busy");
+        using var _ = client;
+        var survivor = IdOf(session);
+        await AdjustAsync(survivor, 100);
+        await Simulator.RegisterUserAsync(TestAccounts.PassiveAppId, "o_oa_busy", "u_busy");
+        await PushAsync(_passive.BuildEvent("o_oa_busy", "subscribe", createTime: 1_700_000_000), "o_oa_busy");
+        await ProcessPushesAsync();
+
+        var redemptions = Enumerable.Range(0, 12).Select(i => client.PostAsJsonAsync("/api/mp/me/redemptions", new { rewardId, requestId = $"busy-{i}" })).ToList();
+        var merge = Service<UnionIdFetchJob>().RunOnceAsync(CancellationToken.None);
+        var responses = await Task.WhenAll(redemptions);
+        await merge;
+
+        var redeemed = responses.Count(r => r.StatusCode == HttpStatusCode.Created);
+        Assert.That(responses.All(r => r.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict), Is.True);
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM member WHERE merged_into IS NULL"), Is.EqualTo(1));
+        Assert.That(await BalanceAsync(survivor), Is.EqualTo(200 - (10 * redeemed)));
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM points_redemption WHERE member_id = @survivor", new { survivor }), Is.EqualTo(redeemed));
+        await AssertBooksBalanceAsync();
+    }
+
+    [TestCase("Points:TimeZone", "Mars/Olympus_Mons", "Points:TimeZone")]
+    [TestCase("Points:Tiers:0:MinLifetime", "5", "Points:Tiers")]
+    [TestCase("Points:ExpiryMonths", "-1", "ExpiryMonths")]
+    public void InvalidPointsSettingStopsTheStartNamingTheKey(string key, string value, string named)
+    {
+        var settings = new Dictionary<string, string?> { [key] = value };
+        if (key.StartsWith("Points:Tiers", StringComparison.Ordinal))
+        {
+            settings["Points:Tiers:0:Name"] = "bronze";
+        }
+
+        using var gateway = new GatewayFactory(settings);
+
+        var error = Assert.Catch(() => gateway.CreateClient());
+
+        var messages = new List<string>();
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            messages.Add(e.Message);
+        }
+
+        Assert.That(messages, Has.Some.Contains(named));
+    }
+
     [Test]
     public async Task MergeKeepsTheSumOfBothBalances()
     {
@@ -476,5 +538,6 @@ public sealed class PointsTests : GatewayTest
         // The survivor spends across both former balances, lots included.
         await AdjustAsync(miniMember, -130);
         Assert.That(await Database.ScalarAsync<decimal>("SELECT SUM(remaining) FROM points_ledger WHERE member_id = @miniMember", new { miniMember }), Is.Zero);
+        await AssertBooksBalanceAsync();
     }
 }
