@@ -33,24 +33,31 @@ public static class OrderEndpoints
         return admin;
     }
 
-    public static async Task<Ok<IReadOnlyList<OrderView>>> ListAsync(bool? pending, int? limit, MySqlDataSource dataSource, CancellationToken ct)
+    public static async Task<Ok<IReadOnlyList<OrderView>>> ListAsync(bool? pending, int? limit, ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
     {
+        // A store manager sees the orders of its stores only.
+        var stores = user.Role() == AdminRole.StoreManager
+            ? user.FindAll(AdminPrincipal.StoreClaim).Select(c => long.Parse(c.Value, CultureInfo.InvariantCulture)).ToList()
+            : null;
         var sql = $"""
             SELECT id AS Id, order_no AS OrderNo, app_id AS AppId, open_id AS OpenId, union_id AS UnionId, phone AS Phone, amount AS Amount,
                    store_id AS StoreId, paid_at AS PaidAt, member_id AS MemberId, awarded AS Awarded, created_at AS CreatedAt, matched_at AS MatchedAt
-            FROM shop_order {(pending == true ? "WHERE matched_at IS NULL" : "")} ORDER BY id DESC LIMIT @limit
+            FROM shop_order
+            WHERE 1 = 1 {(pending == true ? "AND matched_at IS NULL" : "")} {(stores is null ? "" : "AND store_id IN @stores")}
+            ORDER BY id DESC LIMIT @limit
             """;
         await using var c = await dataSource.OpenConnectionAsync(ct);
-        var rows = await c.QueryAsync<OrderView>(new CommandDefinition(sql, new { limit = Math.Clamp(limit ?? 100, 1, 1000) }, cancellationToken: ct));
+        var rows = await c.QueryAsync<OrderView>(new CommandDefinition(sql, new { limit = Math.Clamp(limit ?? 100, 1, 1000), stores }, cancellationToken: ct));
         return TypedResults.Ok<IReadOnlyList<OrderView>>(rows.AsList());
     }
 
-    public static async Task<Results<Created<OrderResult>, Ok<OrderResult>, ProblemHttpResult, ForbidHttpResult>> ImportAsync(
+    public static async Task<Results<Created<OrderResult>, Ok<OrderResult>, ProblemHttpResult>> ImportAsync(
         OrderInput input, ClaimsPrincipal user, OrderImporter importer, CancellationToken ct)
     {
         if (!MayImport(user, input))
         {
-            return TypedResults.Forbid();
+            // A problem, not a challenge: the key is valid, its stores are not this order's.
+            return TypedResults.Problem("A store manager imports orders of its own stores only (storeId).", title: "Not your store", statusCode: StatusCodes.Status403Forbidden);
         }
 
         var result = await importer.ImportAsync(input, ct);

@@ -26,14 +26,14 @@ public static class PointsAdminEndpoints
     public static RouteGroupBuilder MapPointsAdmin(this RouteGroupBuilder admin)
     {
         var rules = admin.MapGroup("/points/rules").WithTags("Loyalty");
-        rules.MapGet("", (PointsRules store, CancellationToken ct) => ListRulesAsync(store, ct));
+        rules.MapGet("", ListRulesAsync);
         rules.MapGet("/{id}", GetRuleAsync);
         rules.MapPost("", CreateRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly);
         rules.MapPut("/{id}", UpdateRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly);
         rules.MapDelete("/{id}", DeleteRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly);
 
         var rewards = admin.MapGroup("/rewards").WithTags("Loyalty");
-        rewards.MapGet("", async (Rewards store, CancellationToken ct) => TypedResults.Ok(await store.ListAsync(availableOnly: false, ct)));
+        rewards.MapGet("", ListRewardsAsync);
         rewards.MapGet("/{id}", GetRewardAsync);
         rewards.MapPost("", CreateRewardAsync).RequireAuthorization(AdminPolicies.AdminOnly);
         rewards.MapPut("/{id}", UpdateRewardAsync).RequireAuthorization(AdminPolicies.AdminOnly);
@@ -77,6 +77,8 @@ public static class PointsAdminEndpoints
 
     public static async Task<Results<NoContent, NotFound>> DeleteRuleAsync(ulong id, PointsRules store, CancellationToken ct) =>
         await store.DeleteAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
+
+    public static async Task<Ok<IReadOnlyList<Reward>>> ListRewardsAsync(Rewards store, CancellationToken ct) => TypedResults.Ok(await store.ListAsync(availableOnly: false, ct));
 
     public static async Task<Results<Ok<Reward>, NotFound>> GetRewardAsync(ulong id, Rewards store, CancellationToken ct) =>
         await store.GetAsync(id, ct) is { } reward ? TypedResults.Ok(reward) : TypedResults.NotFound();

@@ -426,6 +426,25 @@ public sealed class PointsTests : GatewayTest
     }
 
     [Test]
+    public async Task StoreManagersImportAndSeeOnlyTheirStoresOrders()
+    {
+        using var admin = AdminClient(TestAccounts.AdminKey);
+        using var manager = AdminClient(TestAccounts.ManagerKey);
+        using var viewer = AdminClient(TestAccounts.ViewerKey);
+
+        using var theirs = await manager.PostAsJsonAsync("/api/admin/orders", new { orderNo = "S1-1", phone = "13800000001", amount = 5m, storeId = 1 });
+        using var other = await manager.PostAsJsonAsync("/api/admin/orders", new { orderNo = "S2-1", phone = "13800000001", amount = 5m, storeId = 2 });
+        using var byViewer = await viewer.PostAsJsonAsync("/api/admin/orders", new { orderNo = "S1-2", phone = "13800000001", amount = 5m, storeId = 1 });
+        using var byAdmin = await admin.PostAsJsonAsync("/api/admin/orders", new { orderNo = "S2-2", phone = "13800000001", amount = 5m, storeId = 2 });
+
+        Assert.That((theirs.StatusCode, other.StatusCode, byViewer.StatusCode, byAdmin.StatusCode), Is.EqualTo((HttpStatusCode.Created, HttpStatusCode.Forbidden, HttpStatusCode.Forbidden, HttpStatusCode.Created)));
+        var seen = await manager.GetFromJsonAsync<JsonElement>("/api/admin/orders");
+        Assert.That(seen.EnumerateArray().Select(o => o.GetProperty("orderNo").GetString()), Is.EqualTo(new[] { "S1-1" }));
+        var pending = await admin.GetFromJsonAsync<JsonElement>("/api/admin/orders?pending=true");
+        Assert.That(pending.GetArrayLength(), Is.EqualTo(2));
+    }
+
+    [Test]
     public async Task BulkImportAnswersPerRowForCsvAndJson()
     {
         await RuleAsync("order", 1);
