@@ -4,6 +4,8 @@ using WechatGateway.Admin;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
 using WechatGateway.Operations;
+using WechatGateway.Orders;
+using WechatGateway.Points;
 using WechatGateway.Processing;
 using WechatGateway.Storage;
 using WechatGateway.Webhook;
@@ -22,6 +24,7 @@ builder.Services.AddGatewayHealthChecks();
 builder.Services.AddWechatAccounts();
 builder.Services.AddWechatApiClient();
 builder.Services.AddMembers(gateway);
+builder.Services.AddPoints(gateway);
 builder.Services.AddWebhook(gateway);
 builder.Services.AddPushProcessing(gateway);
 builder.Services.AddMiniProgram();
@@ -44,7 +47,8 @@ if (gateway.RunsWeb)
     app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json"));
     app.MapWechatWebhook();
     app.MapMiniProgram();
-    app.MapAdminApi();
+    app.MapPoints();
+    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin();
 }
 
 await app.RunAsync();

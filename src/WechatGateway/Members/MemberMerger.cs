@@ -12,7 +12,7 @@ namespace WechatGateway.Members;
 public sealed class MemberMerger(MySqlDataSource dataSource, MemberResolver resolver, MemberStore store, TimeProvider time, ILogger<MemberMerger> logger)
 {
     /// <summary>Tables whose rows belong to a member and simply move on a merge. Later capabilities add theirs here.</summary>
-    private static readonly string[] OwnedTables = ["member_identity", "member_follow", "member_attribution", "member_timeline"];
+    private static readonly string[] OwnedTables = ["member_identity", "member_follow", "member_attribution", "member_timeline", "points_ledger", "points_redemption", "shop_order"];
 
     /// <summary>Records that (appId, openId) has this UnionID; returns the member that identity belongs to afterwards.</summary>
     public async Task<ulong> AttachUnionIdAsync(string appId, string openId, string unionId, string reason, CancellationToken ct)
@@ -86,6 +86,9 @@ public sealed class MemberMerger(MySqlDataSource dataSource, MemberResolver reso
             await connection.ExecuteAsync(new CommandDefinition(
                 $"UPDATE {table} SET member_id = @into WHERE member_id = @from", new { from, into }, transaction, cancellationToken: ct));
         }
+
+        // Balances add up; check-ins and daily counters cannot simply move (one row per member and day).
+        await Points.PointsLedger.MergeAsync(connection, transaction, from, into, ct);
 
         const string tags = """
             INSERT IGNORE INTO member_tag (member_id, tag) SELECT @into, tag FROM member_tag WHERE member_id = @from;

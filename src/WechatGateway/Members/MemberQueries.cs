@@ -5,15 +5,13 @@ using MySqlConnector;
 namespace WechatGateway.Members;
 
 /// <summary>Reads members for the mini-program and admin APIs. A merged member reads as the member it was merged into.</summary>
-public sealed class MemberQueries(MySqlDataSource dataSource)
+public sealed class MemberQueries(MySqlDataSource dataSource, Points.PointsTiers tiers)
 {
-    /// <summary>Until the loyalty program defines tiers, every member is in the base tier.</summary>
-    public const string BaseTier = "basic";
-
     private const string MemberColumns = """
         m.id AS Id, m.nickname AS Nickname, m.avatar_url AS AvatarUrl, m.gender AS Gender, m.city AS City, m.stage AS Stage,
         m.phone AS Phone, m.home_store_id AS HomeStoreId, m.union_id AS UnionId, m.first_channel AS FirstChannel,
-        m.created_at AS CreatedAt, m.last_interaction_at AS LastInteractionAt, m.merged_into AS MergedInto
+        m.created_at AS CreatedAt, m.last_interaction_at AS LastInteractionAt, m.merged_into AS MergedInto,
+        COALESCE(pa.balance, 0) AS Balance, COALESCE(pa.lifetime, 0) AS Lifetime
         """;
 
     public async Task<MemberView?> GetAsync(ulong memberId, CancellationToken ct)
@@ -47,6 +45,9 @@ public sealed class MemberQueries(MySqlDataSource dataSource)
                 SELECT p.received_at, 'push', CONCAT(p.msg_type, IF(p.event IS NULL, '', CONCAT(' ', p.event))), p.app_id
                   FROM wechat_push p JOIN member_identity i ON i.app_id = p.app_id AND i.open_id = p.open_id
                  WHERE i.member_id = @id
+                UNION ALL
+                SELECT created_at, 'points', CONCAT(IF(delta > 0, '+', ''), delta, ' points: ', reason, ' (balance ', balance_after, ')'), NULL
+                  FROM points_ledger WHERE member_id = @id
             ) t ORDER BY at DESC LIMIT 200;
             """;
         await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(related, new { id = row.Id }, cancellationToken: ct));
@@ -89,7 +90,7 @@ public sealed class MemberQueries(MySqlDataSource dataSource)
         for (var hop = 0; hop < 5; hop++)
         {
             var row = await connection.QuerySingleOrDefaultAsync<MemberRow>(new CommandDefinition(
-                $"SELECT {MemberColumns} FROM member m WHERE m.id = @memberId", new { memberId }, cancellationToken: ct));
+                $"SELECT {MemberColumns} FROM member m LEFT JOIN points_account pa ON pa.member_id = m.id WHERE m.id = @memberId", new { memberId }, cancellationToken: ct));
             if (row?.MergedInto is not { } next)
             {
                 return row;
@@ -101,13 +102,14 @@ public sealed class MemberQueries(MySqlDataSource dataSource)
         return null;
     }
 
-    private static MemberView ToView(MemberRow row) => new(
-        Id(row.Id), row.Nickname, row.AvatarUrl, row.Gender, row.City, BaseTier, new PointsSummary(0, 0), row.Stage, row.Phone is not null,
+    // The tier is derived from lifetime points, so it is right at once when thresholds are reconfigured.
+    private MemberView ToView(MemberRow row) => new(
+        Id(row.Id), row.Nickname, row.AvatarUrl, row.Gender, row.City, tiers.Of(row.Lifetime), new PointsSummary(row.Balance, row.Lifetime), row.Stage, row.Phone is not null,
         row.HomeStoreId is { } store ? (long)store : null);
 
     private static string EscapeLike(string text) => text.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
 
     private sealed record MemberRow(
         ulong Id, string? Nickname, string? AvatarUrl, sbyte Gender, string? City, string Stage, string? Phone, ulong? HomeStoreId,
-        string? UnionId, string? FirstChannel, DateTime CreatedAt, DateTime LastInteractionAt, ulong? MergedInto);
+        string? UnionId, string? FirstChannel, DateTime CreatedAt, DateTime LastInteractionAt, ulong? MergedInto, long Balance, long Lifetime);
 }

@@ -21,7 +21,8 @@ public static class ObservabilityExtensions
             .AddRuntimeInstrumentation()
             .AddMeter(WebhookMetrics.MeterName)
             .AddMeter(ProcessingMetrics.MeterName)
-            .AddPrometheusExporter());
+            // No response cache: a scrape right after a push shows it (the exporter caches for 300 ms by default).
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         return builder;
     }
 

@@ -113,7 +113,7 @@ public sealed class PushProcessingTests : GatewayTest
         var boom = await Database.QueryAsync<(string Status, string HandlersDone, string LastError)>(
             "SELECT status, handlers_done, last_error FROM wechat_push WHERE open_id = 'o_boom'");
         Assert.That(boom[0].Status, Is.EqualTo("recorded"), "retried later, not lost");
-        Assert.That(boom[0].HandlersDone, Is.EqualTo("members"), "the handler that succeeded is not run again");
+        Assert.That(boom[0].HandlersDone.Split(","), Does.Contain("members").And.Not.Contain("test-throws"), "the handlers that succeeded are not run again");
         Assert.That(boom[0].LastError, Does.Contain("boom"));
         Assert.That(await Database.ScalarAsync<string>("SELECT status FROM wechat_push WHERE open_id = 'o_fine'"), Is.EqualTo("processed"));
 
@@ -167,13 +167,12 @@ public sealed class PushProcessingTests : GatewayTest
     [Test]
     public async Task LagAndOutcomesOfProcessingAreInMetrics()
     {
+        using var lag = new Measurements<double>(TestEnvironment.Gateway.Services, ProcessingMetrics.MeterName, "wechatgateway.push.processing.lag");
         await FollowAsync("o_lag", "metrics");
         await ProcessPushesAsync();
 
-        var metrics = await Client.GetStringAsync("/metrics");
-
-        Assert.That(metrics, Does.Contain("wechatgateway_push_processing_lag_seconds_count"));
-        Assert.That(metrics, Does.Match("wechatgateway_push_processing_pushes_total\\{[^}]*outcome=\"processed\"[^}]*\\} [1-9]"));
+        Assert.That(lag.Where(), Has.Count.EqualTo(1));
+        Assert.That(lag.Where()[0], Is.GreaterThanOrEqualTo(0).And.LessThan(60), "seconds from record to processed");
     }
 
     /// <summary>A handler that fails on one follower's pushes, as a handler with a bug or a broken dependency would.</summary>
