@@ -4,6 +4,7 @@ using WechatGateway.Admin;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
 using WechatGateway.Operations;
+using WechatGateway.Privacy;
 using WechatGateway.Storage;
 using WechatGateway.Webhook;
 
@@ -13,9 +14,9 @@ var gateway = builder.Configuration.GetSection(GatewayOptions.Section).Get<Gatew
 builder.AddObservability();
 builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddProblemDetails();
+builder.Services.AddHttpApiDefaults();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
-builder.Services.AddOpenApi();
+builder.Services.AddGatewayOpenApi();
 builder.Services.AddStorage();
 builder.Services.AddGatewayHealthChecks();
 builder.Services.AddWechatAccounts();
@@ -24,6 +25,7 @@ builder.Services.AddMembers(gateway);
 builder.Services.AddWebhook(gateway);
 builder.Services.AddMiniProgram();
 builder.Services.AddAdmin();
+builder.Services.AddPrivacy(gateway);
 
 var app = builder.Build();
 

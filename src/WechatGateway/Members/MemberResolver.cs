@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using MySqlConnector;
 using StackExchange.Redis;
 using WechatGateway.Accounts;
+using WechatGateway.Privacy;
 using WechatGateway.Storage;
 
 namespace WechatGateway.Members;
@@ -72,7 +73,7 @@ public sealed class MemberResolver(
             var memberId = await connection.ExecuteScalarAsync<ulong>(new CommandDefinition(insertMember, new { stage = MemberStage.Follower, now }, transaction, cancellationToken: ct));
             await connection.ExecuteAsync(new CommandDefinition(insertIdentity, new { appId, openId, memberId, accountType = accountType.ToString(), now }, transaction, cancellationToken: ct));
             await transaction.CommitAsync(ct);
-            logger.LogInformation("New member {MemberId} for {AppId}/{OpenId}", memberId, appId, openId);
+            logger.LogInformation("New member {MemberId} for {AppId}/{OpenIdHash}", memberId, appId, PersonalData.Hash(openId));
             return new Resolution(memberId, true);
         }
         catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
@@ -106,7 +107,7 @@ public sealed class MemberResolver(
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            logger.LogWarning(e, "Member cache unavailable; not caching {Key}", key);
+            logger.LogWarning(e, "Member cache unavailable; not caching member {MemberId}", memberId);
         }
     }
 }
