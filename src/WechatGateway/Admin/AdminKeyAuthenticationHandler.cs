@@ -98,7 +98,7 @@ public sealed class AdminKeyAuthenticationHandler(
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = StatusCodes.Status403Forbidden;
-        await WriteProblemAsync("Not allowed for this key", $"A {Context.User.Role()} key may not call {Request.Method} {Request.Path}.");
+        await WriteProblemAsync("Not allowed for this key", $"Keys with the role {Context.User.Role()} may not call {Request.Method} {Request.Path}.");
     }
 
     private AuthenticateResult Failed()

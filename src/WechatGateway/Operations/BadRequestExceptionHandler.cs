@@ -20,8 +20,8 @@ public sealed class BadRequestExceptionHandler(IProblemDetailsService problems, 
             return false;
         }
 
-        // The message names the parameter, never its value: a body may carry personal data.
-        logger.LogInformation("Bad request to {Method} {Path}: {Reason}", http.Request.Method, http.Request.Path, bad.Message);
+        // Debug: the framework's message can quote what the caller sent, and that can be anything, personal data included.
+        logger.LogDebug("Bad request to {Method} {Path}: {Reason}", http.Request.Method, http.Request.Path, bad.Message);
         var problem = new ProblemDetails { Status = bad.StatusCode, Title = TitleOf(bad.StatusCode), Detail = DetailOf(bad) };
         if (FindJsonException(bad) is { Path: { Length: > 1 } path } json && !IsSyntaxError(json))
         {

@@ -142,6 +142,7 @@ public sealed class PrivacyTests : GatewayTest
 
         Assert.That(ended.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
         Assert.That(after.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That((await after.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString(), Is.EqualTo("Session token not accepted"));
         Assert.That((await other.GetAsync("/api/mp/me")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "only that session ends");
         Assert.That((await Client.DeleteAsync("/api/mp/session")).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
