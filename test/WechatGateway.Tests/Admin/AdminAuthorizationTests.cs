@@ -3,7 +3,15 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using MySqlConnector;
+using WechatGateway.Members;
+using WechatGateway.Privacy;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 using WechatGateway.Admin;
@@ -42,6 +50,48 @@ public sealed class AdminAuthorizationTests : GatewayTest
 
         Assert.That(forgotten.Metadata.OfType<IAuthorizeData>().Select(a => a.Policy), Is.EqualTo(new[] { AdminPolicies.Unassigned }));
         Assert.That(write.Metadata.OfType<IAuthorizeData>().Select(a => a.Policy), Does.Contain(AdminPolicies.AdminOnly));
+    }
+
+    [Test]
+    public async Task AtRuntimeARouteAddedWithoutAPolicyIsRefusedToEveryKey()
+    {
+        // The real admin group, with two routes added as a future change might add them.
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Configuration.AddInMemoryCollection(TestAccounts.Settings);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new MySqlDataSource(TestEnvironment.MySqlConnectionString));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOptions<MemberOptions>();
+        builder.Services.AddSingleton<MemberQueries>().AddSingleton<MemberStore>().AddSingleton<PersonalDataEraser>();
+        builder.Services.AddAdmin();
+        await using var app = builder.Build();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        var admin = app.MapAdminApi();
+        admin.MapGet("/forgotten", () => "open to anyone");
+        admin.MapDelete("/marked-read", () => "deleted").RequireAuthorization(AdminPolicies.Read);
+        await app.StartAsync();
+        using var client = app.GetTestClient();
+
+        async Task<HttpStatusCode> CallAsync(HttpMethod method, string path, string? key)
+        {
+            using var request = new HttpRequestMessage(method, path);
+            if (key is not null)
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+            }
+
+            return (await client.SendAsync(request)).StatusCode;
+        }
+
+        Assert.That(await CallAsync(HttpMethod.Get, "/api/admin/forgotten", null), Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(await CallAsync(HttpMethod.Get, "/api/admin/forgotten", TestAccounts.AdminKey), Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(await CallAsync(HttpMethod.Get, "/api/admin/forgotten", TestAccounts.ViewerKey), Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(await CallAsync(HttpMethod.Delete, "/api/admin/marked-read", TestAccounts.ViewerKey), Is.EqualTo(HttpStatusCode.Forbidden), "a write marked Read is not open to viewers");
+        Assert.That(await CallAsync(HttpMethod.Delete, "/api/admin/marked-read", TestAccounts.ManagerKey), Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(await CallAsync(HttpMethod.Get, "/api/admin/audit", TestAccounts.ViewerKey), Is.EqualTo(HttpStatusCode.OK), "the real routes work in this host");
+        await app.StopAsync();
     }
 
     [Test]
