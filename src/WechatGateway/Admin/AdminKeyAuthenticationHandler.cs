@@ -104,6 +104,12 @@ public sealed class AdminKeyAuthenticationHandler(
     private AuthenticateResult Failed()
     {
         throttle.RecordFailure(Address);
+        if (throttle.IsBlocked(Address, out var retryAfter))
+        {
+            // Once per block: the failures that follow are refused before they are counted.
+            Logger.LogWarning("Admin authentication from {Address} blocked for {Seconds:0} s after {Limit} wrong keys", Address, retryAfter.TotalSeconds, admin.Value.FailedAuthPerMinute);
+        }
+
         return AuthenticateResult.Fail(WrongKey);
     }
 
