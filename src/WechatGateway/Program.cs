@@ -7,6 +7,7 @@ using WechatGateway.Operations;
 using WechatGateway.Orders;
 using WechatGateway.Points;
 using WechatGateway.Processing;
+using WechatGateway.Privacy;
 using WechatGateway.Storage;
 using WechatGateway.Webhook;
 
@@ -16,9 +17,9 @@ var gateway = builder.Configuration.GetSection(GatewayOptions.Section).Get<Gatew
 builder.AddObservability();
 builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddProblemDetails();
+builder.Services.AddHttpApiDefaults();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
-builder.Services.AddOpenApi();
+builder.Services.AddGatewayOpenApi();
 builder.Services.AddStorage();
 builder.Services.AddGatewayHealthChecks();
 builder.Services.AddWechatAccounts();
@@ -29,6 +30,7 @@ builder.Services.AddWebhook(gateway);
 builder.Services.AddPushProcessing(gateway);
 builder.Services.AddMiniProgram();
 builder.Services.AddAdmin();
+builder.Services.AddPrivacy(gateway);
 
 var app = builder.Build();
 

@@ -28,8 +28,22 @@ public static class AdminKeyHash
         return configured.Length >= AdminOptionsValidator.MinimumKeyLength ? Of(configured) : null;
     }
 
+    private const string IssuedPrefix = "wgk_";
+
     /// <summary>A new key: 32 random bytes, URL-safe, with a recognisable prefix for secret scanners.</summary>
-    public static string NewKey() => "wgk_" + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+    public static string NewKey() => IssuedPrefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>
+    /// Whether <paramref name="key"/> has the shape of a key <see cref="NewKey"/> issues (prefix, 43 base64url characters).
+    /// Anything else cannot be in <c>admin_api_key</c>, so it is refused without asking the database.
+    /// </summary>
+    public static bool CouldBeIssued(string key) =>
+        key.Length == IssuedPrefix.Length + 43
+        && key.StartsWith(IssuedPrefix, StringComparison.Ordinal)
+        && key.AsSpan(IssuedPrefix.Length).ContainsAnyExcept(Base64UrlAlphabet) is false;
+
+    private static readonly System.Buffers.SearchValues<char> Base64UrlAlphabet =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
     private static string Base64UrlEncode(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

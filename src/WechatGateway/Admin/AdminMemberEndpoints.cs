@@ -1,18 +1,30 @@
-using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using WechatGateway.Members;
+using WechatGateway.Privacy;
 
 namespace WechatGateway.Admin;
 
-/// <summary><c>/api/admin/members</c>: search and detail with timeline. Store managers see only members of their stores.</summary>
+/// <summary>
+/// <c>/api/admin/members</c>: search, detail with timeline, and a member's personal data. Store managers see only
+/// members of their stores. Phone numbers are masked for every role; an admin reveals one through an audited call.
+/// Viewers see OpenIDs and UnionIDs masked too.
+/// </summary>
 public static class AdminMemberEndpoints
 {
+    public sealed record RevealedPhone(string MemberId, string? Phone);
+
     public static RouteGroupBuilder MapAdminMembers(this RouteGroupBuilder admin)
     {
         var members = admin.MapGroup("/members");
-        members.MapGet("", SearchAsync).WithSummary("Members by OpenID, UnionID or phone (exact) or nickname (prefix).");
-        members.MapGet("/{id}", GetAsync).WithSummary("A member with identities, follows, attribution and timeline.");
+        members.MapGet("", SearchAsync).RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("Members by OpenID, UnionID or phone (exact) or nickname (prefix).");
+        members.MapGet("/{id}", GetAsync).RequireAuthorization(AdminPolicies.Read).AuditReads()
+            .WithSummary("A member with identities, follows, attribution and timeline; the phone number masked. Each read is audited.");
+        members.MapPost("/{id}/reveal-phone", RevealPhoneAsync).RequireAuthorization(AdminPolicies.AdminOnly)
+            .WithSummary("The member's full phone number, for an admin; audited.");
+        members.MapDelete("/{id}/personal-data", EraseAsync).RequireAuthorization(AdminPolicies.AdminOnly)
+            .WithSummary("Erases the member's profile, phone and raw pushes; points and ledger totals stay. Audited.");
         return admin;
     }
 
@@ -24,27 +36,68 @@ public static class AdminMemberEndpoints
             return TypedResults.Problem("limit must be between 1 and 200.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        return TypedResults.Ok(await queries.SearchAsync(query, StoresOf(user), limit ?? 50, ct));
+        var found = await queries.SearchAsync(query, user.StoresOf(), limit ?? 50, ct);
+        return TypedResults.Ok(user.Role() == AdminRole.Viewer
+            ? found.Select(m => m with { UnionId = PersonalData.MaskIdentifier(m.UnionId) }).ToList()
+            : found);
     }
 
-    public static async Task<Results<Ok<MemberDetail>, NotFound>> GetAsync(ulong id, ClaimsPrincipal user, MemberQueries queries, CancellationToken ct)
+    public static async Task<Results<Ok<MemberDetail>, NotFound>> GetAsync(ulong id, ClaimsPrincipal user, HttpContext http, MemberQueries queries, CancellationToken ct)
     {
-        var detail = await queries.GetDetailAsync(id, ct);
-        if (detail is null)
+        if (await VisibleAsync(id, user, http, queries, ct) is not { } detail)
         {
             return TypedResults.NotFound();
         }
 
-        // A store manager is told nothing about members outside its stores, not even that they exist.
-        var stores = StoresOf(user);
-        return stores is null || (detail.Member.HomeStoreId is { } home && stores.Contains(home))
-            ? TypedResults.Ok(detail)
+        detail = detail with { Phone = PersonalData.MaskPhone(detail.Phone) };
+        if (user.Role() == AdminRole.Viewer)
+        {
+            detail = detail with
+            {
+                UnionId = PersonalData.MaskIdentifier(detail.UnionId),
+                Identities = detail.Identities.Select(i => i with { OpenId = PersonalData.MaskIdentifier(i.OpenId)!, UnionId = PersonalData.MaskIdentifier(i.UnionId) }).ToList(),
+                Follows = detail.Follows.Select(f => f with { OpenId = PersonalData.MaskIdentifier(f.OpenId)! }).ToList(),
+            };
+        }
+
+        return TypedResults.Ok(detail);
+    }
+
+    public static async Task<Results<Ok<RevealedPhone>, NotFound>> RevealPhoneAsync(ulong id, ClaimsPrincipal user, HttpContext http, MemberQueries queries, CancellationToken ct) =>
+        await VisibleAsync(id, user, http, queries, ct) is { } detail
+            ? TypedResults.Ok(new RevealedPhone(detail.Member.MemberId, detail.Phone))
+            : TypedResults.NotFound();
+
+    public static async Task<Results<NoContent, NotFound>> EraseAsync(ulong id, ClaimsPrincipal user, HttpContext http, MemberQueries queries, PersonalDataEraser eraser, CancellationToken ct)
+    {
+        // Erase the live member a merged id reads as, so an old id cannot leave the data in place.
+        if (await VisibleAsync(id, user, http, queries, ct) is not { } detail)
+        {
+            return TypedResults.NotFound();
+        }
+
+        return await eraser.EraseAsync(ulong.Parse(detail.Member.MemberId, System.Globalization.CultureInfo.InvariantCulture), ct)
+            ? TypedResults.NoContent()
             : TypedResults.NotFound();
     }
 
-    /// <summary>The stores a key is limited to, or null for keys that see every store.</summary>
-    private static IReadOnlyList<long>? StoresOf(ClaimsPrincipal user) =>
-        user.Role() == AdminRole.StoreManager
-            ? user.FindAll(AdminPrincipal.StoreClaim).Select(c => long.Parse(c.Value, CultureInfo.InvariantCulture)).ToList()
-            : null;
+    /// <summary>The member, when this key may see it; names its home store for the audit row.</summary>
+    private static async Task<MemberDetail?> VisibleAsync(ulong id, ClaimsPrincipal user, HttpContext http, MemberQueries queries, CancellationToken ct)
+    {
+        var detail = await queries.GetDetailAsync(id, ct);
+        if (detail is null)
+        {
+            return null;
+        }
+
+        // A store manager is told nothing about members outside its stores, not even that they exist.
+        var stores = user.StoresOf();
+        if (stores is not null && (detail.Member.HomeStoreId is not { } home || !stores.Contains(home)))
+        {
+            return null;
+        }
+
+        http.AuditStore(detail.Member.HomeStoreId);
+        return detail;
+    }
 }

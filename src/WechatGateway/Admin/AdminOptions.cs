@@ -20,6 +20,13 @@ public sealed class AdminOptions
     public const string Section = "Admin";
 
     public List<AdminKeyOptions> ApiKeys { get; set; } = [];
+
+    /// <summary>
+    /// Failed admin authentications one client address may make per minute; past that, every admin call from it is
+    /// answered 429 until the minute is over, a right key included, so guessing gains nothing from the refusals.
+    /// </summary>
+    [Range(1, 100_000, ErrorMessage = "Admin:FailedAuthPerMinute must be between 1 and 100000.")]
+    public int FailedAuthPerMinute { get; set; } = 10;
 }
 
 public sealed class AdminKeyOptions

@@ -20,6 +20,15 @@ public static class AdminPrincipal
     public static AdminRole Role(this ClaimsPrincipal user) =>
         Enum.TryParse<AdminRole>(user.FindFirstValue(ClaimTypes.Role), out var role) ? role : AdminRole.Viewer;
 
+    /// <summary>The stores a key is limited to, or null for keys that see every store.</summary>
+    public static IReadOnlyList<long>? StoresOf(this ClaimsPrincipal user) =>
+        user.Role() == AdminRole.StoreManager
+            ? user.FindAll(StoreClaim).Select(c => long.Parse(c.Value, CultureInfo.InvariantCulture)).ToList()
+            : null;
+
+    /// <summary>Admins and viewers read every store; store managers only theirs.</summary>
+    public static bool CanReadStore(this ClaimsPrincipal user, long storeId) => user.StoresOf() is not { } mine || mine.Contains(storeId);
+
     /// <summary>Admins reach every store; store managers only theirs; viewers read every store.</summary>
     public static bool CanWriteStore(this ClaimsPrincipal user, long storeId) => user.Role() switch
     {

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using WechatGateway.Processing;
+using WechatGateway.Stores;
 
 namespace WechatGateway.Admin;
 
@@ -14,6 +15,7 @@ public static class AdminServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<AdminAuthThrottle>();
         // No default scheme: each policy names its own, so a mini-program token never costs an admin-key lookup.
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
@@ -23,21 +25,28 @@ public static class AdminServiceExtensions
             .AddPolicy(AdminPolicies.Write, p => p.AddAuthenticationSchemes(AdminKeyAuthenticationHandler.SchemeName)
                 .RequireRole(nameof(AdminRole.Admin), nameof(AdminRole.StoreManager)))
             .AddPolicy(AdminPolicies.AdminOnly, p => p.AddAuthenticationSchemes(AdminKeyAuthenticationHandler.SchemeName)
-                .RequireRole(nameof(AdminRole.Admin)));
+                .RequireRole(nameof(AdminRole.Admin)))
+            .AddPolicy(AdminPolicies.Unassigned, p => p.AddAuthenticationSchemes(AdminKeyAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser()
+                .RequireAssertion(_ => false));
         return services;
     }
 
-    /// <summary>The <c>/api/admin</c> group: every admin resource maps under it, and inherits auth and audit.</summary>
+    /// <summary>
+    /// The <c>/api/admin</c> group: every admin resource maps under it and inherits audit. Each route names its policy;
+    /// the group has none on purpose, and refuses the routes that forget (<see cref="AdminPolicies.RefuseUnlessExplicit"/>).
+    /// </summary>
     public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/api/admin")
-            .RequireAuthorization(AdminPolicies.Read)
             .AddEndpointFilter<AuditFilter>()
             .WithTags("Admin");
+        ((IEndpointConventionBuilder)admin).Finally(AdminPolicies.RefuseUnlessExplicit);
         admin.MapAudit();
         admin.MapApiKeys();
         admin.MapAdminMembers();
         admin.MapAdminPushes();
+        admin.MapStores();
         return admin;
     }
 }

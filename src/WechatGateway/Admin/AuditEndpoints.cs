@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace WechatGateway.Admin;
@@ -8,11 +9,12 @@ public static class AuditEndpoints
 
     public static RouteGroupBuilder MapAudit(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/audit", ListAsync).WithSummary("Admin writes, newest first.");
+        admin.MapGet("/audit", ListAsync).RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("Admin writes and reads of personal data, newest first. Store managers see their stores' rows; viewers see rows without bodies.");
         return admin;
     }
 
-    public static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ListAsync(AuditLog audit, int? limit, ulong? cursor, CancellationToken ct)
+    public static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ListAsync(AuditLog audit, ClaimsPrincipal user, int? limit, ulong? cursor, CancellationToken ct)
     {
         if (limit is < 1 or > 500)
         {
@@ -20,7 +22,9 @@ public static class AuditEndpoints
         }
 
         var take = limit ?? 50;
-        var items = await audit.ListAsync(take, cursor, ct);
+        // Bodies can carry what was written (a member's data, a key's name and stores): read-only keys see that a
+        // change happened, by whom and with what outcome, not its content.
+        var items = await audit.ListAsync(take, cursor, user.StoresOf(), withBodies: user.Role() != AdminRole.Viewer, ct);
         return TypedResults.Ok(new AuditPage(items, items.Count == take ? items[^1].Id : null));
     }
 }

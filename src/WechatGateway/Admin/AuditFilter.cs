@@ -3,8 +3,9 @@ using System.Text;
 namespace WechatGateway.Admin;
 
 /// <summary>
-/// Puts every admin write in the audit log. The row is written before the handler runs: if it cannot be,
-/// the write does not happen (503), so nothing changes unaudited.
+/// Puts every admin write, and every read of personal data (routes marked <see cref="AuditFilterExtensions.AuditReads"/>),
+/// in the audit log. The row is written before the handler runs: if it cannot be, the request does not happen (503),
+/// so nothing changes or is shown unaudited.
 /// </summary>
 public sealed class AuditFilter(AuditLog audit, ILogger<AuditFilter> logger) : IEndpointFilter
 {
@@ -13,7 +14,8 @@ public sealed class AuditFilter(AuditLog audit, ILogger<AuditFilter> logger) : I
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
+        var isRead = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method);
+        if (isRead && http.GetEndpoint()?.Metadata.GetMetadata<AuditedRead>() is null)
         {
             return await next(context);
         }
@@ -38,8 +40,22 @@ public sealed class AuditFilter(AuditLog audit, ILogger<AuditFilter> logger) : I
 
         // The status is final when the response starts (results and the exception handler set it later than here);
         // completing the row then means the caller never sees an answer before the audit row has its outcome.
-        http.Response.OnStarting(() => audit.CompleteAsync(id, http.Response.StatusCode, CancellationToken.None));
+        // The store is known only once the handler has found the resource (see AuditStore).
+        http.Response.OnStarting(() => CompleteAsync(id, http));
         return await next(context);
+    }
+
+    private async Task CompleteAsync(ulong id, HttpContext http)
+    {
+        try
+        {
+            await audit.CompleteAsync(id, http.Response.StatusCode, http.Items[AuditFilterExtensions.StoreItem] as long?, CancellationToken.None);
+        }
+        catch (MySqlConnector.MySqlException e)
+        {
+            // The request has run and its row says so (status pending): failing its answer now would only hide the outcome.
+            logger.LogError(e, "Audit row {AuditId} could not be completed with status {Status}", id, http.Response.StatusCode);
+        }
     }
 
     private static async Task<string?> ReadBodyAsync(HttpRequest request)
@@ -63,8 +79,22 @@ public sealed class AuditFilter(AuditLog audit, ILogger<AuditFilter> logger) : I
     }
 }
 
+/// <summary>Marks a read route whose answers hold personal data: each call is audited like a write.</summary>
+public sealed class AuditedRead;
+
 public static class AuditFilterExtensions
 {
+    internal const string StoreItem = "wg:audit-store";
+
+    public static TBuilder AuditReads<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(new AuditedRead());
+
+    /// <summary>
+    /// Names the store this request concerns (the store of a store route, the home store of a member), so the audit row
+    /// is shown to that store's managers. Handlers call it once they know the resource.
+    /// </summary>
+    public static void AuditStore(this HttpContext http, long? storeId) => http.Items[StoreItem] = storeId is > 0 ? storeId : null;
+
     /// <summary>Keeps admin request bodies readable after model binding, so <see cref="AuditFilter"/> can record them.</summary>
     public static IApplicationBuilder UseAdminBodyBuffering(this IApplicationBuilder app) =>
         app.UseWhen(

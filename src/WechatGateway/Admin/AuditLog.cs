@@ -3,9 +3,12 @@ using MySqlConnector;
 
 namespace WechatGateway.Admin;
 
-public sealed record AuditEntry(ulong Id, DateTime At, string Actor, string Role, string Method, string Path, string? Body, int? StatusCode, string? RemoteIp);
+public sealed record AuditEntry(ulong Id, DateTime At, string Actor, string Role, string Method, string Path, string? Body, int? StatusCode, string? RemoteIp, long? StoreId);
 
-/// <summary>The <c>admin_audit</c> table: one row per admin write, opened before the write and closed with its outcome.</summary>
+/// <summary>
+/// The <c>admin_audit</c> table: one row per admin write or audited read, opened before it runs and closed with its
+/// outcome and the store it concerned.
+/// </summary>
 public sealed class AuditLog(MySqlDataSource dataSource, TimeProvider time)
 {
     public async Task<ulong> BeginAsync(string actor, string role, string method, string path, string? body, string? remoteIp, CancellationToken ct)
@@ -28,26 +31,32 @@ public sealed class AuditLog(MySqlDataSource dataSource, TimeProvider time)
         }, cancellationToken: ct));
     }
 
-    public async Task CompleteAsync(ulong id, int statusCode, CancellationToken ct)
+    public async Task CompleteAsync(ulong id, int statusCode, long? storeId, CancellationToken ct)
     {
-        const string sql = "UPDATE admin_audit SET status_code = @statusCode, completed_at = @now WHERE id = @id";
+        const string sql = "UPDATE admin_audit SET status_code = @statusCode, store_id = @storeId, completed_at = @now WHERE id = @id";
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(sql, new { id, statusCode, now = time.GetUtcNow().UtcDateTime }, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { id, statusCode, storeId, now = time.GetUtcNow().UtcDateTime }, cancellationToken: ct));
     }
 
-    /// <summary>Newest first; <paramref name="before"/> is the id to continue below (keyset paging).</summary>
-    public async Task<IReadOnlyList<AuditEntry>> ListAsync(int limit, ulong? before, CancellationToken ct)
+    /// <summary>
+    /// Newest first; <paramref name="before"/> is the id to continue below (keyset paging). <paramref name="stores"/>
+    /// limits the rows to those stores (null: every row); without <paramref name="withBodies"/> request bodies are left out.
+    /// </summary>
+    public async Task<IReadOnlyList<AuditEntry>> ListAsync(int limit, ulong? before, IReadOnlyList<long>? stores, bool withBodies, CancellationToken ct)
     {
-        const string sql = """
-            SELECT id AS Id, at AS At, actor AS Actor, role AS Role, method AS Method, path AS Path, body AS Body,
-                   status_code AS StatusCode, remote_ip AS RemoteIp
+        var sql = $"""
+            SELECT id AS Id, at AS At, actor AS Actor, role AS Role, method AS Method, path AS Path,
+                   IF(@withBodies, body, NULL) AS Body, status_code AS StatusCode, remote_ip AS RemoteIp, store_id AS StoreId
             FROM admin_audit
             WHERE (@before IS NULL OR id < @before)
+              {(stores is null ? "" : "AND store_id IN @stores")}
             ORDER BY id DESC
             LIMIT @limit
             """;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var rows = await connection.QueryAsync<AuditEntry>(new CommandDefinition(sql, new { limit, before }, cancellationToken: ct));
-        return rows.AsList();
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition(sql, new { limit, before, stores, withBodies }, cancellationToken: ct));
+        return rows.Select(r => new AuditEntry(r.Id, r.At, r.Actor, r.Role, r.Method, r.Path, r.Body, r.StatusCode, r.RemoteIp, (long?)r.StoreId)).ToList();
     }
+
+    private sealed record Row(ulong Id, DateTime At, string Actor, string Role, string Method, string Path, string? Body, int? StatusCode, string? RemoteIp, ulong? StoreId);
 }

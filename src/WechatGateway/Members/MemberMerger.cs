@@ -1,5 +1,6 @@
 using Dapper;
 using MySqlConnector;
+using WechatGateway.Privacy;
 
 namespace WechatGateway.Members;
 
@@ -26,7 +27,7 @@ public sealed class MemberMerger(MySqlDataSource dataSource, MemberResolver reso
             catch (MySqlException e) when (attempt < 5 && e.ErrorCode is MySqlErrorCode.DuplicateKeyEntry or MySqlErrorCode.LockDeadlock)
             {
                 // Someone gave this UnionID to another member first (or we deadlocked with them): look again.
-                logger.LogInformation("UnionID attach for {AppId}/{OpenId} raced ({Error}); retrying", appId, openId, e.ErrorCode);
+                logger.LogInformation("UnionID attach for {AppId}/{OpenIdHash} raced ({Error}); retrying", appId, PersonalData.Hash(openId), e.ErrorCode);
             }
         }
     }
@@ -51,7 +52,7 @@ public sealed class MemberMerger(MySqlDataSource dataSource, MemberResolver reso
             var claimed = await connection.ExecuteAsync(new CommandDefinition(claim, new { memberId, unionId }, transaction, cancellationToken: ct));
             if (claimed == 0)
             {
-                logger.LogWarning("Member {MemberId} already has another UnionID; {AppId}/{OpenId} reports {UnionId}", memberId, appId, openId, unionId);
+                logger.LogWarning("Member {MemberId} already has another UnionID; {AppId}/{OpenIdHash} reports {UnionIdHash}", memberId, appId, PersonalData.Hash(openId), PersonalData.Hash(unionId));
             }
 
             owner = memberId;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using MySqlConnector;
 using StackExchange.Redis;
 using WechatGateway.Accounts;
+using WechatGateway.Privacy;
 using WechatGateway.Storage;
 
 namespace WechatGateway.Members;
@@ -143,7 +144,7 @@ public sealed class MemberResolver(
             var memberId = await connection.ExecuteScalarAsync<ulong>(new CommandDefinition(insertMember, new { stage = MemberStage.Follower, now }, transaction, cancellationToken: ct));
             await connection.ExecuteAsync(new CommandDefinition(insertIdentity, new { appId, openId, memberId, accountType = accountType.ToString(), now }, transaction, cancellationToken: ct));
             await transaction.CommitAsync(ct);
-            logger.LogDebug("New member {MemberId} for {AppId}/{OpenId}", memberId, appId, openId);
+            logger.LogDebug("New member {MemberId} for {AppId}/{OpenIdHash}", memberId, appId, PersonalData.Hash(openId));
             return new Resolution(memberId, true);
         }
         catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
@@ -172,7 +173,7 @@ public sealed class MemberResolver(
             sql, new { stage = MemberStage.Follower, now, appId, openId, accountType = accountType.ToString() }, transaction, cancellationToken: ct));
         if (inserted == 1)
         {
-            logger.LogDebug("New member {MemberId} for {AppId}/{OpenId}", memberId, appId, openId);
+            logger.LogDebug("New member {MemberId} for {AppId}/{OpenIdHash}", memberId, appId, PersonalData.Hash(openId));
             return new Resolution(memberId, true);
         }
 
@@ -223,7 +224,7 @@ public sealed class MemberResolver(
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            logger.LogWarning(e, "Member cache unavailable; not caching {Key}", key);
+            logger.LogWarning(e, "Member cache unavailable; not caching member {MemberId}", memberId);
         }
     }
 }

@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 using WechatGateway.Operations;
+using WechatGateway.Privacy;
 using WechatGateway.Wechat.Api;
 
 namespace WechatGateway.Members;
@@ -47,11 +48,11 @@ public sealed class UnionIdFetchJob(
             catch (WechatApiException e) when (e.Code is WechatErrorCode.InvalidOpenId or WechatErrorCode.ApiUnauthorized)
             {
                 // 40003: WeChat does not know this OpenID; 48001: the account may not call user/info. Asking again will not help.
-                logger.LogInformation("No UnionID for {AppId}/{OpenId}: {Error}", appId, openId, e.Message);
+                logger.LogInformation("No UnionID for {AppId}/{OpenIdHash}: {Error}", appId, PersonalData.Hash(openId), e.Message);
             }
             catch (WechatApiException e)
             {
-                logger.LogWarning("UnionID fetch for {AppId}/{OpenId} failed ({Error}); retrying next round", appId, openId, e.Message);
+                logger.LogWarning("UnionID fetch for {AppId}/{OpenIdHash} failed ({Error}); retrying next round", appId, PersonalData.Hash(openId), e.Message);
                 continue;
             }
 

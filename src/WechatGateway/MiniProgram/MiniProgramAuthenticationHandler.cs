@@ -11,7 +11,8 @@ public sealed class MiniProgramAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    MiniProgramSessions sessions) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    MiniProgramSessions sessions,
+    IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "MiniProgramSession";
     public const string AppIdClaim = "wg:appid";
@@ -49,5 +50,17 @@ public sealed class MiniProgramAuthenticationHandler(
 
         var identity = new ClaimsIdentity([new Claim(AppIdClaim, session.AppId), new Claim(OpenIdClaim, session.OpenId)], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    /// <summary>The 401 says whether the token was missing or is no longer valid (then the front-end logs in again).</summary>
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        var (title, detail) = result.Failure is null
+            ? ("Session token missing", "Send the token from POST /api/mp/{appId}/session as 'Authorization: Bearer TOKEN'.")
+            : ("Session token not accepted", "The session has expired or was ended; log in again with wx.login().");
+        await problems.WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = { Status = 401, Title = title, Detail = detail } });
     }
 }

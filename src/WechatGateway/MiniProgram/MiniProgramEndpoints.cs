@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 using WechatGateway.Accounts;
 using WechatGateway.Members;
+using WechatGateway.Stores;
 using WechatGateway.Wechat.Api;
 
 namespace WechatGateway.MiniProgram;
@@ -25,6 +26,7 @@ public static class MiniProgramEndpoints
     {
         var mp = app.MapGroup("/api/mp").WithTags("Mini-program");
         mp.MapPost("/{appId}/session", LoginAsync).AllowAnonymous().WithSummary("Logs a user in with the code from wx.login().");
+        mp.MapDelete("/session", EndSessionAsync).RequireAuthorization(Policy).WithSummary("Logs out: the token answers 401 from now on.");
 
         var me = mp.MapGroup("/me").RequireAuthorization(Policy);
         me.MapGet("", GetMeAsync);
@@ -74,9 +76,16 @@ public static class MiniProgramEndpoints
             }
         }
 
-        var token = await sessions.CreateAsync(new MiniProgramSession(appId, login.OpenId, login.SessionKey));
+        var token = await sessions.CreateAsync(new MiniProgramSession(appId, login.OpenId));
         var member = await queries.GetAsync(memberId, ct) ?? throw new InvalidOperationException($"member {memberId} vanished");
         return TypedResults.Ok(new SessionResponse(token, (int)MiniProgramSessions.Lifetime.TotalSeconds, member));
+    }
+
+    public static async Task<NoContent> EndSessionAsync(HttpRequest request, MiniProgramSessions sessions)
+    {
+        // The policy has authenticated this very header, so it holds a live token.
+        await sessions.EndAsync(request.Headers.Authorization.ToString()["Bearer ".Length..].Trim());
+        return TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<MemberView>, NotFound>> GetMeAsync(ClaimsPrincipal user, MemberResolver resolver, MemberQueries queries, CancellationToken ct)
@@ -86,7 +95,7 @@ public static class MiniProgramEndpoints
     }
 
     public static async Task<Results<Ok<MemberView>, ValidationProblem, NotFound>> UpdateMeAsync(
-        ProfileUpdate update, ClaimsPrincipal user, MemberResolver resolver, MemberQueries queries, MySqlDataSource dataSource, CancellationToken ct)
+        ProfileUpdate update, ClaimsPrincipal user, MemberResolver resolver, MemberQueries queries, MemberStore store, MySqlDataSource dataSource, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (update.Nickname is { Length: > 100 })
@@ -115,15 +124,29 @@ public static class MiniProgramEndpoints
         }
 
         var memberId = await CurrentMemberAsync(user, resolver, ct);
-        const string sql = """
-            UPDATE member SET nickname = COALESCE(@Nickname, nickname), avatar_url = COALESCE(@AvatarUrl, avatar_url),
-                              gender = COALESCE(@Gender, gender), city = COALESCE(@City, city),
-                              home_store_id = COALESCE(@HomeStoreId, home_store_id)
-            WHERE id = @memberId
-            """;
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
         {
+            // A home store puts the member under that store's managers: only a store that exists and is open may be chosen.
+            if (update.HomeStoreId is { } storeId && !await StoreEndpoints.IsActiveAsync(connection, storeId, ct))
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["homeStoreId"] = [$"store {storeId} does not exist or is closed"] });
+            }
+
+            const string current = "SELECT home_store_id FROM member WHERE id = @memberId";
+            var previous = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(current, new { memberId }, cancellationToken: ct));
+            const string sql = """
+                UPDATE member SET nickname = COALESCE(@Nickname, nickname), avatar_url = COALESCE(@AvatarUrl, avatar_url),
+                                  gender = COALESCE(@Gender, gender), city = COALESCE(@City, city),
+                                  home_store_id = COALESCE(@HomeStoreId, home_store_id)
+                WHERE id = @memberId
+                """;
             await connection.ExecuteAsync(new CommandDefinition(sql, new { update.Nickname, update.AvatarUrl, update.Gender, update.City, update.HomeStoreId, memberId }, cancellationToken: ct));
+            if (update.HomeStoreId is { } chosen && chosen != previous)
+            {
+                var appId = user.FindFirstValue(MiniProgramAuthenticationHandler.AppIdClaim);
+                var summary = previous is null ? $"home store set to {chosen}" : $"home store changed from {previous} to {chosen}";
+                await store.AddTimelineAsync(connection, null, memberId, "home-store", summary, appId, $"home-store:{memberId}:{Guid.NewGuid():N}", ct);
+            }
         }
 
         return await queries.GetAsync(memberId, ct) is { } member ? TypedResults.Ok(member) : TypedResults.NotFound();

@@ -6,8 +6,11 @@ using WechatGateway.Storage;
 
 namespace WechatGateway.MiniProgram;
 
-/// <summary>A logged-in mini-program user. The WeChat session_key stays here, on the server, and is never returned.</summary>
-public sealed record MiniProgramSession(string AppId, string OpenId, string SessionKey);
+/// <summary>
+/// A logged-in mini-program user. WeChat's session_key is not kept: no feature decrypts wx.getUserInfo data or checks
+/// a signature with it, and a key not stored cannot leak from a Redis dump. A feature that needs it adds it here.
+/// </summary>
+public sealed record MiniProgramSession(string AppId, string OpenId);
 
 /// <summary>Opaque bearer tokens for mini-program front-ends, stored in Redis with WeChat's own 2-hour session life.</summary>
 public sealed class MiniProgramSessions(IConnectionMultiplexer redis)
@@ -26,6 +29,9 @@ public sealed class MiniProgramSessions(IConnectionMultiplexer redis)
         var value = await redis.GetDatabase().StringGetAsync(KeyOf(token));
         return value.HasValue ? JsonSerializer.Deserialize<MiniProgramSession>(value.ToString()) : null;
     }
+
+    /// <summary>Ends a session: the token answers 401 from now on.</summary>
+    public Task EndAsync(string token) => redis.GetDatabase().KeyDeleteAsync(KeyOf(token));
 
     private static string KeyOf(string token) => RedisKeys.MiniProgramSession(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token))));
 }

@@ -26,7 +26,7 @@ public static class OrderEndpoints
     public static RouteGroupBuilder MapOrdersAdmin(this RouteGroupBuilder admin)
     {
         var orders = admin.MapGroup("/orders").WithTags("Orders");
-        orders.MapGet("", ListAsync).WithSummary("Imported orders, newest first; ?pending=true for those still waiting for their member.");
+        orders.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Imported orders, newest first; ?pending=true for those still waiting for their member.");
         orders.MapPost("", ImportAsync).RequireAuthorization(AdminPolicies.Write).WithSummary("Imports one order; the same orderNo again changes nothing.");
         orders.MapPost("/bulk", ImportBulkAsync).RequireAuthorization(AdminPolicies.Write)
             .WithSummary("Imports a JSON array of orders or a CSV (orderNo,openId,appId,unionId,phone,amount,storeId,paidAt) and answers per row.");

@@ -26,22 +26,22 @@ public static class PointsAdminEndpoints
     public static RouteGroupBuilder MapPointsAdmin(this RouteGroupBuilder admin)
     {
         var rules = admin.MapGroup("/points/rules").WithTags("Loyalty");
-        rules.MapGet("", ListRulesAsync);
-        rules.MapGet("/{id}", GetRuleAsync);
+        rules.MapGet("", ListRulesAsync).RequireAuthorization(AdminPolicies.Read);
+        rules.MapGet("/{id}", GetRuleAsync).RequireAuthorization(AdminPolicies.Read);
         rules.MapPost("", CreateRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly);
         rules.MapPut("/{id}", UpdateRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly);
         rules.MapDelete("/{id}", DeleteRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly);
 
         var rewards = admin.MapGroup("/rewards").WithTags("Loyalty");
-        rewards.MapGet("", ListRewardsAsync);
-        rewards.MapGet("/{id}", GetRewardAsync);
+        rewards.MapGet("", ListRewardsAsync).RequireAuthorization(AdminPolicies.Read);
+        rewards.MapGet("/{id}", GetRewardAsync).RequireAuthorization(AdminPolicies.Read);
         rewards.MapPost("", CreateRewardAsync).RequireAuthorization(AdminPolicies.AdminOnly);
         rewards.MapPut("/{id}", UpdateRewardAsync).RequireAuthorization(AdminPolicies.AdminOnly);
         rewards.MapDelete("/{id}", DeleteRewardAsync).RequireAuthorization(AdminPolicies.AdminOnly)
             .WithSummary("Deletes a reward never redeemed; disables one that was.");
 
         var points = admin.MapGroup("/members/{id}/points").WithTags("Loyalty");
-        points.MapGet("", GetLedgerAsync).WithSummary("The member's ledger, newest first.");
+        points.MapGet("", GetLedgerAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("The member's ledger, newest first.");
         points.MapPost("", AdjustAsync).RequireAuthorization(AdminPolicies.AdminOnly)
             .WithSummary("A manual adjustment with a required reason; idempotent by requestId.");
         return admin;

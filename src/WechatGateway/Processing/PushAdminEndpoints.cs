@@ -18,7 +18,7 @@ public static class PushAdminEndpoints
     public static RouteGroupBuilder MapAdminPushes(this RouteGroupBuilder admin)
     {
         var pushes = admin.MapGroup("/pushes");
-        pushes.MapGet("", ListAsync)
+        pushes.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read)
             .WithSummary("Recorded pushes, newest first; status=failed lists what needs an operator, status=unparsed what WeChat sent that did not fit.");
         pushes.MapGet("/{id}", GetAsync).WithSummary("One recorded push with its raw XML, attempts and last error.")
             .RequireAuthorization(AdminPolicies.AdminOnly);

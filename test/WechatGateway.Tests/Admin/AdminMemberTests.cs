@@ -62,6 +62,8 @@ public sealed class AdminMemberTests : GatewayTest
         var (theirs, theirsSession) = await MiniProgramClient.LoginAsync("o_store2");
         using var _a = mine;
         using var _b = theirs;
+        await TestStores.AddAsync(1);
+        await TestStores.AddAsync(2);
         await mine.PutAsJsonAsync("/api/mp/me", new { homeStoreId = 1 });
         await theirs.PutAsJsonAsync("/api/mp/me", new { homeStoreId = 2 });
         using var manager = AdminClient(TestAccounts.ManagerKey);

@@ -49,5 +49,8 @@ public static class TestAccounts
         ["Admin:ApiKeys:2:Key"] = ManagerKey,
         ["Admin:ApiKeys:2:Role"] = "StoreManager",
         ["Admin:ApiKeys:2:StoreIds:0"] = "1",
+
+        // Every test client shares one address: the brute-force tests run a gateway of their own with a low limit.
+        ["Admin:FailedAuthPerMinute"] = "1000",
     };
 }

@@ -78,6 +78,7 @@ public sealed class MiniProgramTests : GatewayTest
     {
         var (client, _) = await MiniProgramClient.LoginAsync("o_profile");
         using var _c = client;
+        await TestStores.AddAsync(3);
 
         var updated = await client.PutAsJsonAsync("/api/mp/me", new { nickname = "小明", city = "Shanghai", gender = 1, homeStoreId = 3 });
         var me = await client.GetFromJsonAsync<JsonElement>("/api/mp/me");
