@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using WechatGateway.Processing;
+using WechatGateway.Replies;
 using WechatGateway.Stores;
 
 namespace WechatGateway.Admin;
@@ -46,6 +47,7 @@ public static class AdminServiceExtensions
         admin.MapApiKeys();
         admin.MapAdminMembers();
         admin.MapAdminPushes();
+        admin.MapAdminReplies();
         admin.MapStores();
         return admin;
     }

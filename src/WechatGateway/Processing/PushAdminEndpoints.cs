@@ -1,5 +1,6 @@
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using MySqlConnector;
 using WechatGateway.Admin;
 using WechatGateway.Wechat.Messages;
@@ -43,7 +44,7 @@ public static class PushAdminEndpoints
         """;
 
     public static async Task<Results<Ok<PushPage>, ProblemHttpResult>> ListAsync(
-        string? status, int? limit, ulong? cursor, MySqlDataSource dataSource, CancellationToken ct)
+        string? status, int? limit, ulong? cursor, [FromServices] MySqlDataSource dataSource, CancellationToken ct)
     {
         if (status is not null && !Statuses.Contains(status))
         {
@@ -67,7 +68,7 @@ public static class PushAdminEndpoints
         return TypedResults.Ok(new PushPage(rows.Take(take).ToList(), next));
     }
 
-    public static async Task<Results<Ok<PushDetail>, NotFound>> GetAsync(ulong id, MySqlDataSource dataSource, CancellationToken ct)
+    public static async Task<Results<Ok<PushDetail>, NotFound>> GetAsync(ulong id, [FromServices] MySqlDataSource dataSource, CancellationToken ct)
     {
         const string sql = $"SELECT {Columns}, raw_xml AS RawXml, handlers_done AS HandlersDone FROM wechat_push WHERE id = @id";
         await using var connection = await dataSource.OpenConnectionAsync(ct);
@@ -86,7 +87,7 @@ public static class PushAdminEndpoints
     /// Only a parked push is replayed: a recorded one is on its way, a processed one is done. An unparsed push is
     /// replayed when the current parser reads it (after an upgrade that learned its shape); otherwise 409 says why.
     /// </summary>
-    public static async Task<Results<Ok<PushSummary>, NotFound, ProblemHttpResult>> ReplayAsync(ulong id, MySqlDataSource dataSource, PushSignal signal, CancellationToken ct)
+    public static async Task<Results<Ok<PushSummary>, NotFound, ProblemHttpResult>> ReplayAsync(ulong id, [FromServices] MySqlDataSource dataSource, [FromServices] PushSignal signal, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var current = await connection.QuerySingleOrDefaultAsync<(string Status, string RawXml)?>(new CommandDefinition(

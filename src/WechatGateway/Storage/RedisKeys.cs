@@ -26,4 +26,7 @@ public static class RedisKeys
 
     /// <summary>The fingerprint of the access_token last force-refreshed, for WeChat's 30 s between forced refreshes.</summary>
     public static string AccessTokenForced(string appId) => $"{Prefix}wechat:token-forced:{appId}";
+
+    /// <summary>The pub/sub channel on which an instance announces that a kind of in-memory configuration changed.</summary>
+    public static string ConfigChanged(string name) => $"{Prefix}config:{name}";
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Mvc;
 using MySqlConnector;
+using WechatGateway.Replies;
 using WechatGateway.Wechat.Messages;
 using WechatGateway.Wechat.Security;
 
@@ -39,6 +40,7 @@ public static class WebhookEndpoints
         HttpContext http,
         PushRecorder recorder,
         ReplayGuard replays,
+        PassiveReplier replier,
         WebhookMetrics metrics,
         TimeProvider time,
         ILoggerFactory loggerFactory,
@@ -78,10 +80,12 @@ public static class WebhookEndpoints
             return Refuse(StatusCodes.Status401Unauthorized, "this signed URL was already used with another body", "replayed");
         }
 
+        // A passive reply is rendered before the push is recorded and stored with it: a retry is answered the same.
+        var reply = await replier.ReplyAsync(account, inbound.Push, ct);
         RecordedPush recorded;
         try
         {
-            recorded = await recorder.RecordAsync(new PushToRecord(account.AppId, inbound.Push, inbound.Encrypted ? "aes" : "plain", inbound.PlainText, ReplyXml: null), ct);
+            recorded = await recorder.RecordAsync(new PushToRecord(account.AppId, inbound.Push, inbound.Encrypted ? "aes" : "plain", inbound.PlainText, reply), ct);
         }
         catch (Exception e) when (e is MySqlException or InvalidOperationException or TimeoutException)
         {
@@ -98,13 +102,13 @@ public static class WebhookEndpoints
             (_, UnknownMessage or UnknownEvent) => "unknown_type",
             _ => "accepted",
         });
-        if (recorded.ReplyXml is not { } reply)
+        if (recorded.ReplyXml is not { } answer)
         {
             return WebhookResults.Text(StatusCodes.Status200OK, WebhookResults.Success);
         }
 
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return WebhookResults.Xml(WechatInbound.Seal(reply, inbound.Encrypted, account.Endpoint, timestamp, NewNonce()));
+        return WebhookResults.Xml(WechatInbound.Seal(answer, inbound.Encrypted, account.Endpoint, timestamp, NewNonce()));
 
         IResult Refuse(int status, string reason, string outcome)
         {

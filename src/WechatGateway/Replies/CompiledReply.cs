@@ -1,0 +1,203 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Fluid;
+using WechatGateway.Wechat.Messages;
+
+namespace WechatGateway.Replies;
+
+/// <summary>A reply rendered for one member and one push: plain values, ready for WeChat.</summary>
+public sealed record RenderedReply(ReplyBody Body, string? Content, IReadOnlyList<NewsArticle> Articles, string? Url, IReadOnlyDictionary<string, string> Data)
+{
+    /// <summary>The passive reply XML (text, image, news), addressed back to the push's sender.</summary>
+    public string ToPassiveXml(WechatPush push, DateTimeOffset now) => Body.Type switch
+    {
+        ReplyBody.Text => WechatReply.Text(push.FromUserName, push.ToUserName, Content ?? "", now),
+        ReplyBody.Image => WechatReply.Image(push.FromUserName, push.ToUserName, Body.MediaId ?? "", now),
+        ReplyBody.News => WechatReply.News(push.FromUserName, push.ToUserName, Articles, now),
+        _ => throw new InvalidOperationException($"A {Body.Type} reply is sent through the API, not in the response."),
+    };
+
+    /// <summary>
+    /// The body of the send API for this reply (access_token aside): customer-service message
+    /// (<c>message/custom/send</c>) for text, image and news; <c>message/template/send</c>; <c>message/subscribe/send</c>.
+    /// </summary>
+    public string ToSendBody(string toUser)
+    {
+        var body = new JsonObject { ["touser"] = toUser };
+        switch (Body.Type)
+        {
+            case ReplyBody.Text:
+                body["msgtype"] = "text";
+                body["text"] = new JsonObject { ["content"] = Content };
+                break;
+            case ReplyBody.Image:
+                body["msgtype"] = "image";
+                body["image"] = new JsonObject { ["media_id"] = Body.MediaId };
+                break;
+            case ReplyBody.News:
+                // The customer-service API takes one article, with its picture as picurl.
+                var article = Articles[0];
+                body["msgtype"] = "news";
+                body["news"] = new JsonObject
+                {
+                    ["articles"] = new JsonArray(new JsonObject { ["title"] = article.Title, ["description"] = article.Description, ["url"] = article.Url, ["picurl"] = article.PicUrl }),
+                };
+                break;
+            case ReplyBody.Template:
+                body["template_id"] = Body.WechatTemplateId;
+                if (Body.MiniProgram is { AppId: { } appId })
+                {
+                    body["miniprogram"] = new JsonObject { ["appid"] = appId, ["pagepath"] = Body.MiniProgram.PagePath };
+                }
+                else if (Url is not null)
+                {
+                    body["url"] = Url;
+                }
+
+                body["data"] = DataNode();
+                break;
+            case ReplyBody.Subscribe:
+                body["template_id"] = Body.WechatTemplateId;
+                if (Body.Page is not null)
+                {
+                    body["page"] = Body.Page;
+                }
+
+                body["data"] = DataNode();
+                break;
+        }
+
+        return body.ToJsonString();
+    }
+
+    private JsonObject DataNode()
+    {
+        var data = new JsonObject();
+        foreach (var (key, value) in Data)
+        {
+            data[key] = new JsonObject { ["value"] = value };
+        }
+
+        return data;
+    }
+}
+
+/// <summary>
+/// A <see cref="ReplyBody"/> checked and parsed once, when saved or loaded: every Liquid field compiled, required
+/// fields present, lengths within what WeChat accepts. Rendering it cannot fail on syntax; only on limits.
+/// </summary>
+public sealed class CompiledReply
+{
+    /// <summary>WeChat's limit on a text message (2048 bytes of UTF-8); longer text is cut at a character boundary.</summary>
+    public const int MaxTextBytes = 2048;
+
+    private readonly LiquidTemplates _liquid;
+    private readonly IFluidTemplate? _content;
+    private readonly IFluidTemplate? _url;
+    private readonly List<(IFluidTemplate Title, IFluidTemplate Description, string PicUrl, IFluidTemplate Url)> _articles = [];
+    private readonly List<(string Key, IFluidTemplate Value)> _data = [];
+
+    private CompiledReply(ReplyBody body, LiquidTemplates liquid)
+    {
+        Body = body;
+        _liquid = liquid;
+        switch (body.Type)
+        {
+            case ReplyBody.Text:
+                _content = liquid.Compile("content", Required(body.Content, "content", "a text reply needs content"));
+                break;
+            case ReplyBody.Image:
+                Required(body.MediaId, "mediaId", "an image reply needs the mediaId of an uploaded image");
+                break;
+            case ReplyBody.News:
+                if (body.Articles is not { Count: >= 1 and <= WechatReply.MaxNewsArticles })
+                {
+                    throw new ReplyValidationException("articles", $"a news reply needs 1 to {WechatReply.MaxNewsArticles} articles");
+                }
+
+                for (var i = 0; i < body.Articles.Count; i++)
+                {
+                    var a = body.Articles[i];
+                    _articles.Add((
+                        liquid.Compile($"articles[{i}].title", Required(a.Title, $"articles[{i}].title", "an article needs a title")),
+                        liquid.Compile($"articles[{i}].description", a.Description ?? ""),
+                        a.PicUrl ?? "",
+                        liquid.Compile($"articles[{i}].url", Required(a.Url, $"articles[{i}].url", "an article needs a url"))));
+                }
+
+                break;
+            case ReplyBody.Template or ReplyBody.Subscribe:
+                Required(body.WechatTemplateId, "wechatTemplateId", "the template's id from the WeChat console is required");
+                if (body.Data is not { Count: > 0 })
+                {
+                    throw new ReplyValidationException("data", "the template's keywords (data) are required");
+                }
+
+                foreach (var (key, value) in body.Data)
+                {
+                    _data.Add((key, liquid.Compile($"data.{key}", value ?? "")));
+                }
+
+                if (body.Url is not null)
+                {
+                    _url = liquid.Compile("url", body.Url);
+                }
+
+                break;
+            default:
+                throw new ReplyValidationException("type", $"type must be one of {string.Join(", ", ReplyBody.Types)}");
+        }
+    }
+
+    public ReplyBody Body { get; }
+
+    /// <exception cref="ReplyValidationException">The reply cannot be sent as written.</exception>
+    public static CompiledReply Compile(ReplyBody? body, LiquidTemplates liquid) =>
+        new(body ?? throw new ReplyValidationException("reply", "a reply is required"), liquid);
+
+    public async Task<RenderedReply> RenderAsync(ReplyModel model)
+    {
+        var content = _content is null ? null : CutToBytes(await _liquid.RenderAsync(_content, model), MaxTextBytes);
+        var articles = new List<NewsArticle>(_articles.Count);
+        foreach (var (title, description, picUrl, url) in _articles)
+        {
+            articles.Add(new NewsArticle(await _liquid.RenderAsync(title, model), await _liquid.RenderAsync(description, model), picUrl, await _liquid.RenderAsync(url, model)));
+        }
+
+        var data = new Dictionary<string, string>(_data.Count);
+        foreach (var (key, value) in _data)
+        {
+            data[key] = await _liquid.RenderAsync(value, model);
+        }
+
+        return new RenderedReply(Body, content, articles, _url is null ? null : await _liquid.RenderAsync(_url, model), data);
+    }
+
+    private static string Required(string? value, string field, string message) =>
+        string.IsNullOrWhiteSpace(value) ? throw new ReplyValidationException(field, message) : value;
+
+    private static string CutToBytes(string text, int maxBytes)
+    {
+        if (Encoding.UTF8.GetByteCount(text) <= maxBytes)
+        {
+            return text;
+        }
+
+        const string ellipsis = "…";
+        var budget = maxBytes - Encoding.UTF8.GetByteCount(ellipsis);
+        var length = 0;
+        var bytes = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (bytes + rune.Utf8SequenceLength > budget)
+            {
+                break;
+            }
+
+            bytes += rune.Utf8SequenceLength;
+            length += rune.Utf16SequenceLength;
+        }
+
+        return text[..length] + ellipsis;
+    }
+}

@@ -1,0 +1,57 @@
+using WechatGateway.Accounts;
+using WechatGateway.Members;
+using WechatGateway.Wechat.Messages;
+
+namespace WechatGateway.Replies;
+
+/// <summary>
+/// Builds the <see cref="ReplyModel"/> for a push: the member from the cache or one primary-key read (none yet for a
+/// first contact, whose member the processing stage creates), the push, the account.
+/// </summary>
+public sealed class ReplyModels(MemberResolver resolver, MemberQueries members)
+{
+    public async Task<ReplyModel> ForPushAsync(WechatAccount account, WechatPush push, CancellationToken ct)
+    {
+        var memberId = await resolver.FindAsync(account.AppId, push.FromUserName, ct);
+        var member = memberId is { } id ? await members.GetAsync(id, ct) : null;
+        return new ReplyModel(member, push, account.AppId, account.Options.Name);
+    }
+
+    public async Task<ReplyModel> ForMemberAsync(ulong? memberId, WechatPush? push, string? appId, CancellationToken ct) =>
+        new(memberId is { } id ? await members.GetAsync(id, ct) : null, push, appId, null);
+}
+
+/// <summary>
+/// The passive reply path (<c>ReplyMode: Passive</c>): in the request, the rule is matched from memory, rendered for
+/// the member and answered in the HTTP response, within WeChat's 5 seconds. Only text, image and news can be passive;
+/// a rule answering with a template or subscribe message is left to the processing stage, which sends it.
+/// </summary>
+public sealed class PassiveReplier(ReplyRuleSet rules, ReplyModels models, TimeProvider time, ILogger<PassiveReplier> logger)
+{
+    /// <returns>The reply XML (unsealed), or null to answer <c>success</c>.</returns>
+    public async Task<string?> ReplyAsync(WechatAccount account, WechatPush push, CancellationToken ct)
+    {
+        if (account.Options.ReplyMode != ReplyMode.Passive || push is UnparsedPush)
+        {
+            return null;
+        }
+
+        var now = time.GetUtcNow();
+        if (rules.Match(push, account.AppId, now.UtcDateTime) is not { Reply.Body.CanBePassive: true } rule)
+        {
+            return null;
+        }
+
+        try
+        {
+            var rendered = await rule.Reply.RenderAsync(await models.ForPushAsync(account, push, ct));
+            return rendered.ToPassiveXml(push, now);
+        }
+        catch (Exception e) when (e is InvalidOperationException or Fluid.FluidException or ArgumentException)
+        {
+            // A reply that cannot be rendered (a step limit) must not cost the push: it is answered "success" and kept.
+            logger.LogError(e, "Auto-reply {RuleId} could not be rendered for a push to {AppId}", rule.View.Id, account.AppId);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,252 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using WechatGateway.Accounts;
+using WechatGateway.Admin;
+using WechatGateway.Wechat.Messages;
+
+namespace WechatGateway.Replies;
+
+/// <summary>
+/// <c>/api/admin/auto-replies</c> and <c>/api/admin/templates</c>: HQ authors replies once for every store. A reply
+/// that cannot run (Liquid that does not parse, an unknown filter, a pattern that needs backtracking) is refused at
+/// save time with the field and its line and column. Each write reloads this instance's rules at once and tells the
+/// others.
+/// </summary>
+public static class ReplyAdminEndpoints
+{
+    public sealed record Created(ulong Id);
+
+    /// <summary>A message to try against the rules (query parameters), as the console's "try a message" box sends it.</summary>
+    public sealed record TryRequest(string? AppId, string? Text, string? Event, string? EventKey, ulong? MemberId);
+
+    public sealed record TryResult(ulong? RuleId, string? RuleName, RenderedView? Reply);
+
+    public sealed record PreviewRequest(ulong? MemberId, string? Text);
+
+    /// <summary>A rendered reply: its type and the values WeChat would receive.</summary>
+    public sealed record RenderedView(string Type, string? Content, string? MediaId, IReadOnlyList<NewsArticle> Articles, string? Url, IReadOnlyDictionary<string, string> Data);
+
+    public static RouteGroupBuilder MapAdminReplies(this RouteGroupBuilder admin)
+    {
+        var rules = admin.MapGroup("/auto-replies").WithTags("Replies");
+        rules.MapGet("", ListRulesAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Every auto-reply rule, in the order they are tried.");
+        rules.MapGet("/{id}", GetRuleAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("One auto-reply rule.");
+        rules.MapPost("", CreateRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Creates a rule; 400 with the field, line and column when it cannot run.");
+        rules.MapPut("/{id}", UpdateRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Replaces a rule.");
+        rules.MapDelete("/{id}", DeleteRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Deletes a rule.");
+        rules.MapGet("/try", TryAsync).RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("Which rule answers a message or event, and the reply rendered for a member; changes nothing.");
+
+        var templates = admin.MapGroup("/templates").WithTags("Replies");
+        templates.MapGet("", ListTemplatesAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Every reply template.");
+        templates.MapGet("/{id}", GetTemplateAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("One reply template.");
+        templates.MapPost("", CreateTemplateAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Creates a template; 400 with line and column when its Liquid does not parse.");
+        templates.MapPut("/{id}", UpdateTemplateAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Replaces a template.");
+        templates.MapDelete("/{id}", DeleteTemplateAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Deletes a template no rule uses (409 otherwise).");
+        templates.MapPost("/{id}/preview", PreviewAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Renders a template for a member; changes nothing.");
+        return admin;
+    }
+
+    public static async Task<Ok<IReadOnlyList<AutoReplyView>>> ListRulesAsync([FromServices] ReplyStore store, CancellationToken ct) =>
+        TypedResults.Ok((await store.LoadAsync(ct)).Rules);
+
+    public static async Task<Results<Ok<AutoReplyView>, NotFound>> GetRuleAsync(ulong id, [FromServices] ReplyStore store, CancellationToken ct) =>
+        await store.GetRuleAsync(id, ct) is { } rule ? TypedResults.Ok(rule) : TypedResults.NotFound();
+
+    public static async Task<Results<Created<Created>, ValidationProblem>> CreateRuleAsync(
+        AutoReplyRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, [FromServices] AccountRegistry accounts, CancellationToken ct)
+    {
+        if (Validate(request, rules, liquid, accounts) is { } problem)
+        {
+            return problem;
+        }
+
+        var id = await store.SaveRuleAsync(null, ViewOf(0, request), ct);
+        await ChangedAsync(rules, ct);
+        return TypedResults.Created($"/api/admin/auto-replies/{id}", new Created(id!.Value));
+    }
+
+    public static async Task<Results<Ok<AutoReplyView>, NotFound, ValidationProblem>> UpdateRuleAsync(
+        ulong id, AutoReplyRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, [FromServices] AccountRegistry accounts, CancellationToken ct)
+    {
+        if (Validate(request, rules, liquid, accounts) is { } problem)
+        {
+            return problem;
+        }
+
+        if (await store.SaveRuleAsync(id, ViewOf(id, request), ct) is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        await ChangedAsync(rules, ct);
+        return TypedResults.Ok((await store.GetRuleAsync(id, ct))!);
+    }
+
+    public static async Task<Results<NoContent, NotFound>> DeleteRuleAsync(ulong id, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, CancellationToken ct)
+    {
+        if (!await store.DeleteRuleAsync(id, ct))
+        {
+            return TypedResults.NotFound();
+        }
+
+        await ChangedAsync(rules, ct);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<TryResult>, ProblemHttpResult>> TryAsync(
+        [AsParameters] TryRequest request, [FromServices] ReplyRuleSet rules, [FromServices] ReplyModels models, [FromServices] AccountRegistry accounts, [FromServices] TimeProvider time, CancellationToken ct)
+    {
+        if (request.AppId is null || accounts.Find(request.AppId) is null)
+        {
+            return TypedResults.Problem("appId must name a configured account.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        WechatPush push = request.Event is { Length: > 0 } evt
+            ? EventOf(evt.ToLowerInvariant(), request.EventKey)
+            : new TextMessage { Content = request.Text ?? "", MsgType = "text" };
+        push = push with { FromUserName = "o_try", ToUserName = "gh_try", CreateTime = time.GetUtcNow().ToUnixTimeSeconds() };
+        if (rules.Match(push, request.AppId, time.GetUtcNow().UtcDateTime) is not { } rule)
+        {
+            return TypedResults.Ok(new TryResult(null, null, null));
+        }
+
+        var rendered = await rule.Reply.RenderAsync(await models.ForMemberAsync(request.MemberId, push, request.AppId, ct));
+        return TypedResults.Ok(new TryResult(rule.View.Id, rule.View.Name, ToView(rendered)));
+    }
+
+    public static async Task<Ok<IReadOnlyList<TemplateView>>> ListTemplatesAsync([FromServices] ReplyStore store, CancellationToken ct) =>
+        TypedResults.Ok((await store.LoadAsync(ct)).Templates);
+
+    public static async Task<Results<Ok<TemplateView>, NotFound>> GetTemplateAsync(ulong id, [FromServices] ReplyStore store, CancellationToken ct) =>
+        await store.GetTemplateAsync(id, ct) is { } template ? TypedResults.Ok(template) : TypedResults.NotFound();
+
+    public static async Task<Results<Created<Created>, ValidationProblem>> CreateTemplateAsync(
+        TemplateRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, CancellationToken ct)
+    {
+        if (ValidateTemplate(request, liquid) is { } problem)
+        {
+            return problem;
+        }
+
+        var id = await store.SaveTemplateAsync(null, request.Name!, request.Reply!, ct);
+        await ChangedAsync(rules, ct);
+        return TypedResults.Created($"/api/admin/templates/{id}", new Created(id!.Value));
+    }
+
+    public static async Task<Results<Ok<TemplateView>, NotFound, ValidationProblem>> UpdateTemplateAsync(
+        ulong id, TemplateRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, CancellationToken ct)
+    {
+        if (ValidateTemplate(request, liquid) is { } problem)
+        {
+            return problem;
+        }
+
+        if (await store.SaveTemplateAsync(id, request.Name!, request.Reply!, ct) is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        await ChangedAsync(rules, ct);
+        return TypedResults.Ok((await store.GetTemplateAsync(id, ct))!);
+    }
+
+    public static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteTemplateAsync(ulong id, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, CancellationToken ct)
+    {
+        if (await store.GetTemplateAsync(id, ct) is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (!await store.DeleteTemplateAsync(id, ct))
+        {
+            return TypedResults.Problem("The template is used by an auto-reply rule; change or delete the rule first.", statusCode: StatusCodes.Status409Conflict);
+        }
+
+        await ChangedAsync(rules, ct);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<RenderedView>, NotFound>> PreviewAsync(
+        ulong id, PreviewRequest? request, [FromServices] ReplyStore store, [FromServices] LiquidTemplates liquid, [FromServices] ReplyModels models, CancellationToken ct)
+    {
+        if (await store.GetTemplateAsync(id, ct) is not { } template)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var push = new TextMessage { Content = request?.Text ?? "", MsgType = "text" };
+        var rendered = await CompiledReply.Compile(template.Reply, liquid).RenderAsync(await models.ForMemberAsync(request?.MemberId, push, null, ct));
+        return TypedResults.Ok(ToView(rendered));
+    }
+
+    private static ValidationProblem? Validate(AutoReplyRequest request, ReplyRuleSet rules, LiquidTemplates liquid, AccountRegistry accounts)
+    {
+        try
+        {
+            if (request.AppId is not null && accounts.Find(request.AppId) is null)
+            {
+                throw new ReplyValidationException("appId", "appId must name a configured account, or be null for all accounts");
+            }
+
+            if ((request.Reply is null) == (request.TemplateId is null))
+            {
+                throw new ReplyValidationException("reply", "give either reply or templateId");
+            }
+
+            var reply = request.TemplateId is { } templateId
+                ? rules.Template(templateId) ?? throw new ReplyValidationException("templateId", $"template {templateId} does not exist")
+                : CompiledReply.Compile(request.Reply, liquid);
+            AutoReplyRule.Create(ViewOf(0, request), reply);
+            return null;
+        }
+        catch (ReplyValidationException e)
+        {
+            return Problem(e);
+        }
+    }
+
+    private static ValidationProblem? ValidateTemplate(TemplateRequest request, LiquidTemplates liquid)
+    {
+        try
+        {
+            if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 100)
+            {
+                throw new ReplyValidationException("name", "name is required, at most 100 characters");
+            }
+
+            CompiledReply.Compile(request.Reply, liquid);
+            return null;
+        }
+        catch (ReplyValidationException e)
+        {
+            return Problem(e);
+        }
+    }
+
+    private static ValidationProblem Problem(ReplyValidationException e) => TypedResults.ValidationProblem(
+        new Dictionary<string, string[]> { [e.Field] = [e.Message] },
+        detail: e.Message,
+        extensions: new Dictionary<string, object?> { ["field"] = e.Field, ["line"] = e.Line, ["column"] = e.Column });
+
+    private static AutoReplyView ViewOf(ulong id, AutoReplyRequest r) => new(
+        id, r.AppId, r.Name?.Trim() ?? "", r.Match?.ToLowerInvariant() ?? "", r.Keywords ?? [], r.Event?.ToLowerInvariant(), r.EventKey, r.Priority ?? 0,
+        r.Enabled ?? true, r.ValidFrom, r.ValidUntil, r.Reply, r.TemplateId, default, default);
+
+    private static WechatPush EventOf(string evt, string? key) => evt switch
+    {
+        "subscribe" => new SubscribeEvent { Event = evt, Scene = key, EventKey = key is null ? null : "qrscene_" + key, MsgType = "event" },
+        "scan" => new ScanEvent { Event = evt, Scene = key ?? "", EventKey = key, MsgType = "event" },
+        "click" => new ClickEvent { Event = evt, EventKey = key, MsgType = "event" },
+        "location" => new LocationEvent { Event = evt, MsgType = "event" },
+        _ => new UnknownEvent { Event = evt, EventKey = key, MsgType = "event" },
+    };
+
+    private static RenderedView ToView(RenderedReply r) => new(r.Body.Type!, r.Content, r.Body.MediaId, r.Articles, r.Url, r.Data);
+
+    private static async Task ChangedAsync(ReplyRuleSet rules, CancellationToken ct)
+    {
+        await rules.ReloadAsync(ct);
+        await rules.PublishChangeAsync();
+    }
+}
