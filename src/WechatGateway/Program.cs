@@ -5,6 +5,7 @@ using WechatGateway.Members;
 using WechatGateway.MiniProgram;
 using WechatGateway.Operations;
 using WechatGateway.Processing;
+using WechatGateway.Push;
 using WechatGateway.Storage;
 using WechatGateway.Webhook;
 
@@ -24,6 +25,7 @@ builder.Services.AddWechatApiClient();
 builder.Services.AddMembers(gateway);
 builder.Services.AddWebhook(gateway);
 builder.Services.AddPushProcessing(gateway);
+builder.Services.AddSendQueue(gateway);
 builder.Services.AddMiniProgram();
 builder.Services.AddAdmin();
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using WechatGateway.Processing;
+using WechatGateway.Push;
 
 namespace WechatGateway.Admin;
 
@@ -38,6 +39,7 @@ public static class AdminServiceExtensions
         admin.MapApiKeys();
         admin.MapAdminMembers();
         admin.MapAdminPushes();
+        admin.MapAdminQueue();
         return admin;
     }
 }

@@ -1,5 +1,6 @@
 using OpenTelemetry.Metrics;
 using WechatGateway.Processing;
+using WechatGateway.Push;
 using WechatGateway.Webhook;
 
 namespace WechatGateway.Operations;
@@ -21,6 +22,7 @@ public static class ObservabilityExtensions
             .AddRuntimeInstrumentation()
             .AddMeter(WebhookMetrics.MeterName)
             .AddMeter(ProcessingMetrics.MeterName)
+            .AddMeter(SendMetrics.MeterName)
             .AddPrometheusExporter());
         return builder;
     }
