@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
-using StackExchange.Redis;
 using WechatGateway.Wechat.Api;
 
 namespace WechatGateway.Push;
@@ -63,9 +62,12 @@ public sealed class SendDispatcher(
         }
 
         var token = Guid.NewGuid().ToString("N");
-        var sends = await LeaseAsync(entries.Select(e => e.SendId).Where(id => id != 0).Distinct().Order().ToArray(), token, ct);
+        var ids = entries.Select(e => e.SendId).Where(id => id != 0).Distinct().Order().ToArray();
+        var sends = await Deadlocks.RetryAsync(() => LeaseAsync(ids, token, ct));
         var outcomes = await SendAllAsync(sends, ct);
-        await RecordAsync(outcomes, token, ct);
+        // A failure to record leaves the entries unacknowledged: they are claimed again once the lease has run out and
+        // sent again, so recording is retried rather than given up at the first deadlock.
+        await Deadlocks.RetryAsync(() => RecordAsync(outcomes, token, ct));
         await stream.CompleteAsync(entries.Select(e => e.EntryId).ToArray());
         if (outcomes.Any(o => o.Kind is OutcomeKind.FallBack))
         {
@@ -75,7 +77,7 @@ public sealed class SendDispatcher(
         return entries.Count;
     }
 
-    /// <summary>Runs relay-fed rounds until the stream has nothing new; for tests.</summary>
+    /// <summary>Runs rounds until the stream has nothing new for this consumer; for tests and draining.</summary>
     public async Task<int> RunUntilIdleAsync(CancellationToken ct)
     {
         var total = 0;
@@ -98,9 +100,10 @@ public sealed class SendDispatcher(
             {
                 handled = await RunOnceAsync(stoppingToken);
             }
-            catch (Exception e) when (e is MySqlException or RedisException or TimeoutException)
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                // Entries not acknowledged stay in this consumer's pending list and are claimed again after the idle time.
+                // Entries not acknowledged stay in this consumer's pending list and are claimed again after the idle time;
+                // no failure of one round may stop the dispatcher (a BackgroundService that throws stops the host).
                 logger.LogWarning(e, "Send dispatch round failed; unacknowledged entries are claimed again");
                 await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
             }
@@ -233,7 +236,7 @@ public sealed class SendDispatcher(
         }
         catch (HttpRequestException e)
         {
-            await window.GiveBackAsync(send.AppId, send.ToUser, taken);
+            // The slot is kept: a connection lost after the request went out may have delivered it.
             return Retry(send, null, "transport", $"WeChat could not be reached: {e.Message}");
         }
         catch (InvalidOperationException e)

@@ -2,7 +2,6 @@ using System.Data;
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
-using StackExchange.Redis;
 
 namespace WechatGateway.Push;
 
@@ -38,7 +37,12 @@ public sealed class SendRelay(
     /// <summary>Moves one batch now; returns how many sends it queued. Tests call it directly.</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
-        await RecoverAsync(ct);
+        await Deadlocks.RetryAsync(() => RecoverAsync(ct));
+        return await Deadlocks.RetryAsync(() => QueueBatchAsync(ct));
+    }
+
+    private async Task<int> QueueBatchAsync(CancellationToken ct)
+    {
 
         const string select = """
             SELECT id FROM outbound_send
@@ -101,7 +105,7 @@ public sealed class SendRelay(
                     continue;
                 }
             }
-            catch (Exception e) when (e is MySqlException or RedisException or TimeoutException)
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 // Nothing is lost: the sends stay pending in MySQL until a round gets them onto the stream.
                 logger.LogWarning(e, "Send relay round failed; the sends wait as pending and the next round tries again");
@@ -126,18 +130,26 @@ public sealed class SendRelay(
         }
 
         _recoveredAt = now;
-        const string sql = """
-            UPDATE outbound_send SET status = @pending, lease_until = NULL, claim_token = NULL
+        // Found without locks, then requeued by id under the same condition: a scan that locked every queued row
+        // would stand in the dispatchers' way.
+        const string find = """
+            SELECT id FROM outbound_send
             WHERE status = @queued AND COALESCE(lease_until, queued_at) < @before
             LIMIT 1000
             """;
+        const string requeue = """
+            UPDATE outbound_send SET status = @pending, lease_until = NULL, claim_token = NULL
+            WHERE id IN @ids AND status = @queued AND COALESCE(lease_until, queued_at) < @before
+            """;
+        var before = now.UtcDateTime.AddSeconds(-_options.RequeueAfterSeconds);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var requeued = await connection.ExecuteAsync(new CommandDefinition(sql, new
+        var stuck = (await connection.QueryAsync<ulong>(new CommandDefinition(find, new { queued = SendStatus.Queued, before }, cancellationToken: ct))).AsList();
+        if (stuck.Count == 0)
         {
-            pending = SendStatus.Pending,
-            queued = SendStatus.Queued,
-            before = now.UtcDateTime.AddSeconds(-_options.RequeueAfterSeconds),
-        }, cancellationToken: ct));
+            return;
+        }
+
+        var requeued = await connection.ExecuteAsync(new CommandDefinition(requeue, new { ids = stuck, pending = SendStatus.Pending, queued = SendStatus.Queued, before }, cancellationToken: ct));
         if (requeued > 0)
         {
             logger.LogWarning("{Count} queued sends had no live entry for {Seconds} s; queued again", requeued, _options.RequeueAfterSeconds);
