@@ -80,6 +80,25 @@ public sealed class SendQueueTests : SendQueueTest
     }
 
     [Test]
+    public async Task SendOfAConsumerThatDiedHoldingItsLeaseIsSentByAnotherOnceTheLeaseRunsOut()
+    {
+        var id = (await AddAsync(CustomText("o_leased", "after the lease", "push:3:lease")))[0];
+        await Service<SendRelay>().RunUntilIdleAsync(CancellationToken.None);
+
+        // A dispatcher reads the entry, leases the row (SendQueue:LeaseSeconds is 1 here) and dies before calling WeChat.
+        Assert.That(await Service<SendStream>().ReadAsync("killed-consumer", 10), Has.Count.EqualTo(1));
+        await Database.ExecuteAsync(
+            "UPDATE outbound_send SET lease_until = UTC_TIMESTAMP(6) + INTERVAL 1 SECOND, claim_token = 'dead', attempts = attempts + 1 WHERE id = @id", new { id });
+
+        await Task.Delay(1500); // past the lease and the claim idle time
+        await DeliverAsync();
+
+        Assert.That(await MessagesToAsync("o_leased"), Has.Count.EqualTo(1));
+        var row = await RowAsync(id);
+        Assert.That((row.Status, row.Attempts), Is.EqualTo((SendStatus.Sent, 2)), "the dead consumer's attempt counts");
+    }
+
+    [Test]
     public async Task QuotaRefusal45047BacksOffThenDelivers()
     {
         await SimulatorControl.AddFaultAsync("message/custom/send", errcode: 45047, count: 1);
