@@ -1,3 +1,4 @@
+using WechatGateway.Operations;
 using System.Data;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -25,7 +26,7 @@ public sealed class PushProcessingJob(
     ProcessingMetrics metrics,
     IOptions<PushProcessingOptions> options,
     TimeProvider time,
-    ILogger<PushProcessingJob> logger) : BackgroundService
+    ILogger<PushProcessingJob> logger) : WorkerJob
 {
     private static readonly TimeSpan BacklogInterval = TimeSpan.FromSeconds(1);
 
@@ -34,7 +35,7 @@ public sealed class PushProcessingJob(
     private DateTimeOffset _backlogAt = DateTimeOffset.MinValue;
 
     /// <summary>Claims and processes one batch now; returns how many pushes it claimed. Tests call it directly.</summary>
-    public async Task<int> RunOnceAsync(CancellationToken ct)
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
         var claimed = await store.ClaimAsync(_options.BatchSize, ct);
         await ReportBacklogAsync(claimed.Count, ct);
@@ -75,18 +76,6 @@ public sealed class PushProcessingJob(
         return claimed.Count;
     }
 
-    /// <summary>Runs rounds until no push is left; for tests and for draining on demand.</summary>
-    public async Task<int> RunUntilIdleAsync(CancellationToken ct)
-    {
-        var total = 0;
-        int claimed;
-        while ((claimed = await RunOnceAsync(ct)) > 0)
-        {
-            total += claimed;
-        }
-
-        return total;
-    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
