@@ -62,7 +62,21 @@ public sealed class PushProcessingJob(
 
         try
         {
-            await ProcessBatchAsync(work, ct);
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await ProcessBatchAsync(work, ct);
+                    break;
+                }
+                catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.LockDeadlock && attempt < 3)
+                {
+                    // Batches running at once may deadlock on the members they share; the victim was rolled back
+                    // whole, so it simply runs again, a little later than the winner.
+                    logger.LogDebug("A batch of {Count} pushes was a deadlock victim; running it again", work.Count);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 50)), time, ct);
+                }
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {

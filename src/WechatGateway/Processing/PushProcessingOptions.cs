@@ -16,7 +16,7 @@ public sealed class PushProcessingOptions
     /// trips to MySQL instead of queueing behind one another; more instances add more.
     /// </summary>
     [Range(1, 32)]
-    public int Concurrency { get; set; } = 4;
+    public int Concurrency { get; set; } = 2;
 
     /// <summary>How long a claim lasts: a worker that dies holding pushes leaves them to another after this.</summary>
     [Range(5, 3600)]
