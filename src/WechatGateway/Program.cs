@@ -1,6 +1,7 @@
 using Scalar.AspNetCore;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
+using WechatGateway.Console;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
 using WechatGateway.Operations;
@@ -52,7 +53,8 @@ if (gateway.RunsWeb)
     app.MapWechatWebhook();
     app.MapMiniProgram();
     app.MapPoints();
-    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin();
+    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapDashboard();
+    app.MapConsole();
 }
 
 await app.RunAsync();
