@@ -25,13 +25,18 @@ public static class ConsoleEndpoints
 
     public static IEndpointRouteBuilder MapConsole(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/admin", () => TypedResults.Redirect("/admin/")).ExcludeFromDescription();
         app.MapGet("/admin/{**path}", Serve).ExcludeFromDescription();
         return app;
     }
 
     public static IResult Serve(string? path, HttpContext http)
     {
+        // Routing matches /admin and /admin/ alike; the page's relative links need the slash.
+        if (http.Request.Path.Value is "/admin")
+        {
+            return TypedResults.Redirect("/admin/");
+        }
+
         var name = string.IsNullOrEmpty(path) ? "index.html" : path;
         if (!Assets.Value.TryGetValue(name, out var asset))
         {
