@@ -49,7 +49,8 @@ app.MapMetrics();
 if (gateway.RunsWeb)
 {
     app.MapOpenApi("/openapi/{documentName}.json");
-    app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+    // Scalar's own assets are embedded; its default web fonts would come from its CDN, so they are switched off.
+    app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json").DisableDefaultFonts());
     app.MapWechatWebhook();
     app.MapMiniProgram();
     app.MapPoints();

@@ -13,10 +13,25 @@ public sealed class ConsoleTests : ConsoleTest
     [Test]
     public async Task SigningInShowsTheDashboardWithItsCharts()
     {
-        await AddMemberAsync(1, "Ann", stage: "follower", homeStore: null);
-        await AddMemberAsync(2, "Bo", stage: "registered", homeStore: null);
+        // Three weeks of a small programme: members in several stages, follows and unfollows, points in and out.
+        var stages = new[] { "follower", "follower", "follower", "registered", "registered", "customer", "repeat", "dormant" };
+        for (var i = 0; i < 40; i++)
+        {
+            await AddMemberAsync(i + 1, $"member {i + 1}", stages[i % stages.Length], homeStore: null);
+        }
+
         await Database.ExecuteAsync(
-            "INSERT INTO member_timeline (member_id, at, kind, summary, source_key) VALUES (1, UTC_TIMESTAMP(6), 'follow', 'followed', 'f1'), (2, UTC_TIMESTAMP(6), 'follow', 'followed', 'f2')");
+            """
+            INSERT INTO member_timeline (member_id, at, kind, summary, source_key)
+            SELECT m.id, UTC_TIMESTAMP(6) - INTERVAL (m.id % 21) DAY, IF(m.id % 5 = 0, 'unfollow', 'follow'), 'seeded', CONCAT('seed:', m.id)
+            FROM member m
+            """);
+        await Database.ExecuteAsync(
+            """
+            INSERT INTO points_ledger (member_id, owner_member_id, idem_key, delta, reason, balance_after, created_at, remaining)
+            SELECT m.id, m.id, CONCAT('seed:', m.id), IF(m.id % 4 = 0, -30, 10 + m.id), 'seeded', 0, UTC_TIMESTAMP(6) - INTERVAL (m.id % 14) DAY, 0
+            FROM member m
+            """);
 
         await SignInAsync(TestAccounts.AdminKey);
 
@@ -24,7 +39,8 @@ public sealed class ConsoleTests : ConsoleTest
         Assert.That(await Page.TextContentAsync("#who"), Does.Contain("test-admin").And.Contain("Admin"));
         Assert.That(await Page.Locator("#charts svg.chart.line polyline[data-series=follows]").CountAsync(), Is.EqualTo(1), "follows per day is drawn");
         Assert.That(await Page.Locator("#charts svg.chart.bar rect.bar").CountAsync(), Is.GreaterThanOrEqualTo(2), "one bar per lifecycle stage");
-        Assert.That(await Page.TextContentAsync("#charts"), Does.Contain("Points issued and spent"));
+        Assert.That(await Page.Locator("#charts svg.chart.line polyline[data-series=issued]").CountAsync(), Is.EqualTo(1), "points issued per day is drawn");
+        Assert.That(await Page.TextContentAsync("#charts"), Does.Contain("registered").And.Contain("Queue depth"));
         Assert.That(await Page.EvaluateAsync<string?>("() => location.href"), Does.Not.Contain(TestAccounts.AdminKey), "the key is never in a URL");
         await ScreenshotAsync("dashboard");
     }
@@ -51,7 +67,7 @@ public sealed class ConsoleTests : ConsoleTest
         await Page.ClickAsync("button.new");
         await Page.FillAsync("#rule-form [name=name]", "price list");
         await Page.SelectOptionAsync("#rule-form [name=match]", "contains");
-        await Page.FillAsync("#rule-form [name=keywords]", "price, 价格");
+        await Page.FillAsync("#rule-form [name=keywords]", "price, prices");
         await Page.FillAsync("#rule-form [name=content]", "Hi {{ member.nickname | default: 'friend' }}, here is our price list.");
         await Page.ClickAsync("#rule-form button[type=submit]");
         await Page.WaitForSelectorAsync("main table >> text=price list");
@@ -183,6 +199,26 @@ public sealed class ConsoleTests : ConsoleTest
 
         await Page.WaitForSelectorAsync("main table >> text=typed before the key was revoked");
         Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM auto_reply"), Is.EqualTo(1), "saved once");
+    }
+
+    [Test]
+    public async Task TheApiDocsBrowseTheOpenApiDocumentFromTheGatewayAlone()
+    {
+        var foreign = new List<string>();
+        Page.Request += (_, request) =>
+        {
+            if (!request.Url.StartsWith(ConsoleBrowser.BaseUrl, StringComparison.Ordinal) && !request.Url.StartsWith("data:", StringComparison.Ordinal))
+            {
+                foreign.Add(request.Url);
+            }
+        };
+
+        await Page.GotoAsync(ConsoleBrowser.BaseUrl + "/docs");
+        await Page.WaitForSelectorAsync("text=Download OpenAPI Document");
+        await Page.ClickAsync("aside >> text=Replies");
+        await Page.WaitForSelectorAsync("text=Which rule answers a message or event");
+        await Page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        Assert.That(foreign, Is.Empty, "no CDN at run time");
     }
 
     private static Task AddMemberAsync(long id, string nickname, string stage, long? homeStore) =>

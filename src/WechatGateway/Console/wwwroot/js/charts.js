@@ -24,7 +24,7 @@ export function lineChart(title, labels, series) {
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title, class: 'chart line' });
   for (const f of [0, 0.5, 1]) {
     svg.append(s('line', { x1: L, x2: W - R, y1: y(max * f), y2: y(max * f), class: 'grid' }));
-    svg.append(s('text', { x: L - 6, y: y(max * f) + 4, 'text-anchor': 'end', class: 'axis' }, Math.round(max * f)));
+    svg.append(s('text', { x: L - 6, y: y(max * f) + 4, 'text-anchor': 'end', class: 'axis' }, Number((max * f).toFixed(1))));
   }
   const step = Math.max(1, Math.ceil(labels.length / 6));
   labels.forEach((label, i) => { if (i % step === 0) svg.append(s('text', { x: x(i), y: H - 8, 'text-anchor': 'middle', class: 'axis' }, label)); });

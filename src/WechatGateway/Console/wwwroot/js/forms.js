@@ -39,7 +39,7 @@ export function fieldErrors(e) {
  * A form: fields, initial values, and onSubmit(values) → a promise. On an error, the message appears under the
  * form (and beside a named field); the values stay as typed.
  */
-export function form({ id, fields, initial = {}, submit = 'Save', onSubmit, extra }) {
+export function form({ id, fields, initial = {}, submit = 'Save', onSubmit, extra, done = 'Saved.', busy = 'Saving…' }) {
   const els = {};
   const notes = {};
   const status = h('p', { class: 'status', role: 'status' });
@@ -53,12 +53,12 @@ export function form({ id, fields, initial = {}, submit = 'Save', onSubmit, extr
     ev.preventDefault();
     for (const n of Object.values(notes)) n.textContent = '';
     status.className = 'status';
-    replace(status, 'Saving…');
+    replace(status, busy);
     button.disabled = true;
     const values = Object.fromEntries(fields.map((f) => [f.name, readField(f, els[f.name])]));
     try {
       await onSubmit(values, el);
-      replace(status, 'Saved.');
+      replace(status, done);
     } catch (e) {
       status.className = 'status error';
       replace(status, e.message);

@@ -22,7 +22,7 @@ function rendered(reply) {
 function tryBox(accounts) {
   const result = h('div', { id: 'try-result', 'aria-live': 'polite' });
   const f = form({
-    id: 'try-form', submit: 'Try',
+    id: 'try-form', submit: 'Try', done: '', busy: '',
     fields: [
       { name: 'appId', label: 'Account', type: 'select', options: accountOptions(accounts.filter((a) => a.type === 'OfficialAccount')) },
       { name: 'text', label: 'Message text' },
@@ -109,7 +109,9 @@ function lineEditor(value, readonly) {
 function liquidError(e) {
   if (!(e instanceof ApiError) || e.status !== 400) return null;
   const p = e.problem;
-  return { line: p.line ?? null, column: p.column ?? null, detail: p.detail ?? e.message, field: p.field };
+  // The API's detail repeats the field and position; the console shows the position once, before the message.
+  const detail = String(p.detail ?? e.message).replace(/\s*\(line \d+, column \d+\)\s*$/, '').replace(new RegExp(`^${p.field ?? ''}:\\s*`), '');
+  return { line: p.line ?? null, column: p.column ?? null, detail, field: p.field };
 }
 
 export async function templates([id]) {
