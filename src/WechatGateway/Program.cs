@@ -1,7 +1,7 @@
 using Scalar.AspNetCore;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
-using WechatGateway.Console;
+using WechatGateway.OpsConsole;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
 using WechatGateway.Operations;

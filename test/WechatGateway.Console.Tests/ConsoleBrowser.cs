@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using WechatGateway.Tests.Infrastructure;
 
-namespace WechatGateway.Tests.Console;
+namespace WechatGateway.Tests.OpsConsole;
 
 /// <summary>
 /// The gateway on a real Kestrel port (Chromium cannot reach WebApplicationFactory's in-memory server) and one

@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using Microsoft.Playwright;
 using WechatGateway.Tests.Infrastructure;
 
-namespace WechatGateway.Tests.Console;
+namespace WechatGateway.Tests.OpsConsole;
 
 /// <summary>Base of the browser tests: a clean state and a fresh browser context (its own sessionStorage) per test.</summary>
 public abstract class ConsoleTest

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.Playwright;
 using WechatGateway.Tests.Infrastructure;
 
-namespace WechatGateway.Tests.Console;
+namespace WechatGateway.Tests.OpsConsole;
 
 /// <summary>The ops console in headless Chromium: what an ops user sees and does, against the real gateway.</summary>
 public sealed class ConsoleTests : ConsoleTest

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using WechatGateway.Admin;
 
 namespace WechatGateway.Accounts;
@@ -15,6 +16,6 @@ public static class AccountAdminEndpoints
         return admin;
     }
 
-    public static Ok<List<AccountView>> List(AccountRegistry accounts) =>
+    public static Ok<List<AccountView>> List([FromServices] AccountRegistry accounts) =>
         TypedResults.Ok(accounts.All.Select(a => new AccountView(a.AppId, a.Options.Name, a.Options.Type, a.Options.ReplyMode)).OrderBy(a => a.AppId, StringComparer.Ordinal).ToList());
 }

@@ -3,7 +3,8 @@ using System.Reflection;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.StaticFiles;
 
-namespace WechatGateway.Console;
+// Not WechatGateway.Console: that namespace would hide System.Console from every WechatGateway.* namespace.
+namespace WechatGateway.OpsConsole;
 
 /// <summary>
 /// The ops console at <c>/admin/</c>: plain ES modules and CSS embedded in this assembly (nothing to build, nothing

@@ -4,7 +4,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 using WechatGateway.Admin;
 
-namespace WechatGateway.Console;
+// Not WechatGateway.Console: that namespace would hide System.Console from every WechatGateway.* namespace.
+namespace WechatGateway.OpsConsole;
 
 /// <summary>
 /// <c>/api/admin/dashboard/*</c>: read-only aggregates the console draws as charts. A store manager's numbers count
