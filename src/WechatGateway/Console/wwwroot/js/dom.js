@@ -29,7 +29,10 @@ export function replace(el, ...children) {
   return add(el, children);
 }
 
-export const fmtDate = (v) => (v ? new Date(v).toLocaleString('en-GB', { timeZone: 'UTC' }) + ' UTC' : '');
+/** The gateway's times are UTC; some come without a zone (MySQL DATETIME), which Date would read as local time. */
+export const parseTime = (v) => new Date(/[zZ]|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`);
+
+export const fmtDate = (v) => (v ? parseTime(v).toLocaleString('en-GB', { timeZone: 'UTC' }) + ' UTC' : '');
 
 export const fmtNum = (n) => (n === null || n === undefined ? '' : Number(n).toLocaleString('en-US'));
 

@@ -1,9 +1,15 @@
 // Forms from a list of fields. Values are read back typed (numbers, booleans, lists); a 400 from the API is shown
 // next to the field it names. A failed save never clears what was typed.
-import { h, replace } from './dom.js';
+import { h, replace, parseTime } from './dom.js';
 import { ApiError } from './api.js';
 
-const toLocal = (v) => (v ? new Date(v).toISOString().slice(0, 16) : '');
+// datetime-local inputs show and return the browser's local time; the API's values are UTC instants.
+const pad = (n) => String(n).padStart(2, '0');
+const toLocal = (v) => {
+  if (!v) return '';
+  const d = parseTime(v);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+};
 
 function input(f, value) {
   const common = { name: f.name, id: `f-${f.name}`, required: f.required, placeholder: f.placeholder, disabled: f.readonly };

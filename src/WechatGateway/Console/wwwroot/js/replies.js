@@ -1,5 +1,5 @@
 // Auto-replies (with the "try a message" box) and templates (editor with live preview and errors at their line).
-import { h, replace, errorBox, table } from './dom.js';
+import { h, replace, errorBox, table, fmtDate } from './dom.js';
 import { api, get, qs, ApiError } from './api.js';
 import { form } from './forms.js';
 import { can } from './session.js';
@@ -119,7 +119,7 @@ export async function templates([id]) {
     const list = await get('/templates');
     return h('div', null,
       title('Templates', can('admin') ? h('a', { href: '#/templates/new', class: 'button new' }, 'New template') : null),
-      table([['#', (t) => t.id], ['Name', (t) => h('a', { href: `#/templates/${t.id}` }, t.name)], ['Type', (t) => t.reply.type], ['Text', (t) => h('span', { class: 'clip' }, t.reply.content ?? '')], ['Updated', (t) => new Date(t.updatedAt).toISOString().slice(0, 16).replace('T', ' ')]],
+      table([['#', (t) => t.id], ['Name', (t) => h('a', { href: `#/templates/${t.id}` }, t.name)], ['Type', (t) => t.reply.type], ['Text', (t) => h('span', { class: 'clip' }, t.reply.content ?? '')], ['Updated', (t) => fmtDate(t.updatedAt)]],
         list, { empty: 'No templates yet.' }));
   }
   const existing = id === 'new' ? null : await get(`/templates/${encodeURIComponent(id)}`);
