@@ -127,13 +127,13 @@ public sealed class ConsoleTests : ConsoleTest
         Assert.That(stores, Does.Contain("store 1").And.Not.Contain("store 2"));
         Assert.That(await Page.Locator("button.new").CountAsync(), Is.Zero, "only admins create stores");
         Assert.That(await Page.Locator("button.edit").CountAsync(), Is.EqualTo(1), "a manager edits their own store");
+        await ScreenshotAsync("stores-manager");
 
         await GoAsync("#/members");
         await Page.WaitForSelectorAsync("#member-results table");
         var members = await Page.TextContentAsync("#member-results");
         Assert.That(members, Does.Contain("Mine").And.Not.Contain("Theirs"));
         Assert.That(await Page.Locator("nav a[data-page=api-keys]").CountAsync(), Is.Zero);
-        await ScreenshotAsync("stores-manager");
     }
 
     [Test]
@@ -141,14 +141,14 @@ public sealed class ConsoleTests : ConsoleTest
     {
         using var admin = Api(TestAccounts.AdminKey);
         (await admin.PostAsJsonAsync("/api/admin/auto-replies", new { name = "hi", match = "exact", keywords = new[] { "hi" }, priority = 1, enabled = true, reply = new { type = "text", content = "hello" } })).EnsureSuccessStatusCode();
-        (await admin.PostAsJsonAsync("/api/admin/templates", new { name = "t", reply = new { type = "text", content = "hello" } })).EnsureSuccessStatusCode();
+        var template = await (await admin.PostAsJsonAsync("/api/admin/templates", new { name = "t", reply = new { type = "text", content = "hello" } })).Content.ReadFromJsonAsync<JsonElement>();
         await TestStores.AddAsync(1);
 
         await SignInAsync(TestAccounts.ViewerKey);
-        foreach (var route in new[] { "#/auto-replies", "#/templates", "#/stores", "#/points-rules", "#/rewards", "#/pushes" })
+        foreach (var route in new[] { "#/auto-replies", "#/templates", $"#/templates/{template.GetProperty("id").GetUInt64()}", "#/stores", "#/points-rules", "#/rewards", "#/pushes", "#/members" })
         {
             await GoAsync(route);
-            Assert.That(await Page.Locator("main :is(button.new, a.new, button.edit, button.danger, #rule-form)").CountAsync(), Is.Zero, route);
+            Assert.That(await Page.Locator("main :is(button.new, a.new, button.edit, button.danger, #rule-form, #points-adjust, form button[type=submit]:not(#try-form *):not(#member-search *))").CountAsync(), Is.Zero, route);
         }
 
         await GoAsync("#/auto-replies");

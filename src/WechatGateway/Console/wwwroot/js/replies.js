@@ -158,7 +158,8 @@ export async function templates([id]) {
       }
     }, 250);
   };
-  editor.area.addEventListener('input', renderDraft);
+  // A text draft is rendered as typed; other types preview the saved template, so only for another member.
+  if (isText) editor.area.addEventListener('input', renderDraft);
   member.addEventListener('input', renderDraft);
   renderDraft();
 
