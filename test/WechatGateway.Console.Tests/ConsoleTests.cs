@@ -234,6 +234,37 @@ public sealed class ConsoleTests : ConsoleTest
     }
 
     [Test]
+    public async Task GroupsAndQueueLightUpOnceTheirApisAnswer()
+    {
+        // The groups and queue APIs are being built elsewhere; the browser answers for them here with the shapes of
+        // CONTRACT §6 and issues 9 and 10, so the pages are ready the day the gateway serves them.
+        var soon = DateTime.UtcNow.AddHours(5).ToString("O");
+        var later = DateTime.UtcNow.AddDays(6).ToString("O");
+        await FakeApiAsync("/api/admin/groups", $$"""[{"id":1,"storeId":1,"name":"Jing'an fans 1","capacity":200,"memberCount":190,"qrExpiresAt":"{{soon}}"},{"id":2,"storeId":1,"name":"Jing'an fans 2","capacity":200,"memberCount":20,"qrExpiresAt":"{{later}}"}]""");
+        await FakeApiAsync("/api/admin/groups/alerts", """[{"kind":"qr-expiring","message":"Jing'an fans 1: QR expires within 24 h"}]""");
+        await FakeApiAsync("/api/admin/queue", """{"depth":12,"inFlight":3,"oldestAgeSeconds":4}""");
+        await FakeApiAsync("/api/admin/queue/dead", """[{"id":9,"appId":"wx1","errcode":45015,"errmsg":"response out of time limit","failedAt":"2026-12-01T10:00:00Z"}]""");
+
+        await SignInAsync(TestAccounts.AdminKey);
+        await GoAsync("#/groups");
+        Assert.That(await Page.Locator("main .fill.high").CountAsync(), Is.EqualTo(1), "a group at 95 % shows as nearly full");
+        Assert.That(await Page.TextContentAsync("main .qr.expiring"), Does.Contain("expires within 24 h"));
+        Assert.That(await Page.TextContentAsync("main .card.warn"), Does.Contain("QR expires within 24 h"));
+        await ScreenshotAsync("groups");
+
+        await GoAsync("#/queue");
+        Assert.That(await Page.TextContentAsync("main"), Does.Contain("45015").And.Contain("depth"));
+        Assert.That(await Page.Locator("main button:text('Replay')").CountAsync(), Is.EqualTo(1));
+
+        await GoAsync("#/dashboard");
+        await Page.WaitForSelectorAsync("#charts figure:has-text('Group fill per store') svg");
+        Assert.That(await Page.TextContentAsync("#charts figure:has-text('Group fill per store')"), Does.Contain("210/400"));
+    }
+
+    private async Task FakeApiAsync(string path, string json) =>
+        await Page.RouteAsync(ConsoleBrowser.BaseUrl + path, route => route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "application/json", Body = json }));
+
+    [Test]
     public async Task TheApiDocsBrowseTheOpenApiDocumentFromTheGatewayAlone()
     {
         var foreign = new List<string>();

@@ -48,7 +48,7 @@ export async function dashboard() {
     panel(async () => {
       const q = await optional('/queue');
       if (q === null) return h('figure', { class: 'chart-box' }, h('figcaption', null, 'Queue depth'), notAvailable('The send queue (/api/admin/queue)'));
-      const numbers = Object.entries(q).filter(([, v]) => typeof v === 'number');
+      const numbers = Object.entries(q).filter(([k, v]) => typeof v === 'number' && !/age|seconds|ms$/i.test(k));
       return numbers.length ? barChart('Queue depth', numbers.map(([k, v], i) => ({ label: k, value: v, color: i }))) : h('figure', { class: 'chart-box' }, h('figcaption', null, 'Queue depth'), facts(q));
     }),
   ]);

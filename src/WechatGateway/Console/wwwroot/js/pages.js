@@ -108,13 +108,15 @@ async function pushes([status = 'failed']) {
 async function queue() {
   const depth = await optional('/queue');
   if (depth === null) return h('div', null, title('Queue'), notAvailable('The send queue (/api/admin/queue)'));
-  const dead = await optional('/queue/dead-letters');
+  // Issue 9 names the dead-letter list /queue/dead; /queue/dead-letters is read too, whichever lands.
+  const deadPath = (await optional('/queue/dead')) !== null ? '/queue/dead' : '/queue/dead-letters';
+  const dead = await optional(deadPath);
   const rows = itemsOf(dead);
   return h('div', null, title('Queue'), h('section', { class: 'card' }, h('h2', null, 'Depth'), facts(depth)),
     h('section', { class: 'card' }, h('h2', null, 'Dead letters'),
       table([['#', (r) => r.id], ['Account', (r) => r.appId ?? ''], ['Kind', (r) => r.kind ?? r.type ?? ''], ['Error', (r) => [r.errcode, r.errmsg ?? r.lastError ?? r.error].filter((x) => x !== undefined && x !== null).join(' ')], ['Failed', (r) => fmtDate(r.failedAt ?? r.at ?? r.createdAt)],
         ['', (r) => (can('admin') ? h('button', { type: 'button', onclick: async (ev) => {
-          try { await api('POST', `/queue/dead-letters/${r.id}/replay`); ev.target.replaceWith('replayed'); } catch (e) { ev.target.replaceWith(errorBox(e)); }
+          try { await api('POST', `${deadPath}/${r.id}/replay`); ev.target.replaceWith('replayed'); } catch (e) { ev.target.replaceWith(errorBox(e)); }
         } }, 'Replay') : '')]], rows, { empty: 'No dead letters.' })));
 }
 
@@ -130,7 +132,8 @@ async function groups() {
     table([['#', (g) => g.id], ['Store', (g) => g.storeId], ['Name', (g) => g.name], ['Fill', (g) => fillBar(g.memberCount ?? g.members ?? g.count ?? 0, g.capacity ?? 0)],
       ['QR expires', (g) => {
         const left = daysLeft(g.qrExpiresAt);
-        return h('span', { class: left < 0 ? 'qr expired' : left < 3 ? 'qr expiring' : 'qr' }, g.qrExpiresAt ? fmtDate(g.qrExpiresAt) : '', left < 0 ? ' — expired' : left < 3 ? ' — expires soon' : '');
+        // Group QR codes last 7 days; one that expires within 24 h needs a new image now.
+        return h('span', { class: left < 0 ? 'qr expired' : left < 1 ? 'qr expiring' : 'qr' }, g.qrExpiresAt ? fmtDate(g.qrExpiresAt) : '', left < 0 ? ' — expired' : left < 1 ? ' — expires within 24 h' : '');
       }]], itemsOf(data)));
 }
 

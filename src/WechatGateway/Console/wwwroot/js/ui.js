@@ -30,7 +30,16 @@ export function cursorList(columns, load) {
 }
 
 /** Shows any object's fields as a definition list (for APIs whose shape this console does not know in advance). */
-export const facts = (obj) => h('dl', { class: 'facts' }, Object.entries(obj ?? {}).filter(([, v]) => typeof v !== 'object' || v === null).map(([k, v]) => [h('dt', null, k), h('dd', null, v === null ? '' : String(v))]));
+export const facts = (obj) => h('dl', { class: 'facts' }, flatten(obj).map(([k, v]) => [h('dt', null, k), h('dd', null, v === null ? '' : String(v))]));
+
+/** [['a.b', 1], …] for nested objects (a queue's per-status counts); arrays are counted, not spread. */
+function flatten(obj, prefix = '') {
+  return Object.entries(obj ?? {}).flatMap(([k, v]) => {
+    const name = prefix ? `${prefix}.${k}` : k;
+    if (Array.isArray(v)) return [[name, `${v.length} items`]];
+    return v !== null && typeof v === 'object' ? flatten(v, name) : [[name, v]];
+  });
+}
 
 export const itemsOf = (data) => (Array.isArray(data) ? data : data?.items ?? []);
 
