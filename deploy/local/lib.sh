@@ -124,6 +124,8 @@ wg_install_packages() {
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
   command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  # The console's browser tests (test/WechatGateway.Console.Tests) drive Debian's Chromium through Playwright.
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   if [[ -f "$WG_ROOT/tools/interop/package.json" ]]; then
     command -v node >/dev/null 2>&1 || missing+=(nodejs)
     command -v npm >/dev/null 2>&1 || missing+=(npm)

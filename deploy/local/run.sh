@@ -144,6 +144,7 @@ Demo official account $DEMO_OA_APPID, for the WeChat console's server configurat
   Message mode        safe (安全模式), compatible (兼容模式) or plaintext (明文模式) all work
 Demo mini-program     $DEMO_MP_APPID
 Admin API key         $DEMO_ADMIN_KEY   (role Admin; send it as "Authorization: Bearer ...")
+Ops console           $gw/admin/   (sign in with the admin key)
 
 Try it:
   # a follower sends "hello" in safe mode; prints the HTTP status and the decrypted passive reply

@@ -1,6 +1,7 @@
 using Scalar.AspNetCore;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
+using WechatGateway.OpsConsole;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
 using WechatGateway.Operations;
@@ -51,11 +52,13 @@ app.MapMetrics();
 if (gateway.RunsWeb)
 {
     app.MapOpenApi("/openapi/{documentName}.json");
-    app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+    // Scalar's own assets are embedded; its default web fonts would come from its CDN, so they are switched off.
+    app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json").DisableDefaultFonts());
     app.MapWechatWebhook();
     app.MapMiniProgram();
     app.MapPoints();
-    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin();
+    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapDashboard();
+    app.MapConsole();
 }
 
 await app.RunAsync();

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using WechatGateway.Accounts;
 using WechatGateway.Processing;
 using WechatGateway.Replies;
 using WechatGateway.Stores;
@@ -44,6 +45,8 @@ public static class AdminServiceExtensions
             .AddEndpointFilter<AuditFilter>()
             .WithTags("Admin");
         ((IEndpointConventionBuilder)admin).Finally(AdminPolicies.RefuseUnlessExplicit);
+        admin.MapMe();
+        admin.MapAccounts();
         admin.MapAudit();
         admin.MapApiKeys();
         admin.MapAdminMembers();

@@ -17,9 +17,9 @@ public static class ApiKeyEndpoints
     public static RouteGroupBuilder MapApiKeys(this RouteGroupBuilder admin)
     {
         var keys = admin.MapGroup("/api-keys").RequireAuthorization(AdminPolicies.AdminOnly);
-        keys.MapGet("", ListAsync);
-        keys.MapPost("", CreateAsync);
-        keys.MapDelete("/{id}", RevokeAsync);
+        keys.MapGet("", ListAsync).WithSummary("Every admin key, revoked ones too; only the prefix of each key is shown.");
+        keys.MapPost("", CreateAsync).WithSummary("Creates a key with a role (and stores, for a StoreManager); the key is in this answer only.");
+        keys.MapDelete("/{id}", RevokeAsync).WithSummary("Revokes a key: it answers 401 from now on.");
         return admin;
     }
 

@@ -29,8 +29,8 @@ public static class MiniProgramEndpoints
         mp.MapDelete("/session", EndSessionAsync).RequireAuthorization(Policy).WithSummary("Logs out: the token answers 401 from now on.");
 
         var me = mp.MapGroup("/me").RequireAuthorization(Policy);
-        me.MapGet("", GetMeAsync);
-        me.MapPut("", UpdateMeAsync);
+        me.MapGet("", GetMeAsync).WithSummary("The signed-in member: profile, tier, points and stage.");
+        me.MapPut("", UpdateMeAsync).WithSummary("Updates the member's profile: nickname, avatar, gender, city, home store.");
         me.MapPost("/phone", BindPhoneAsync).WithSummary("Binds the phone number from getPhoneNumber's code; the member becomes registered.");
         return app;
     }

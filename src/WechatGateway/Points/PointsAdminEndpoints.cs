@@ -26,17 +26,17 @@ public static class PointsAdminEndpoints
     public static RouteGroupBuilder MapPointsAdmin(this RouteGroupBuilder admin)
     {
         var rules = admin.MapGroup("/points/rules").WithTags("Loyalty");
-        rules.MapGet("", ListRulesAsync).RequireAuthorization(AdminPolicies.Read);
-        rules.MapGet("/{id}", GetRuleAsync).RequireAuthorization(AdminPolicies.Read);
-        rules.MapPost("", CreateRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly);
-        rules.MapPut("/{id}", UpdateRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly);
-        rules.MapDelete("/{id}", DeleteRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly);
+        rules.MapGet("", ListRulesAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Every points rule.");
+        rules.MapGet("/{id}", GetRuleAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("One points rule.");
+        rules.MapPost("", CreateRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Creates a points rule (trigger subscribe, checkin, keyword, scan, order or feedback).");
+        rules.MapPut("/{id}", UpdateRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Replaces a points rule.");
+        rules.MapDelete("/{id}", DeleteRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Deletes a points rule.");
 
         var rewards = admin.MapGroup("/rewards").WithTags("Loyalty");
-        rewards.MapGet("", ListRewardsAsync).RequireAuthorization(AdminPolicies.Read);
-        rewards.MapGet("/{id}", GetRewardAsync).RequireAuthorization(AdminPolicies.Read);
-        rewards.MapPost("", CreateRewardAsync).RequireAuthorization(AdminPolicies.AdminOnly);
-        rewards.MapPut("/{id}", UpdateRewardAsync).RequireAuthorization(AdminPolicies.AdminOnly);
+        rewards.MapGet("", ListRewardsAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Every reward, disabled ones too.");
+        rewards.MapGet("/{id}", GetRewardAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("One reward.");
+        rewards.MapPost("", CreateRewardAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Creates a reward with its points price and stock.");
+        rewards.MapPut("/{id}", UpdateRewardAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Replaces a reward.");
         rewards.MapDelete("/{id}", DeleteRewardAsync).RequireAuthorization(AdminPolicies.AdminOnly)
             .WithSummary("Deletes a reward never redeemed; disables one that was.");
 

@@ -44,6 +44,8 @@ public static class ReplyAdminEndpoints
         templates.MapPut("/{id}", UpdateTemplateAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Replaces a template.");
         templates.MapDelete("/{id}", DeleteTemplateAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Deletes a template no rule uses (409 otherwise).");
         templates.MapPost("/{id}/preview", PreviewAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Renders a template for a member; changes nothing.");
+        templates.MapGet("/render", RenderDraftAsync).RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("Renders unsaved text-template content for a member (the console's live preview); 400 with line and column when it does not parse. Changes nothing.");
         return admin;
     }
 
@@ -178,6 +180,24 @@ public static class ReplyAdminEndpoints
         var push = new TextMessage { Content = request?.Text ?? "", MsgType = "text" };
         var rendered = await CompiledReply.Compile(template.Reply, liquid).RenderAsync(await models.ForMemberAsync(request?.MemberId, push, null, ct));
         return TypedResults.Ok(ToView(rendered));
+    }
+
+    /// <summary>A GET, so typing in the editor neither writes audit rows nor needs a write role; a draft is one text template, short enough for a URL.</summary>
+    public static async Task<Results<Ok<RenderedView>, ValidationProblem>> RenderDraftAsync(
+        string? content, ulong? memberId, string? text, [FromServices] LiquidTemplates liquid, [FromServices] ReplyModels models, CancellationToken ct)
+    {
+        CompiledReply compiled;
+        try
+        {
+            compiled = CompiledReply.Compile(new ReplyBody(ReplyBody.Text, content ?? ""), liquid);
+        }
+        catch (ReplyValidationException e)
+        {
+            return Problem(e);
+        }
+
+        var push = new TextMessage { Content = text ?? "", MsgType = "text" };
+        return TypedResults.Ok(ToView(await compiled.RenderAsync(await models.ForMemberAsync(memberId, push, null, ct))));
     }
 
     private static ValidationProblem? Validate(AutoReplyRequest request, ReplyRuleSet rules, LiquidTemplates liquid, AccountRegistry accounts)

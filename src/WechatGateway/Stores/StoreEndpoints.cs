@@ -22,8 +22,8 @@ public static class StoreEndpoints
     {
         var stores = admin.MapGroup("/stores").WithTags("Stores");
         stores.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Stores (a store manager's own only).");
-        stores.MapGet("/{id}", GetAsync).RequireAuthorization(AdminPolicies.Read);
-        stores.MapPost("", CreateAsync).RequireAuthorization(AdminPolicies.AdminOnly);
+        stores.MapGet("/{id}", GetAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("One store (404 for a store manager outside it).");
+        stores.MapPost("", CreateAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Creates a store with its city and location.");
         stores.MapPut("/{id}", UpdateAsync).RequireAuthorization(AdminPolicies.Write).WithSummary("Replaces a store; store managers only their own.");
         stores.MapDelete("/{id}", DeactivateAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Deactivates a store.");
         return admin;

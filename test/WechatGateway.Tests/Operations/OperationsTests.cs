@@ -63,6 +63,20 @@ public sealed class OperationsTests : GatewayTest
         Assert.That(page.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/html"));
     }
 
+    [Test]
+    public async Task EveryOperationInTheOpenApiDocumentHasASummary()
+    {
+        var document = await Client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        var missing = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject()
+                .Where(op => op.Value.ValueKind == JsonValueKind.Object && op.Value.TryGetProperty("operationId", out _) | op.Value.TryGetProperty("responses", out _))
+                .Where(op => !op.Value.TryGetProperty("summary", out var summary) || string.IsNullOrWhiteSpace(summary.GetString()))
+                .Select(op => $"{op.Name.ToUpperInvariant()} {path.Name}"))
+            .ToList();
+        Assert.That(missing, Is.Empty, "add .WithSummary(...) to: " + string.Join(", ", missing));
+    }
+
     [TestCase("Wechat:Accounts:0:EncodingAESKey", "tooShort0123456789", "Wechat:Accounts:0:EncodingAESKey")]
     [TestCase("Wechat:Accounts:1:Token", "", "Wechat:Accounts:1:Token")]
     [TestCase("Admin:ApiKeys:0:Key", "short", "Admin:ApiKeys:0:Key")]

@@ -1,0 +1,67 @@
+// The admin API client. The key lives in sessionStorage (this tab, until it closes) and goes only into the
+// Authorization header: never into a URL, where it would end up in logs and history.
+
+const STORE = 'wg.adminKey';
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `The gateway answered ${status}.`);
+    this.status = status;
+    this.problem = problem ?? {};
+  }
+}
+
+let reauthenticate = null;
+
+export const key = () => sessionStorage.getItem(STORE);
+export const setKey = (k) => sessionStorage.setItem(STORE, k);
+export const forgetKey = () => sessionStorage.removeItem(STORE);
+export const onSessionEnded = (fn) => { reauthenticate = fn; };
+
+async function send(method, path, body, withKey) {
+  const headers = { Accept: 'application/json' };
+  if (withKey) headers.Authorization = `Bearer ${withKey}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(`/api/admin${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text }; }
+  return { res, data };
+}
+
+/** Who a key is; throws ApiError (401 for a wrong key, 429 when this address tried too many). */
+export async function whoIs(candidate) {
+  const { res, data } = await send('GET', '/me', undefined, candidate);
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+/**
+ * Calls the admin API. A 401 in the middle of work does not throw the work away: the user is asked to sign in again
+ * and the same call is sent once they are back, so a form being edited keeps what was typed.
+ */
+export async function api(method, path, body) {
+  for (;;) {
+    const { res, data } = await send(method, path, body, key());
+    if (res.status === 401 && reauthenticate) {
+      await reauthenticate();
+      continue;
+    }
+    if (!res.ok) throw new ApiError(res.status, data);
+    return data;
+  }
+}
+
+export const get = (path) => api('GET', path);
+
+/** A GET of a feature that may not exist on this gateway yet: null when it answers 404. */
+export async function optional(path) {
+  try { return await get(path); } catch (e) { if (e instanceof ApiError && e.status === 404) return null; throw e; }
+}
+
+export const qs = (params) => {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== '') p.set(k, v);
+  const s = p.toString();
+  return s ? `?${s}` : '';
+};
