@@ -1,6 +1,7 @@
 using Scalar.AspNetCore;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
+using WechatGateway.Groups;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
 using WechatGateway.Operations;
@@ -27,6 +28,7 @@ builder.Services.AddWechatAccounts();
 builder.Services.AddWechatApiClient();
 builder.Services.AddMembers(gateway);
 builder.Services.AddPoints(gateway);
+builder.Services.AddGroups();
 builder.Services.AddWebhook(gateway);
 builder.Services.AddPushProcessing(gateway);
 builder.Services.AddReplies();
@@ -52,7 +54,8 @@ if (gateway.RunsWeb)
     app.MapWechatWebhook();
     app.MapMiniProgram();
     app.MapPoints();
-    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin();
+    app.MapGroupsMiniProgram();
+    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes();
 }
 
 await app.RunAsync();
