@@ -26,6 +26,8 @@ if (( ${#WG_MYSQL_SOCKET} > 100 )); then
 fi
 WG_REDIS_DIR="$WG_DATA/redis"
 WG_REDIS_PIDFILE="$WG_DATA/redis.pid"
+# The port a server of this checkout was started on, so --stop reaches that one even without the WG_*_PORT it had.
+WG_REDIS_PORTFILE="$WG_DATA/redis.port"
 WG_REDIS_LOG="$WG_LOGS/redis.log"
 
 WG_MYSQL_CS="Server=127.0.0.1;Port=$WG_MYSQL_PORT;User ID=wg;Password=wg;Database=wechatgateway"
@@ -275,6 +277,8 @@ wg_start_redis() {
 
   wg_log "Redis: starting on 127.0.0.1:$WG_REDIS_PORT (log: $WG_REDIS_LOG)"
   rm -f "$WG_REDIS_PIDFILE"
+  mkdir -p "$WG_DATA"
+  printf '%s\n' "$WG_REDIS_PORT" >"$WG_REDIS_PORTFILE"
   redis-server --port "$WG_REDIS_PORT" --bind 127.0.0.1 --dir "$WG_REDIS_DIR" \
     --daemonize yes --pidfile "$WG_REDIS_PIDFILE" --logfile "$WG_REDIS_LOG" --appendonly yes \
     </dev/null >"$WG_LOGS/redis-start.log" 2>&1 \
@@ -297,12 +301,15 @@ wg_stop_redis() {
   local pid
   pid="$(wg_live_pid "$WG_REDIS_PIDFILE")" || return 0
   wg_log "Redis: stopping (pid $pid)"
-  wg_redis_cli shutdown >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+  # Shut down the server this checkout started, on the port it was started with, never another one on today's port.
+  local port="$WG_REDIS_PORT"
+  [[ -s "$WG_REDIS_PORTFILE" ]] && port="$(tr -dc '0-9' <"$WG_REDIS_PORTFILE")"
+  redis-cli -h 127.0.0.1 -p "$port" shutdown >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
   if ! wg_wait_exit 30 "$pid"; then
     wg_warn "Redis did not stop within 30 s; killing it"
     kill -KILL "$pid" 2>/dev/null || true
   fi
-  rm -f "$WG_REDIS_PIDFILE"
+  rm -f "$WG_REDIS_PIDFILE" "$WG_REDIS_PORTFILE"
 }
 
 # --- both -------------------------------------------------------------------------------------------------------------

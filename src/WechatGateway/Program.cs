@@ -10,6 +10,7 @@ using WechatGateway.Points;
 using WechatGateway.Processing;
 using WechatGateway.Replies;
 using WechatGateway.Privacy;
+using WechatGateway.Push;
 using WechatGateway.Storage;
 using WechatGateway.Webhook;
 
@@ -31,6 +32,8 @@ builder.Services.AddPoints(gateway);
 builder.Services.AddGroups();
 builder.Services.AddWebhook(gateway);
 builder.Services.AddPushProcessing(gateway);
+// Push handlers run in the order these add them: members, points, the customer-service window, replies.
+builder.Services.AddSendQueue(gateway);
 builder.Services.AddReplies();
 builder.Services.AddMiniProgram();
 builder.Services.AddAdmin();

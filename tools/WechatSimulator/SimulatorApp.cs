@@ -50,6 +50,7 @@ public static class SimulatorApp
         app.MapGet("/healthz", () => TypedResults.Text("ok"));
         app.MapTokens();
         app.MapMessages();
+        app.MapInteractions();
         app.MapUsers();
         app.MapMiniProgram();
         app.MapQrCodes();

@@ -11,4 +11,10 @@ public sealed class SimulatorOptions
 
     /// <summary>A forced <c>stable_token</c> refresh sooner than this after the last one returns the current token; WeChat asks for 30 s.</summary>
     public int StableForceRefreshIntervalSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// When true, a customer-service message to a follower with no interaction on record answers 45015, as WeChat
+    /// does; by default such a follower is treated as inside the window.
+    /// </summary>
+    public bool StrictCustomerServiceWindow { get; set; }
 }

@@ -17,10 +17,12 @@ public sealed class SimulatorState
     public SimulatorState(IConfiguration configuration, IOptions<SimulatorOptions> options, TimeProvider time)
     {
         Time = time;
+        Options = options.Value;
         Accounts = new AccountStore(configuration);
         Tokens = new TokenStore(options.Value, time);
         Users = new UserStore();
         Messages = new MessageLog(time);
+        Interactions = new InteractionStore();
         Faults = new FaultStore();
         Codes = new CodeStore();
         QrCodes = new AccountRecords<SimQrCode>(c => c.AppId);
@@ -30,6 +32,8 @@ public sealed class SimulatorState
 
     public TimeProvider Time { get; }
 
+    public SimulatorOptions Options { get; }
+
     public AccountStore Accounts { get; }
 
     public TokenStore Tokens { get; }
@@ -37,6 +41,9 @@ public sealed class SimulatorState
     public UserStore Users { get; }
 
     public MessageLog Messages { get; }
+
+    /// <summary>Followers' last messages and events, for the customer-service window and quota.</summary>
+    public InteractionStore Interactions { get; }
 
     public FaultStore Faults { get; }
 
@@ -48,12 +55,13 @@ public sealed class SimulatorState
 
     public CallStats Stats { get; }
 
-    /// <summary>Forgets everything but the accounts (tokens, users, used codes, messages, QR codes, media, faults, stats).</summary>
+    /// <summary>Forgets everything but the accounts (tokens, users, used codes, messages, interactions, QR codes, media, faults, stats).</summary>
     public void Reset()
     {
         Tokens.Clear();
         Users.Clear();
         Messages.Clear();
+        Interactions.Clear();
         Faults.Clear();
         Codes.Clear();
         QrCodes.Clear();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using WechatGateway.Processing;
 using WechatGateway.Replies;
 using WechatGateway.Stores;
+using WechatGateway.Push;
 
 namespace WechatGateway.Admin;
 
@@ -49,6 +50,7 @@ public static class AdminServiceExtensions
         admin.MapAdminPushes();
         admin.MapAdminReplies();
         admin.MapStores();
+        admin.MapAdminQueue();
         return admin;
     }
 }

@@ -21,6 +21,13 @@ public sealed class MemberQueries(MySqlDataSource dataSource, Points.PointsTiers
         return row is null ? null : ToView(row);
     }
 
+    /// <summary>The member as a push handler reads it, inside the processing stage's transaction.</summary>
+    public async Task<MemberView?> GetAsync(MySqlConnection connection, MySqlTransaction transaction, ulong memberId, CancellationToken ct)
+    {
+        var row = await FindLiveAsync(connection, memberId, ct, transaction);
+        return row is null ? null : ToView(row);
+    }
+
     public async Task<MemberDetail?> GetDetailAsync(ulong memberId, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
@@ -84,13 +91,13 @@ public sealed class MemberQueries(MySqlDataSource dataSource, Points.PointsTiers
 
     public static string Id(ulong id) => id.ToString(CultureInfo.InvariantCulture);
 
-    private static async Task<MemberRow?> FindLiveAsync(MySqlConnection connection, ulong memberId, CancellationToken ct)
+    private static async Task<MemberRow?> FindLiveAsync(MySqlConnection connection, ulong memberId, CancellationToken ct, MySqlTransaction? transaction = null)
     {
         // Follow merged_into (a merge never chains more than a few hops; bounded anyway).
         for (var hop = 0; hop < 5; hop++)
         {
             var row = await connection.QuerySingleOrDefaultAsync<MemberRow>(new CommandDefinition(
-                $"SELECT {MemberColumns} FROM member m LEFT JOIN points_account pa ON pa.member_id = m.id WHERE m.id = @memberId", new { memberId }, cancellationToken: ct));
+                $"SELECT {MemberColumns} FROM member m LEFT JOIN points_account pa ON pa.member_id = m.id WHERE m.id = @memberId", new { memberId }, transaction, cancellationToken: ct));
             if (row?.MergedInto is not { } next)
             {
                 return row;

@@ -1,5 +1,6 @@
 using OpenTelemetry.Metrics;
 using WechatGateway.Processing;
+using WechatGateway.Push;
 using WechatGateway.Webhook;
 
 namespace WechatGateway.Operations;
@@ -21,6 +22,7 @@ public static class ObservabilityExtensions
             .AddRuntimeInstrumentation()
             .AddMeter(WebhookMetrics.MeterName)
             .AddMeter(ProcessingMetrics.MeterName)
+            .AddMeter(SendMetrics.MeterName)
             // No response cache: a scrape right after a push shows it (the exporter caches for 300 ms by default).
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         return builder;

@@ -1,3 +1,5 @@
+using WechatGateway.Processing;
+
 namespace WechatGateway.Replies;
 
 public static class ReplyServiceExtensions
@@ -8,6 +10,7 @@ public static class ReplyServiceExtensions
         services.AddSingleton<ReplyStore>();
         services.AddSingleton<ReplyModels>();
         services.AddSingleton<PassiveReplier>();
+        services.AddPushHandler<ReplyPushHandler>();
 
         // Every role holds the rules: the web role answers passive replies, the worker sends queued ones.
         services.AddSingleton<ReplyRuleSet>();

@@ -29,4 +29,19 @@ public static class RedisKeys
 
     /// <summary>The pub/sub channel on which an instance announces that a kind of in-memory configuration changed.</summary>
     public static string ConfigChanged(string name) => $"{Prefix}config:{name}";
+
+    /// <summary>The send queue: a stream whose entries carry an <c>outbound_send</c> id (see <c>Push/README.md</c>).</summary>
+    public const string SendStream = Prefix + "send:stream";
+
+    /// <summary>Sends out of attempts, one entry each, for operators (the row in MySQL is the record).</summary>
+    public const string SendDeadLetters = Prefix + "send:dead";
+
+    /// <summary>The consumer group of the dispatchers on <see cref="SendStream"/>.</summary>
+    public const string SendConsumerGroup = "dispatchers";
+
+    /// <summary>The token bucket of an account's sends (<c>SendQueue:PerAccountPerSecond</c>).</summary>
+    public static string SendRate(string appId) => $"{Prefix}send:rate:{appId}";
+
+    /// <summary>A follower's last interactions with an account and the customer-service messages used since each.</summary>
+    public static string CustomerServiceWindow(string appId, string openId) => $"{Prefix}cs:{appId}:{openId}";
 }

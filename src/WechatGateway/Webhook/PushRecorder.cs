@@ -152,7 +152,7 @@ public sealed class PushRecorder(
             parameters.AddWithValue($"@o{i}", Truncate(push.FromUserName, 128));
             parameters.AddWithValue($"@t{i}", Truncate(push.MsgType, 32));
             parameters.AddWithValue($"@e{i}", push is WechatEvent evt ? Truncate(evt.Event, 64) : null);
-            parameters.AddWithValue($"@m{i}", push is WechatMessage { MsgId: { } msgId } ? Truncate(msgId.ToString()!, 128) : null);
+            parameters.AddWithValue($"@m{i}", MsgIdOf(push) is { } msgId ? Truncate(msgId, 128) : null);
             parameters.AddWithValue($"@c{i}", push.CreateTime);
             parameters.AddWithValue($"@s{i}", first.Push.SecurityMode);
             parameters.AddWithValue($"@x{i}", first.Push.RawXml);
@@ -214,6 +214,15 @@ public sealed class PushRecorder(
             }
         }
     }
+
+    /// <summary>The id WeChat gave a message, or the message a send report is about.</summary>
+    private static string? MsgIdOf(WechatPush push) => push switch
+    {
+        WechatMessage message => message.MsgId,
+        TemplateSendJobFinishEvent report => report.MsgId,
+        MassSendJobFinishEvent report => report.MsgId,
+        _ => null,
+    };
 
     private static byte[] DedupHash(PushToRecord push) => SHA256.HashData(Encoding.UTF8.GetBytes(push.Push.DeduplicationKey));
 

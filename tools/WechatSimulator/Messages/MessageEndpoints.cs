@@ -70,7 +70,8 @@ public static class MessageEndpoints
         }
 
         var toUser = body.GetString("touser");
-        if ((DeliveryRules.Check(state, api, appId!, toUser) ?? validate(body)) is { } refusal)
+        // The body first: a malformed send must not spend one of the follower's customer-service messages.
+        if ((validate(body) ?? DeliveryRules.Check(state, api, appId!, toUser)) is { } refusal)
         {
             return (refusal, null);
         }

@@ -1,0 +1,191 @@
+// The send-queue benchmark (bench/README.md, "Send queue"): sends per second through the gateway's queue (outbox in
+// MySQL, relay, Redis Stream, dispatcher, WeChat API client) to the simulator, beside a bare Redis XADD/XREADGROUP/XACK
+// loop over the same number of entries in the same run, and the ratio of the two.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using MySqlConnector;
+using StackExchange.Redis;
+using WechatGateway.Accounts;
+using WechatGateway.Push;
+using WechatGateway.Storage;
+using WechatSimulator;
+
+var sends = Env("WG_BENCH_SENDS", 5000);
+var producers = Env("WG_BENCH_PRODUCERS", 4);
+var mysqlServer = Environment.GetEnvironmentVariable("WG_BENCH_MYSQL") ?? "Server=127.0.0.1;Port=3306;User ID=wg;Password=wg";
+var redisServer = Environment.GetEnvironmentVariable("WG_BENCH_REDIS") ?? "127.0.0.1:6379";
+var redisDb = Env("WG_BENCH_REDIS_DB", 11);
+const string database = "wechatgateway_bench_queue";
+const string appId = "wxbenchqueue00001";
+const string secret = "bench-queue-secret";
+
+await using (var server = new MySqlConnection(mysqlServer))
+{
+    await server.OpenAsync();
+    await new MySqlCommand($"DROP DATABASE IF EXISTS `{database}`; CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin", server).ExecuteNonQueryAsync();
+}
+
+var redisConfiguration = $"{redisServer},defaultDatabase={redisDb},allowAdmin=true";
+await using (var redis = await ConnectionMultiplexer.ConnectAsync(redisConfiguration))
+{
+    await redis.GetServers()[0].FlushDatabaseAsync(redisDb);
+}
+
+// The simulator in this process, on a loopback port, quiet.
+var simulator = SimulatorApp.Build(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", $"--Wechat:Accounts:0:AppId={appId}", $"--Wechat:Accounts:0:AppSecret={secret}"]);
+await simulator.StartAsync();
+var simulatorUrl = simulator.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+// The gateway's queue services, configured as a Worker would be (the jobs are driven here, not by the host).
+var builder = WebApplication.CreateBuilder(["--Logging:LogLevel:Default=Warning"]);
+builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+{
+    ["ConnectionStrings:MySql"] = new MySqlConnectionStringBuilder(mysqlServer) { Database = database }.ConnectionString,
+    ["ConnectionStrings:Redis"] = redisConfiguration,
+    ["Wechat:ApiBaseUrl"] = simulatorUrl,
+    ["Wechat:Accounts:0:AppId"] = appId,
+    ["Wechat:Accounts:0:AppSecret"] = secret,
+    ["Wechat:Accounts:0:Type"] = "MiniProgram",
+    ["SendQueue:PerAccountPerSecond"] = "100000",
+    ["SendQueue:BatchSize"] = Env("WG_BENCH_BATCH", 500).ToString(CultureInfo.InvariantCulture),
+    ["SendQueue:MaxConcurrency"] = Env("WG_BENCH_CONCURRENCY", 64).ToString(CultureInfo.InvariantCulture),
+});
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddStorage();
+builder.Services.AddWechatAccounts();
+builder.Services.AddWechatApiClient();
+builder.Services.AddSendQueue(new WechatGateway.Operations.GatewayOptions { Roles = "Web" });
+var gateway = builder.Build();
+await gateway.StartAsync(); // migrates the bench database
+
+var multiplexer = gateway.Services.GetRequiredService<IConnectionMultiplexer>();
+// Warm-up (JIT, connection pools, the access_token, HTTP connections to the simulator), not counted.
+var warmUp = Math.Min(1000, sends);
+await BareStreamLoopAsync(multiplexer.GetDatabase(), warmUp);
+await QueueAsync(gateway.Services, 0, warmUp, producers, preload: false);
+(await new HttpClient().DeleteAsync(simulatorUrl.TrimEnd('/') + "/_sim/messages")).EnsureSuccessStatusCode();
+
+var baseline = await BareStreamLoopAsync(multiplexer.GetDatabase(), sends);
+var queue = await QueueAsync(gateway.Services, warmUp, sends, producers, Environment.GetEnvironmentVariable("WG_BENCH_PRELOAD") == "1");
+
+var delivered = JsonDocument.Parse(await new HttpClient().GetStringAsync(simulatorUrl.TrimEnd('/') + "/_sim/messages")).RootElement.GetArrayLength();
+Console.WriteLine($"sends: {sends}, producers: {producers}, delivered to the simulator: {delivered}");
+Console.WriteLine($"bare Redis XADD/XREADGROUP/XACK+XDEL loop: {baseline:F0} entries/s");
+Console.WriteLine($"through the queue (add in MySQL -> relay -> stream -> dispatcher -> simulator): {queue.PerSecond:F0} sends/s, p50 {queue.P50:F1} ms, p99 {queue.P99:F1} ms from add to delivery");
+Console.WriteLine($"ratio queue / bare stream: {queue.PerSecond / baseline:P1}");
+await gateway.StopAsync();
+await simulator.StopAsync();
+return delivered == sends ? 0 : 1;
+
+// The floor any Redis Streams queue pays: the same entries added, read by one consumer of a group, acknowledged and deleted, in batches.
+static async Task<double> BareStreamLoopAsync(IDatabase db, int count)
+{
+    const string key = "wg:bench:bare";
+    await db.KeyDeleteAsync(key);
+    await db.StreamCreateConsumerGroupAsync(key, "g", StreamPosition.Beginning, createStream: true);
+    var started = Stopwatch.GetTimestamp();
+    for (var added = 0; added < count;)
+    {
+        var batchSize = Math.Min(500, count - added);
+        var batch = db.CreateBatch();
+        var adds = Enumerable.Range(added, batchSize).Select(i => batch.StreamAddAsync(key, "send", i)).ToArray();
+        batch.Execute();
+        await Task.WhenAll(adds);
+        added += batchSize;
+        var entries = await db.StreamReadGroupAsync(key, "g", "c", StreamPosition.NewMessages, batchSize);
+        var ids = entries.Select(e => e.Id).ToArray();
+        await Task.WhenAll(db.StreamAcknowledgeAsync(key, "g", ids), db.StreamDeleteAsync(key, ids));
+    }
+
+    return count / Stopwatch.GetElapsedTime(started).TotalSeconds;
+}
+
+// Producers add sends in transactions of 50 while one relay and one dispatcher loop run, as one Worker would.
+static async Task<(double PerSecond, double P50, double P99)> QueueAsync(IServiceProvider services, int first, int count, int producers, bool preload)
+{
+    var dataSource = services.GetRequiredService<MySqlDataSource>();
+    var outbox = services.GetRequiredService<SendOutbox>();
+    var relay = services.GetRequiredService<SendRelay>();
+    var dispatcher = services.GetRequiredService<SendDispatcher>();
+    using var stop = new CancellationTokenSource();
+    var started = Stopwatch.GetTimestamp();
+
+    var adding = Task.WhenAll(Enumerable.Range(0, producers).Select(async p =>
+    {
+        for (var i = first + (p * 50); i < first + count; i += producers * 50)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            for (var j = i; j < Math.Min(i + 50, first + count); j++)
+            {
+                var openId = "o_bench_" + j.ToString("D7", CultureInfo.InvariantCulture);
+                var body = JsonSerializer.Serialize(new { touser = openId, msgtype = "text", text = new { content = "bench " + j } });
+                await outbox.AddAsync(connection, transaction, new OutboundMessage(appId, openId, null, SendKind.Custom, body, "bench:" + j.ToString("D7", CultureInfo.InvariantCulture)), CancellationToken.None);
+            }
+
+            await transaction.CommitAsync();
+        }
+    }));
+    if (preload)
+    {
+        await adding;
+        Console.WriteLine($"added {count} sends in {Stopwatch.GetElapsedTime(started).TotalSeconds:F2} s (preload: relay and dispatcher start now)");
+        started = Stopwatch.GetTimestamp();
+    }
+
+    var relaying = Task.Run(async () =>
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            if (await relay.RunOnceAsync(CancellationToken.None) == 0)
+            {
+                await Task.Delay(5);
+            }
+        }
+    });
+    var dispatching = Task.Run(async () =>
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            if (await dispatcher.RunOnceAsync(CancellationToken.None) == 0)
+            {
+                await Task.Delay(2);
+            }
+        }
+    });
+
+    await adding;
+    await using (var connection = await dataSource.OpenConnectionAsync())
+    {
+        var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * 120);
+        while (Stopwatch.GetTimestamp() < deadline
+            && await new MySqlCommand("SELECT COUNT(*) FROM outbound_send WHERE status <> 'sent'", connection).ExecuteScalarAsync() is long left && left > 0)
+        {
+            await Task.Delay(20);
+        }
+    }
+
+    var elapsed = Stopwatch.GetElapsedTime(started);
+    await stop.CancelAsync();
+    await Task.WhenAll(relaying, dispatching);
+
+    await using var read = await dataSource.OpenConnectionAsync();
+    var latencies = new List<double>();
+    await using (var reader = await new MySqlCommand($"SELECT TIMESTAMPDIFF(MICROSECOND, created_at, sent_at) FROM outbound_send WHERE status = 'sent' AND source_key >= 'bench:{first:D7}'", read).ExecuteReaderAsync())
+    {
+        while (await reader.ReadAsync())
+        {
+            latencies.Add(reader.GetInt64(0) / 1000.0);
+        }
+    }
+
+    latencies.Sort();
+    double Percentile(double p) => latencies.Count == 0 ? 0 : latencies[Math.Min(latencies.Count - 1, (int)(p * latencies.Count))];
+    return (count / elapsed.TotalSeconds, Percentile(0.50), Percentile(0.99));
+}
+
+static int Env(string name, int fallback) =>
+    int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;

@@ -1,0 +1,40 @@
+using MySqlConnector;
+using WechatGateway.Accounts;
+using WechatGateway.Members;
+using WechatGateway.Processing;
+using WechatGateway.Push;
+
+namespace WechatGateway.Replies;
+
+/// <summary>
+/// The queued reply path, a handler of the processing stage: the rule that answers the push is rendered for the member
+/// and added to the outbox in the stage's transaction, keyed by the push, so a push processed twice sends once. The
+/// dispatcher delivers it through the customer-service, template or subscribe API within WeChat's limits.
+/// Accounts in <c>Passive</c> mode answered text, image and news in the HTTP response already; only their template and
+/// subscribe messages come this way.
+/// </summary>
+public sealed class ReplyPushHandler(ReplyRuleSet rules, MemberQueries members, SendOutbox outbox) : IPushHandler
+{
+    public string Name => "replies";
+
+    public async Task HandleAsync(PushWork work, MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
+    {
+        var (account, push) = (work.Account, work.Push);
+        if (rules.Match(push, account.AppId, work.ReceivedAt) is not { } rule
+            || (account.Options.ReplyMode == ReplyMode.Passive && rule.Reply.Body.CanBePassive))
+        {
+            return;
+        }
+
+        var member = await members.GetAsync(connection, transaction, work.MemberId, ct);
+        var rendered = await rule.Reply.RenderAsync(new ReplyModel(member, push, account.AppId, account.Options.Name));
+        var kind = rule.Reply.Body.Type switch
+        {
+            ReplyBody.Template => SendKind.Template,
+            ReplyBody.Subscribe => SendKind.Subscribe,
+            _ => SendKind.Custom,
+        };
+        await outbox.AddAsync(connection, transaction, new OutboundMessage(
+            account.AppId, push.FromUserName, work.MemberId, kind, rendered.ToSendBody(push.FromUserName), $"push:{work.PushId}:reply"), ct);
+    }
+}
