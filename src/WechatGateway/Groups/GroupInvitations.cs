@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 using WechatGateway.Members;
+using WechatGateway.Push;
 
 namespace WechatGateway.Groups;
 
@@ -16,8 +17,8 @@ public static class SteerTriggers
 
 public static class InvitationStatus
 {
-    /// <summary>The messages are built and stored with the invitation; the send outbox is not part of this build yet.</summary>
-    public const string Recorded = "recorded";
+    /// <summary>The messages are in the send outbox (one send per message), delivered by the queue.</summary>
+    public const string Queued = "queued";
 
     /// <summary>No group was usable: the fallback message was built instead.</summary>
     public const string Fallback = "fallback";
@@ -25,9 +26,11 @@ public static class InvitationStatus
 
 /// <summary>
 /// The invitation: an intro text and the group's QR code (an image message for a media id, a one-article news message
-/// for an image URL), as WeChat customer-service bodies without the access token, recorded once per cause.
+/// for an image URL), as WeChat customer-service bodies, added to the send outbox in the caller's transaction and
+/// recorded once per cause. Two messages, so an invitation fits WeChat's 3 customer-service messages in the minute
+/// after a follow or scan; the queue enforces that limit when it sends.
 /// </summary>
-public sealed class GroupInvitations(MemberStore members, IOptions<GroupsOptions> options, TimeProvider time)
+public sealed class GroupInvitations(MemberStore members, SendOutbox outbox, IOptions<GroupsOptions> options, TimeProvider time)
 {
     public sealed record Target(string AppId, string OpenId, ulong MemberId);
 
@@ -41,7 +44,7 @@ public sealed class GroupInvitations(MemberStore members, IOptions<GroupsOptions
             ? JsonSerializer.Serialize(new { touser = to.OpenId, msgtype = "image", image = new { media_id = mediaId } })
             : JsonSerializer.Serialize(new { touser = to.OpenId, msgtype = "news", news = new { articles = new[] { new { title = g.Name, description = intro, url = g.QrImageUrl, picurl = g.QrImageUrl } } } });
         string[] messages = [Text(to.OpenId, intro), qr];
-        await RecordAsync(c, t, sourceKey, to, g.GroupId, g.StoreId, liveCodeId, trigger, pick.Reason, pick.DistanceKm, InvitationStatus.Recorded, messages, ct);
+        await RecordAsync(c, t, sourceKey, to, g.GroupId, g.StoreId, liveCodeId, trigger, pick.Reason, pick.DistanceKm, InvitationStatus.Queued, messages, ct);
         await members.AddTimelineAsync(c, t, to.MemberId, "group-invite", $"invited to group {g.Name} ({g.StoreName}): {pick.Reason}", to.AppId, $"{sourceKey}", ct);
     }
 
@@ -56,6 +59,11 @@ public sealed class GroupInvitations(MemberStore members, IOptions<GroupsOptions
         MySqlConnection c, MySqlTransaction t, string sourceKey, Target to, ulong? groupId, ulong? storeId, ulong? liveCodeId,
         string trigger, string reason, double? distanceKm, string status, string[] messages, CancellationToken ct)
     {
+        for (var i = 0; i < messages.Length; i++)
+        {
+            await outbox.AddAsync(c, t, new OutboundMessage(to.AppId, to.OpenId, to.MemberId, SendKind.Custom, messages[i], $"{sourceKey}:{i + 1}"), ct);
+        }
+
         const string sql = """
             INSERT IGNORE INTO group_invitation
                 (source_key, member_id, app_id, open_id, group_id, store_id, live_code_id, `trigger`, reason, distance_km, status, messages, created_at)

@@ -70,7 +70,8 @@ CREATE TABLE group_member (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
 -- Every invitation steering made (or the fallback message when nothing was usable), once per cause (source_key).
---   status: queued (in the send outbox), recorded (bodies built, waiting for the outbox), fallback (no usable group).
+--   status: queued (its messages are in the send outbox, source keys SOURCE:1, SOURCE:2), fallback (no usable group:
+--           the fallback message queued instead). messages: the bodies queued, as a JSON array.
 CREATE TABLE group_invitation (
     id           BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
     source_key   VARCHAR(128)  NOT NULL,
