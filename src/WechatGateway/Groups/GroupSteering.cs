@@ -49,13 +49,14 @@ public static class GroupTags
 /// Picks the best group for a member among active, not full, unexpired ones the member has not joined: nearest to the
 /// member's latest known location (LOCATION event, mini-program coordinates, or home store), then most tags in common
 /// with the member's tags, then least full (seats taken / capacity), then lowest id: deterministic for the same data.
-/// Nearby stores are found in growing boxes on <c>store (active, lat, lng)</c>, so a recommendation reads the few
-/// stores around the member instead of every group (bench/groups).
+/// Nearby stores are found in growing boxes on <c>store (active, lat, lng)</c>, then their groups store by store on
+/// <c>community_group (store_id, ...)</c>, so a recommendation reads the few stores around the member instead of every
+/// group (bench/groups).
 /// </summary>
 public sealed class GroupSteering(TimeProvider time)
 {
     /// <summary>Box half-sizes tried in turn; beyond the last, every store.</summary>
-    private static readonly double[] RadiiKm = [3, 15, 60, 250, 1000];
+    private static readonly double[] RadiiKm = [3, 10, 30, 100, 300, 1000];
 
     private const string CandidateColumns = """
         g.id AS GroupId, g.store_id AS StoreId, g.name AS Name, s.name AS StoreName, g.tags AS Tags, g.capacity AS Capacity,
@@ -111,22 +112,52 @@ public sealed class GroupSteering(TimeProvider time)
             return Order(rows.Where(g => skip?.Contains(g.GroupId) != true), null, memberTags).Take(take).ToList();
         }
 
+        // Two steps, each on its own index: the stores around the member (store (active, lat, lng), covering: no
+        // row read), nearest first; then the usable groups of those stores, a few stores at a time
+        // (community_group (store_id, active, qr_expires_at)), until `take` groups are found.
         var p = origin.Point;
+        var groupsOf = new Dictionary<ulong, List<GroupCandidate>>();
         foreach (var radius in RadiiKm.Append(double.PositiveInfinity))
         {
-            var rows = await InBoxAsync(c, t, memberId, p, radius, now, ct);
-            var within = rows.Where(g => skip?.Contains(g.GroupId) != true && p.DistanceKm(g.StoreLat, g.StoreLng) <= radius).ToList();
-            // Everything outside the box is farther than the radius, so once enough lie within it, they are the nearest.
-            if (within.Count >= take || double.IsPositiveInfinity(radius))
+            var stores = (await StoresInBoxAsync(c, t, p, radius, ct))
+                .Select(s => (s.Id, Distance: Math.Round(p.DistanceKm(s.Lat, s.Lng), 2)))
+                .Where(s => s.Distance <= radius) // everything outside the box is farther than the radius
+                .OrderBy(s => s.Distance).ThenBy(s => s.Id)
+                .ToList();
+            var found = new List<GroupCandidate>();
+            double? last = null;
+            for (var i = 0; i < stores.Count; i++)
             {
-                return Order(within, origin, memberTags).Take(take).ToList();
+                // Stop once `take` groups are found, after every store at the same distance as the last one used.
+                if (found.Count >= take && stores[i].Distance > last)
+                {
+                    break;
+                }
+
+                if (!groupsOf.ContainsKey(stores[i].Id))
+                {
+                    var chunk = stores.Skip(i).Select(s => s.Id).Where(id => !groupsOf.ContainsKey(id)).Take(Math.Max(8, take * 2)).ToList();
+                    await LoadGroupsAsync(c, t, memberId, chunk, now, groupsOf, ct);
+                }
+
+                var usable = groupsOf[stores[i].Id].Where(g => skip?.Contains(g.GroupId) != true).ToList();
+                if (usable.Count > 0)
+                {
+                    found.AddRange(usable);
+                    last = stores[i].Distance;
+                }
+            }
+
+            if (found.Count >= take || double.IsPositiveInfinity(radius))
+            {
+                return Order(found, origin, memberTags).Take(take).ToList();
             }
         }
 
         return [];
     }
 
-    private static async Task<List<GroupCandidate>> InBoxAsync(MySqlConnection c, MySqlTransaction? t, ulong memberId, GeoPoint p, double radiusKm, DateTime now, CancellationToken ct)
+    private static async Task<List<(ulong Id, double Lat, double Lng)>> StoresInBoxAsync(MySqlConnection c, MySqlTransaction? t, GeoPoint p, double radiusKm, CancellationToken ct)
     {
         const double KmPerDegree = 111.195;
         var dLat = radiusKm / KmPerDegree;
@@ -134,21 +165,37 @@ public sealed class GroupSteering(TimeProvider time)
         var dLng = radiusKm / (KmPerDegree * cos);
         var wholeLng = double.IsPositiveInfinity(radiusKm) || dLng >= 180 || p.Lng - dLng < -180 || p.Lng + dLng > 180;
         var sql = $"""
-            SELECT {CandidateColumns}
-            FROM store s JOIN community_group g ON g.store_id = s.id
-            WHERE s.active = 1 AND s.lat BETWEEN @latMin AND @latMax {(wholeLng ? "" : "AND s.lng BETWEEN @lngMin AND @lngMax")}
-              AND {Usable}
+            SELECT id, CAST(lat AS DOUBLE), CAST(lng AS DOUBLE) FROM store
+            WHERE active = 1 AND lat BETWEEN @latMin AND @latMax {(wholeLng ? "" : "AND lng BETWEEN @lngMin AND @lngMax")}
             """;
-        var rows = await c.QueryAsync<GroupCandidate>(new CommandDefinition(sql, new
+        var rows = await c.QueryAsync<(ulong Id, double Lat, double Lng)>(new CommandDefinition(sql, new
         {
-            now,
-            memberId,
             latMin = double.IsPositiveInfinity(radiusKm) ? -90 : Math.Max(-90, p.Lat - dLat),
             latMax = double.IsPositiveInfinity(radiusKm) ? 90 : Math.Min(90, p.Lat + dLat),
             lngMin = p.Lng - dLng,
             lngMax = p.Lng + dLng,
         }, t, cancellationToken: ct));
         return rows.AsList();
+    }
+
+    private static async Task LoadGroupsAsync(
+        MySqlConnection c, MySqlTransaction? t, ulong memberId, List<ulong> storeIds, DateTime now, Dictionary<ulong, List<GroupCandidate>> into, CancellationToken ct)
+    {
+        var sql = $"""
+            SELECT {CandidateColumns}
+            FROM community_group g JOIN store s ON s.id = g.store_id
+            WHERE g.store_id IN @storeIds AND {Usable}
+            """;
+        var rows = await c.QueryAsync<GroupCandidate>(new CommandDefinition(sql, new { storeIds, now, memberId }, t, cancellationToken: ct));
+        foreach (var id in storeIds)
+        {
+            into[id] = [];
+        }
+
+        foreach (var row in rows)
+        {
+            into[row.StoreId].Add(row);
+        }
     }
 
     private static IEnumerable<Recommendation> Order(IEnumerable<GroupCandidate> groups, MemberOrigin? origin, HashSet<string> memberTags) =>
