@@ -7,14 +7,11 @@ namespace WechatGateway.Operations;
 /// A worker job that runs a round every <see cref="Interval"/>. A round that fails on a dependency (MySQL, Redis,
 /// WeChat) is logged and the next round tries again: each job keeps its work list in the database, so nothing is lost.
 /// </summary>
-public abstract class PeriodicJob(TimeProvider time, ILogger logger) : BackgroundService
+public abstract class PeriodicJob(TimeProvider time, ILogger logger) : WorkerJob
 {
     protected TimeProvider Time { get; } = time;
 
     protected abstract TimeSpan Interval { get; }
-
-    /// <summary>Runs one round now; returns how many items it handled. Tests call it directly.</summary>
-    public abstract Task<int> RunOnceAsync(CancellationToken ct);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -1,3 +1,4 @@
+using WechatGateway.Operations;
 using System.Data;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -25,7 +26,7 @@ public sealed class PushProcessingJob(
     ProcessingMetrics metrics,
     IOptions<PushProcessingOptions> options,
     TimeProvider time,
-    ILogger<PushProcessingJob> logger) : BackgroundService
+    ILogger<PushProcessingJob> logger) : WorkerJob
 {
     private static readonly TimeSpan BacklogInterval = TimeSpan.FromSeconds(1);
 
@@ -34,7 +35,7 @@ public sealed class PushProcessingJob(
     private DateTimeOffset _backlogAt = DateTimeOffset.MinValue;
 
     /// <summary>Claims and processes one batch now; returns how many pushes it claimed. Tests call it directly.</summary>
-    public async Task<int> RunOnceAsync(CancellationToken ct)
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
         var claimed = await store.ClaimAsync(_options.BatchSize, ct);
         await ReportBacklogAsync(claimed.Count, ct);
@@ -61,7 +62,21 @@ public sealed class PushProcessingJob(
 
         try
         {
-            await ProcessBatchAsync(work, ct);
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await ProcessBatchAsync(work, ct);
+                    break;
+                }
+                catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.LockDeadlock && attempt < 3)
+                {
+                    // Batches running at once may deadlock on the members they share; the victim was rolled back
+                    // whole, so it simply runs again, a little later than the winner.
+                    logger.LogDebug("A batch of {Count} pushes was a deadlock victim; running it again", work.Count);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 50)), time, ct);
+                }
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -75,20 +90,11 @@ public sealed class PushProcessingJob(
         return claimed.Count;
     }
 
-    /// <summary>Runs rounds until no push is left; for tests and for draining on demand.</summary>
-    public async Task<int> RunUntilIdleAsync(CancellationToken ct)
-    {
-        var total = 0;
-        int claimed;
-        while ((claimed = await RunOnceAsync(ct)) > 0)
-        {
-            total += claimed;
-        }
 
-        return total;
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(() => LoopAsync(stoppingToken), stoppingToken)));
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private async Task LoopAsync(CancellationToken stoppingToken)
     {
         var idle = TimeSpan.FromMilliseconds(_options.PollMilliseconds);
         while (!stoppingToken.IsCancellationRequested)

@@ -11,6 +11,13 @@ public sealed class PushProcessingOptions
     [Range(1, 2000)]
     public int BatchSize { get; set; } = 200;
 
+    /// <summary>
+    /// Batches one instance processes at once. Each claims its own rows (SKIP LOCKED), so they overlap their round
+    /// trips to MySQL instead of queueing behind one another; more instances add more.
+    /// </summary>
+    [Range(1, 32)]
+    public int Concurrency { get; set; } = 2;
+
     /// <summary>How long a claim lasts: a worker that dies holding pushes leaves them to another after this.</summary>
     [Range(5, 3600)]
     public int LeaseSeconds { get; set; } = 30;

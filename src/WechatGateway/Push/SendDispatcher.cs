@@ -1,3 +1,4 @@
+using WechatGateway.Operations;
 using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Options;
@@ -28,7 +29,7 @@ public sealed class SendDispatcher(
     DispatchSignal signal,
     IOptions<SendQueueOptions> options,
     TimeProvider time,
-    ILogger<SendDispatcher> logger) : BackgroundService
+    ILogger<SendDispatcher> logger) : WorkerJob
 {
     private static readonly TimeSpan DepthInterval = TimeSpan.FromSeconds(1);
 
@@ -40,7 +41,7 @@ public sealed class SendDispatcher(
     public string Consumer { get; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
 
     /// <summary>Reads, sends and acknowledges one batch; returns how many entries it handled. Tests call it directly.</summary>
-    public async Task<int> RunOnceAsync(CancellationToken ct)
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
         await ReportDepthAsync(ct);
         var entries = new List<SendEntry>();
@@ -77,18 +78,6 @@ public sealed class SendDispatcher(
         return entries.Count;
     }
 
-    /// <summary>Runs rounds until the stream has nothing new for this consumer; for tests and draining.</summary>
-    public async Task<int> RunUntilIdleAsync(CancellationToken ct)
-    {
-        var total = 0;
-        int handled;
-        while ((handled = await RunOnceAsync(ct)) > 0)
-        {
-            total += handled;
-        }
-
-        return total;
-    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

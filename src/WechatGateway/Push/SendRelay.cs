@@ -1,3 +1,4 @@
+using WechatGateway.Operations;
 using System.Data;
 using Dapper;
 using Microsoft.Extensions.Options;
@@ -23,7 +24,7 @@ public sealed class SendRelay(
     DispatchSignal dispatch,
     IOptions<SendQueueOptions> options,
     TimeProvider time,
-    ILogger<SendRelay> logger) : BackgroundService
+    ILogger<SendRelay> logger) : WorkerJob
 {
     private static readonly TimeSpan RecoveryInterval = TimeSpan.FromSeconds(5);
 
@@ -35,7 +36,7 @@ public sealed class SendRelay(
     private DateTimeOffset _recoveredAt = DateTimeOffset.MinValue;
 
     /// <summary>Moves one batch now; returns how many sends it queued. Tests call it directly.</summary>
-    public async Task<int> RunOnceAsync(CancellationToken ct)
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
         await Deadlocks.RetryAsync(() => RecoverAsync(ct));
         return await Deadlocks.RetryAsync(() => QueueBatchAsync(ct));
@@ -71,18 +72,6 @@ public sealed class SendRelay(
         return ids.Count;
     }
 
-    /// <summary>Runs rounds until nothing is due; for tests and draining.</summary>
-    public async Task<int> RunUntilIdleAsync(CancellationToken ct)
-    {
-        var total = 0;
-        int moved;
-        while ((moved = await RunOnceAsync(ct)) > 0)
-        {
-            total += moved;
-        }
-
-        return total;
-    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
