@@ -1,16 +1,17 @@
 using Scalar.AspNetCore;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
-using WechatGateway.OpsConsole;
+using WechatGateway.Groups;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
 using WechatGateway.Operations;
+using WechatGateway.OpsConsole;
 using WechatGateway.Orders;
 using WechatGateway.Points;
-using WechatGateway.Processing;
-using WechatGateway.Replies;
 using WechatGateway.Privacy;
+using WechatGateway.Processing;
 using WechatGateway.Push;
+using WechatGateway.Replies;
 using WechatGateway.Storage;
 using WechatGateway.Webhook;
 
@@ -29,9 +30,10 @@ builder.Services.AddWechatAccounts();
 builder.Services.AddWechatApiClient();
 builder.Services.AddMembers(gateway);
 builder.Services.AddPoints(gateway);
+builder.Services.AddGroups();
 builder.Services.AddWebhook(gateway);
 builder.Services.AddPushProcessing(gateway);
-// Push handlers run in the order these add them: members, points, the customer-service window, replies.
+// Push handlers run in the order these add them: members, points, groups, the customer-service window, replies.
 builder.Services.AddSendQueue(gateway);
 builder.Services.AddReplies();
 builder.Services.AddMiniProgram();
@@ -57,7 +59,8 @@ if (gateway.RunsWeb)
     app.MapWechatWebhook();
     app.MapMiniProgram();
     app.MapPoints();
-    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapDashboard();
+    app.MapGroupsMiniProgram();
+    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard();
     app.MapConsole();
 }
 

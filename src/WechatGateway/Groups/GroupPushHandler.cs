@@ -1,0 +1,77 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
+using WechatGateway.Accounts;
+using WechatGateway.Processing;
+using WechatGateway.Wechat.Messages;
+
+namespace WechatGateway.Groups;
+
+/// <summary>
+/// Steering as a stage of push processing: a follow or SCAN through a live code (scene <c>group:CODE</c>) invites the
+/// member to the first group of the code's pool with a seat (or sends the fallback message); a LOCATION event is
+/// remembered and, for a member without a group, steers to the nearest group at most once per
+/// <see cref="GroupsOptions.LocationSteerIntervalDays"/>. Everything is keyed by <c>push:{id}:group-invite</c>.
+/// </summary>
+public sealed class GroupPushHandler(GroupSteering steering, GroupInvitations invitations, IOptions<GroupsOptions> options, TimeProvider time) : IPushHandler
+{
+    public string Name => "groups";
+
+    public async Task HandleAsync(PushWork work, MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
+    {
+        if (work.Account.Options.Type != AccountType.OfficialAccount)
+        {
+            return;
+        }
+
+        var sourceKey = $"push:{work.PushId}:group-invite";
+        var to = new GroupInvitations.Target(work.Account.AppId, work.Push.FromUserName, work.MemberId);
+        switch (work.Push)
+        {
+            case SubscribeEvent { Scene: { } scene } when LiveCodes.TryParseScene(scene, out var code):
+                await SteerThroughLiveCodeAsync(connection, transaction, sourceKey, to, code, SteerTriggers.Follow, ct);
+                break;
+            case ScanEvent scan when LiveCodes.TryParseScene(scan.Scene, out var code):
+                await SteerThroughLiveCodeAsync(connection, transaction, sourceKey, to, code, SteerTriggers.Scan, ct);
+                break;
+            case LocationEvent { Latitude: { } lat, Longitude: { } lng } when GeoPoint.IsValid(lat, lng):
+                var at = DateTimeOffset.FromUnixTimeSeconds(work.Push.CreateTime).UtcDateTime;
+                var point = new GeoPoint(lat, lng);
+                await GroupSteering.RememberLocationAsync(connection, transaction, work.MemberId, point, "location", at, ct);
+                if (await ShouldSteerOnLocationAsync(connection, transaction, work.MemberId, ct)
+                    && await steering.SteerAsync(connection, transaction, work.MemberId, new MemberOrigin(point, "location"), ct) is { } pick)
+                {
+                    await invitations.InviteAsync(connection, transaction, sourceKey, to, pick, SteerTriggers.Location, null, ct);
+                }
+
+                break;
+        }
+    }
+
+    private async Task SteerThroughLiveCodeAsync(MySqlConnection c, MySqlTransaction t, string sourceKey, GroupInvitations.Target to, string code, string trigger, CancellationToken ct)
+    {
+        const string sql = "SELECT id AS Id, fallback_message AS FallbackMessage FROM group_live_code WHERE app_id = @appId AND code = @code AND active = 1";
+        var live = await c.QuerySingleOrDefaultAsync<(ulong Id, string? FallbackMessage)?>(new CommandDefinition(sql, new { appId = to.AppId, code }, t, cancellationToken: ct));
+        var pick = live is { } l ? await steering.SteerPoolAsync(c, t, to.MemberId, l.Id, code, ct) : null;
+        if (pick is not null)
+        {
+            await invitations.InviteAsync(c, t, sourceKey, to, pick, trigger, live!.Value.Id, ct);
+        }
+        else
+        {
+            // An unknown or deactivated code, or a pool with no usable group: never silence.
+            await invitations.FallbackAsync(c, t, sourceKey, to, trigger, live?.Id, live?.FallbackMessage, ct);
+        }
+    }
+
+    /// <summary>A member who has joined no group, and was not steered by a LOCATION event in the last N days.</summary>
+    private async Task<bool> ShouldSteerOnLocationAsync(MySqlConnection c, MySqlTransaction t, ulong memberId, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT NOT EXISTS (SELECT 1 FROM group_member WHERE member_id = @memberId AND joined_at IS NOT NULL)
+               AND NOT EXISTS (SELECT 1 FROM group_invitation WHERE member_id = @memberId AND `trigger` = 'location' AND created_at > @since)
+            """;
+        var since = time.GetUtcNow().UtcDateTime.AddDays(-options.Value.LocationSteerIntervalDays);
+        return await c.ExecuteScalarAsync<bool>(new CommandDefinition(sql, new { memberId, since }, t, cancellationToken: ct));
+    }
+}

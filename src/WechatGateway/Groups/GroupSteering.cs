@@ -1,0 +1,309 @@
+using System.Globalization;
+using System.Text.Json;
+using Dapper;
+using MySqlConnector;
+
+namespace WechatGateway.Groups;
+
+/// <summary>A point on the globe, in degrees.</summary>
+public sealed record GeoPoint(double Lat, double Lng)
+{
+    public static bool IsValid(double lat, double lng) => lat is >= -90 and <= 90 && lng is >= -180 and <= 180 && double.IsFinite(lat) && double.IsFinite(lng);
+
+    /// <summary>Great-circle distance (haversine, mean Earth radius), in km.</summary>
+    public double DistanceKm(double lat, double lng)
+    {
+        const double EarthKm = 6371.0088;
+        var (p1, p2) = (Lat * Math.PI / 180, lat * Math.PI / 180);
+        var (dp, dl) = ((lat - Lat) * Math.PI / 180, (lng - Lng) * Math.PI / 180);
+        var a = Math.Pow(Math.Sin(dp / 2), 2) + Math.Cos(p1) * Math.Cos(p2) * Math.Pow(Math.Sin(dl / 2), 2);
+        return 2 * EarthKm * Math.Asin(Math.Min(1, Math.Sqrt(a)));
+    }
+}
+
+/// <summary>Where steering measured from, and how it knew.</summary>
+public sealed record MemberOrigin(GeoPoint Point, string Source);
+
+/// <summary>A usable group as steering reads it (store coordinates included).</summary>
+public sealed record GroupCandidate(
+    ulong GroupId, ulong StoreId, string Name, string StoreName, string Tags, int Capacity, int MemberCount,
+    string? QrImageUrl, string? QrMediaId, string? Intro, double StoreLat, double StoreLng)
+{
+    public IReadOnlyList<string> TagList => GroupTags.Parse(Tags);
+}
+
+/// <summary>One ranked group and why it ranks there.</summary>
+public sealed record Recommendation(GroupCandidate Group, double? DistanceKm, IReadOnlyList<string> MatchingTags, string Reason);
+
+public enum SeatOutcome { Taken, AlreadyHeld, Unavailable }
+
+public static class GroupTags
+{
+    public static IReadOnlyList<string> Parse(string json) =>
+        string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize<List<string>>(json) ?? [];
+
+    public static string Serialize(IEnumerable<string> tags) => JsonSerializer.Serialize(tags);
+}
+
+/// <summary>
+/// Picks the best group for a member among active, not full, unexpired ones the member has not joined: nearest to the
+/// member's latest known location (LOCATION event, mini-program coordinates, or home store), then most tags in common
+/// with the member's tags, then least full (seats taken / capacity), then lowest id: deterministic for the same data.
+/// Nearby stores are found in growing boxes on <c>store (active, lat, lng)</c>, then their groups store by store on
+/// <c>community_group (store_id, ...)</c>, so a recommendation reads the few stores around the member instead of every
+/// group (bench/groups).
+/// </summary>
+public sealed class GroupSteering(TimeProvider time)
+{
+    /// <summary>Box half-sizes tried in turn; beyond the last, every store.</summary>
+    private static readonly double[] RadiiKm = [3, 10, 30, 100, 300, 1000];
+
+    private const string CandidateColumns = """
+        g.id AS GroupId, g.store_id AS StoreId, g.name AS Name, s.name AS StoreName, g.tags AS Tags, g.capacity AS Capacity,
+        g.member_count AS MemberCount, g.qr_image_url AS QrImageUrl, g.qr_media_id AS QrMediaId, g.intro AS Intro,
+        CAST(s.lat AS DOUBLE) AS StoreLat, CAST(s.lng AS DOUBLE) AS StoreLng
+        """;
+
+    // Full groups drop out at once, except for a member who already holds a seat there (sent the same group again).
+    private const string Usable = """
+        g.active = 1 AND g.qr_expires_at > @now
+        AND (g.member_count < g.capacity OR EXISTS (SELECT 1 FROM group_member h WHERE h.group_id = g.id AND h.member_id = @memberId))
+        AND NOT EXISTS (SELECT 1 FROM group_member j WHERE j.group_id = g.id AND j.member_id = @memberId AND j.joined_at IS NOT NULL)
+        """;
+
+    /// <summary>The member's latest known location: explicit, else the last LOCATION/mini-program one, else the home store.</summary>
+    public static async Task<MemberOrigin?> OriginAsync(MySqlConnection c, MySqlTransaction? t, ulong memberId, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT CAST(l.lat AS DOUBLE) AS Lat, CAST(l.lng AS DOUBLE) AS Lng, l.source AS Source FROM member_location l WHERE l.member_id = @memberId
+            UNION ALL
+            SELECT CAST(s.lat AS DOUBLE), CAST(s.lng AS DOUBLE), 'home store' FROM member m JOIN store s ON s.id = m.home_store_id WHERE m.id = @memberId
+            LIMIT 1
+            """;
+        var row = await c.QueryFirstOrDefaultAsync<(double Lat, double Lng, string Source)?>(new CommandDefinition(sql, new { memberId }, t, cancellationToken: ct));
+        return row is { } r ? new MemberOrigin(new GeoPoint(r.Lat, r.Lng), r.Source) : null;
+    }
+
+    /// <summary>Keeps the member's latest location (an older report never replaces a newer one).</summary>
+    public static async Task RememberLocationAsync(MySqlConnection c, MySqlTransaction? t, ulong memberId, GeoPoint point, string source, DateTime at, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO member_location (member_id, lat, lng, source, at) VALUES (@memberId, @lat, @lng, @source, @at)
+            ON DUPLICATE KEY UPDATE
+                lat = IF(VALUES(at) >= at, VALUES(lat), lat), lng = IF(VALUES(at) >= at, VALUES(lng), lng),
+                source = IF(VALUES(at) >= at, VALUES(source), source), at = GREATEST(at, VALUES(at))
+            """;
+        await c.ExecuteAsync(new CommandDefinition(sql, new { memberId, lat = Math.Round(point.Lat, 6), lng = Math.Round(point.Lng, 6), source, at }, t, cancellationToken: ct));
+    }
+
+    /// <summary>The best <paramref name="take"/> groups for the member, best first, without taking a seat.</summary>
+    public async Task<IReadOnlyList<Recommendation>> RankAsync(
+        MySqlConnection c, MySqlTransaction? t, ulong memberId, MemberOrigin? origin, int take, IReadOnlySet<ulong>? skip, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var memberTags = (await c.QueryAsync<string>(new CommandDefinition(
+            "SELECT tag FROM member_tag WHERE member_id = @memberId", new { memberId }, t, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+
+        if (origin is null)
+        {
+            // No location at all: tags, then fill. Read the least full first so a brand with many groups stays cheap.
+            var sql = $"SELECT {CandidateColumns} FROM community_group g JOIN store s ON s.id = g.store_id AND s.active = 1 WHERE {Usable} ORDER BY g.member_count / g.capacity, g.id LIMIT 1000";
+            var rows = await c.QueryAsync<GroupCandidate>(new CommandDefinition(sql, new { now, memberId }, t, cancellationToken: ct));
+            return Order(rows.Where(g => skip?.Contains(g.GroupId) != true), null, memberTags).Take(take).ToList();
+        }
+
+        // Two steps, each on its own index: the stores around the member (store (active, lat, lng), covering: no
+        // row read), nearest first; then the usable groups of those stores, a few stores at a time
+        // (community_group (store_id, active, qr_expires_at)), until `take` groups are found.
+        var p = origin.Point;
+        var groupsOf = new Dictionary<ulong, List<GroupCandidate>>();
+        foreach (var radius in RadiiKm.Append(double.PositiveInfinity))
+        {
+            var stores = (await StoresInBoxAsync(c, t, p, radius, ct))
+                .Select(s => (s.Id, Distance: Math.Round(p.DistanceKm(s.Lat, s.Lng), 2)))
+                .Where(s => s.Distance <= radius) // everything outside the box is farther than the radius
+                .OrderBy(s => s.Distance).ThenBy(s => s.Id)
+                .ToList();
+            var found = new List<GroupCandidate>();
+            double? last = null;
+            for (var i = 0; i < stores.Count; i++)
+            {
+                // Stop once `take` groups are found, after every store at the same distance as the last one used.
+                if (found.Count >= take && stores[i].Distance > last)
+                {
+                    break;
+                }
+
+                if (!groupsOf.ContainsKey(stores[i].Id))
+                {
+                    var chunk = stores.Skip(i).Select(s => s.Id).Where(id => !groupsOf.ContainsKey(id)).Take(Math.Max(8, take * 2)).ToList();
+                    await LoadGroupsAsync(c, t, memberId, chunk, now, groupsOf, ct);
+                }
+
+                var usable = groupsOf[stores[i].Id].Where(g => skip?.Contains(g.GroupId) != true).ToList();
+                if (usable.Count > 0)
+                {
+                    found.AddRange(usable);
+                    last = stores[i].Distance;
+                }
+            }
+
+            if (found.Count >= take || double.IsPositiveInfinity(radius))
+            {
+                return Order(found, origin, memberTags).Take(take).ToList();
+            }
+        }
+
+        return [];
+    }
+
+    private static async Task<List<(ulong Id, double Lat, double Lng)>> StoresInBoxAsync(MySqlConnection c, MySqlTransaction? t, GeoPoint p, double radiusKm, CancellationToken ct)
+    {
+        const double KmPerDegree = 111.195;
+        var dLat = radiusKm / KmPerDegree;
+        var cos = Math.Cos(Math.Min(89.9, Math.Abs(p.Lat) + dLat) * Math.PI / 180);
+        var dLng = radiusKm / (KmPerDegree * cos);
+        var wholeLng = double.IsPositiveInfinity(radiusKm) || dLng >= 180 || p.Lng - dLng < -180 || p.Lng + dLng > 180;
+        var sql = $"""
+            SELECT id, CAST(lat AS DOUBLE), CAST(lng AS DOUBLE) FROM store
+            WHERE active = 1 AND lat BETWEEN @latMin AND @latMax {(wholeLng ? "" : "AND lng BETWEEN @lngMin AND @lngMax")}
+            """;
+        var rows = await c.QueryAsync<(ulong Id, double Lat, double Lng)>(new CommandDefinition(sql, new
+        {
+            latMin = double.IsPositiveInfinity(radiusKm) ? -90 : Math.Max(-90, p.Lat - dLat),
+            latMax = double.IsPositiveInfinity(radiusKm) ? 90 : Math.Min(90, p.Lat + dLat),
+            lngMin = p.Lng - dLng,
+            lngMax = p.Lng + dLng,
+        }, t, cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    private static async Task LoadGroupsAsync(
+        MySqlConnection c, MySqlTransaction? t, ulong memberId, List<ulong> storeIds, DateTime now, Dictionary<ulong, List<GroupCandidate>> into, CancellationToken ct)
+    {
+        var sql = $"""
+            SELECT {CandidateColumns}
+            FROM community_group g JOIN store s ON s.id = g.store_id
+            WHERE g.store_id IN @storeIds AND {Usable}
+            """;
+        var rows = await c.QueryAsync<GroupCandidate>(new CommandDefinition(sql, new { storeIds, now, memberId }, t, cancellationToken: ct));
+        foreach (var id in storeIds)
+        {
+            into[id] = [];
+        }
+
+        foreach (var row in rows)
+        {
+            into[row.StoreId].Add(row);
+        }
+    }
+
+    private static IEnumerable<Recommendation> Order(IEnumerable<GroupCandidate> groups, MemberOrigin? origin, HashSet<string> memberTags) =>
+        groups
+            .Select(g => (Group: g, Distance: origin is null ? (double?)null : Math.Round(origin.Point.DistanceKm(g.StoreLat, g.StoreLng), 2),
+                          Tags: g.TagList.Where(memberTags.Contains).Order(StringComparer.Ordinal).ToList()))
+            .OrderBy(x => x.Distance ?? 0)
+            .ThenByDescending(x => x.Tags.Count)
+            .ThenBy(x => (double)x.Group.MemberCount / x.Group.Capacity)
+            .ThenBy(x => x.Group.GroupId)
+            .Select(x => new Recommendation(x.Group, x.Distance, x.Tags, Explain(x.Group, origin, x.Distance, x.Tags)));
+
+    private static string Explain(GroupCandidate g, MemberOrigin? origin, double? distance, IReadOnlyList<string> tags)
+    {
+        var where = origin is null
+            ? "no location known for you"
+            : string.Create(CultureInfo.InvariantCulture, $"nearest open group: {g.StoreName} is {distance:0.##} km from your {origin.Source}");
+        var common = tags.Count == 0 ? "" : $"; shares your interests {string.Join(", ", tags)}";
+        return $"{where}{common}; {g.MemberCount}/{g.Capacity} seats taken";
+    }
+
+    /// <summary>
+    /// Steers the member: the best group in which a seat can still be taken, the seat taken in the caller's transaction.
+    /// Null when no group is usable.
+    /// </summary>
+    public async Task<Recommendation?> SteerAsync(MySqlConnection c, MySqlTransaction t, ulong memberId, MemberOrigin? origin, CancellationToken ct)
+    {
+        var tried = new HashSet<ulong>();
+        while (true)
+        {
+            var ranked = await RankAsync(c, t, memberId, origin, 10, tried, ct);
+            if (ranked.Count == 0)
+            {
+                return null;
+            }
+
+            foreach (var candidate in ranked)
+            {
+                if (await TakeSeatAsync(c, t, candidate.Group.GroupId, memberId, joinedBy: null, ct) != SeatOutcome.Unavailable)
+                {
+                    return candidate;
+                }
+
+                tried.Add(candidate.Group.GroupId);
+            }
+        }
+    }
+
+    /// <summary>Steers through a live code: the first group of its pool (in position order) with a seat left.</summary>
+    public async Task<Recommendation?> SteerPoolAsync(MySqlConnection c, MySqlTransaction t, ulong memberId, ulong liveCodeId, string code, CancellationToken ct)
+    {
+        var sql = $"""
+            SELECT {CandidateColumns}
+            FROM group_live_code_pool p JOIN community_group g ON g.id = p.group_id JOIN store s ON s.id = g.store_id AND s.active = 1
+            WHERE p.live_code_id = @liveCodeId AND {Usable}
+            ORDER BY p.position
+            """;
+        var pool = await c.QueryAsync<GroupCandidate>(new CommandDefinition(sql, new { liveCodeId, memberId, now = time.GetUtcNow().UtcDateTime }, t, cancellationToken: ct));
+        var position = 0;
+        foreach (var group in pool)
+        {
+            position++;
+            if (await TakeSeatAsync(c, t, group.GroupId, memberId, joinedBy: null, ct) != SeatOutcome.Unavailable)
+            {
+                return new Recommendation(group, null, [], $"live code {code}: the first group of its pool with a free seat ({group.MemberCount}/{group.Capacity} seats taken)");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Takes a seat for the member (or records the join, when <paramref name="joinedBy"/> is given). A member already
+    /// holding a seat keeps it; otherwise the conditional UPDATE takes the group's row lock and re-reads the committed
+    /// count, so however many transactions race, no more than <c>capacity</c> seats are ever taken.
+    /// </summary>
+    public async Task<SeatOutcome> TakeSeatAsync(MySqlConnection c, MySqlTransaction t, ulong groupId, ulong memberId, string? joinedBy, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        // A plain read, not FOR UPDATE: a locking read of a missing row takes a gap lock, and racing members' gap locks
+        // would deadlock their inserts. The seat itself is guarded by the group row's lock below.
+        const string held = "SELECT joined_at IS NOT NULL FROM group_member WHERE group_id = @groupId AND member_id = @memberId";
+        var holds = await c.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(held, new { groupId, memberId }, t, cancellationToken: ct));
+        if (holds is { } joined)
+        {
+            if (joinedBy is not null && !joined)
+            {
+                const string join = "UPDATE group_member SET joined_at = @now, joined_by = @joinedBy WHERE group_id = @groupId AND member_id = @memberId";
+                await c.ExecuteAsync(new CommandDefinition(join, new { groupId, memberId, now, joinedBy }, t, cancellationToken: ct));
+            }
+
+            return SeatOutcome.AlreadyHeld;
+        }
+
+        const string take = """
+            UPDATE community_group SET member_count = member_count + 1, updated_at = @now
+            WHERE id = @groupId AND member_count < capacity AND (@joinedBy IS NOT NULL OR (active = 1 AND qr_expires_at > @now))
+            """;
+        if (await c.ExecuteAsync(new CommandDefinition(take, new { groupId, now, joinedBy }, t, cancellationToken: ct)) == 0)
+        {
+            return SeatOutcome.Unavailable;
+        }
+
+        const string seat = """
+            INSERT INTO group_member (group_id, member_id, invited_at, joined_at, joined_by)
+            VALUES (@groupId, @memberId, IF(@joinedBy IS NULL, @now, NULL), IF(@joinedBy IS NULL, NULL, @now), @joinedBy)
+            """;
+        await c.ExecuteAsync(new CommandDefinition(seat, new { groupId, memberId, now, joinedBy }, t, cancellationToken: ct));
+        return SeatOutcome.Taken;
+    }
+}

@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace WechatGateway.Groups;
+
+/// <summary>The <c>Groups</c> section.</summary>
+public sealed class GroupsOptions
+{
+    public const string Section = "Groups";
+
+    /// <summary>A LOCATION event steers a member without a group at most once per this many days.</summary>
+    [Range(1, 365)]
+    public int LocationSteerIntervalDays { get; set; } = 7;
+
+    /// <summary>Sent when a live code is scanned and none of its groups is usable (a live code's own message wins).</summary>
+    [Required]
+    [StringLength(1000, MinimumLength = 1)]
+    public string FallbackMessage { get; set; } = "Our groups are full right now. We will send you an invitation as soon as a seat opens.";
+
+    /// <summary>The text sent with a group's QR code when the group has no intro of its own; {group} and {store} are replaced.</summary>
+    [Required]
+    [StringLength(1000, MinimumLength = 1)]
+    public string InviteText { get; set; } = "Scan the QR code to join {group}, the community of {store}.";
+
+    /// <summary>How many groups <c>GET /api/mp/groups/recommended</c> lists.</summary>
+    [Range(1, 20)]
+    public int RecommendedCount { get; set; } = 3;
+}
