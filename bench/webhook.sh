@@ -30,6 +30,8 @@
 #                                sized from the warm-up's rate; a wrap would re-send pushes and fails the check
 #   BENCH_PEER [1]               0 skips the peer (needs node and npm; `npm ci` in bench/peer when node_modules is missing)
 #   BENCH_DRAIN_TIMEOUT [900]    seconds to wait after each gateway phase for every recorded push to be processed
+#   BENCH_GATEWAY_ROLES [Web,Worker]  Web alone measures the first stage (record and answer) without the processing stage;
+#                                the drain waits then time out (set BENCH_DRAIN_TIMEOUT=1) and the processed checks fail
 #   BENCH_EXTERNAL_SERVERS [0]   1: MariaDB and Redis already run on WG_MYSQL_PORT / WG_REDIS_PORT; never started or stopped
 #   WG_MYSQL_PORT, WG_REDIS_PORT, WG_MYSQL_CS, WG_REDIS_CS   as in deploy/local
 # Auto-replies: when bench/fixtures/auto-replies.json exists (a JSON array of request bodies), each is POSTed to
@@ -54,6 +56,8 @@ STATELESS_LINES="${BENCH_STATELESS_LINES:-100000}"
 GATEWAY_MAX_RPS="${BENCH_GATEWAY_MAX_RPS:-8000}"
 PEER="${BENCH_PEER:-1}"
 DRAIN_TIMEOUT="${BENCH_DRAIN_TIMEOUT:-900}"
+# Web alone measures the first stage (record and answer) without the processing stage competing for the cores.
+GATEWAY_ROLES="${BENCH_GATEWAY_ROLES:-Web,Worker}"
 BUILD=1
 for arg in "$@"; do
   case "$arg" in
@@ -392,7 +396,7 @@ ACCOUNTS=(
   "Wechat__Accounts__1__SecurityMode=Safe"
   "Wechat__Accounts__1__ReplyMode=Passive"
 )
-wg_log "simulator on $SIMULATOR_URL, gateway on $GATEWAY_URL (Gateway:Roles=Web,Worker)"
+wg_log "simulator on $SIMULATOR_URL, gateway on $GATEWAY_URL (Gateway:Roles=$GATEWAY_ROLES)"
 start SIMULATOR "$LOGS/simulator.log" -- env "${LOGGING[@]}" "${ACCOUNTS[@]}" dotnet "$SIMULATOR_DLL" --urls "$SIMULATOR_URL"
 # The replay window stays on (the replay guard's Redis check is part of the path) but wide enough for files
 # generated minutes before they are sent.
@@ -404,7 +408,7 @@ start GATEWAY "$LOGS/gateway.log" -- env "${LOGGING[@]}" "${ACCOUNTS[@]}" \
   "Admin__ApiKeys__0__Name=bench" \
   "Admin__ApiKeys__0__Key=$ADMIN_KEY" \
   "Admin__ApiKeys__0__Role=Admin" \
-  "Gateway__Roles=Web,Worker" \
+  "Gateway__Roles=$GATEWAY_ROLES" \
   dotnet "$GATEWAY_DLL" --urls "$GATEWAY_URL"
 wait_http "$SIMULATOR_URL/healthz" "$SIMULATOR_PID" "$LOGS/simulator.log"
 wait_http "$GATEWAY_URL/readyz" "$GATEWAY_PID" "$LOGS/gateway.log"
@@ -649,8 +653,8 @@ CHECK="$([[ $VERIFY_OK == 1 ]] && echo passed || echo FAILED)"
   printf '# Webhook benchmark, %s\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
   printf 'Command: `%s` with BENCH_DURATION=%s BENCH_WARMUP=%s BENCH_GATEWAY_WARMUP=%s BENCH_THREADS=%s BENCH_CONNECTIONS=%s BENCH_FOLLOWERS=%s BENCH_RATE=%s BENCH_RATE_DURATION=%s BENCH_STATELESS_LINES=%s; took %s s including the build.\n\n' \
     "$COMMAND_LINE" "$DURATION" "$WARMUP" "$GATEWAY_WARMUP" "$THREADS" "$CONNECTIONS" "$FOLLOWERS" "$RATE" "$RATE_DURATION" "$STATELESS_LINES" "$SECONDS"
-  printf 'Each row: `wrk -t%s -c%s -d%ss --latency --timeout 5s -s bench/wrk/webhook.lua URL`, replaying pre-computed pushes (each its own nonce and signature; safe mode its own AES payload and msg_signature). Mixed traffic of a measured phase (%s followers per account, %s of them members already): %s. The baseline and the peer replay one file per mode of %s such pushes (wraps: plaintext %s/%s, safe %s/%s for baseline/peer). Gateway accounts: one Plain, one Safe, passive reply mode; auto-replies: %s; Gateway:Roles=Web,Worker; Wechat:ReplayWindowSeconds=3600 (the replay guard on).\n\n' \
-    "$THREADS" "$CONNECTIONS" "$DURATION" "$FOLLOWERS" "$KNOWN" "${MIX[plain]:-–}" "$STATELESS_LINES" "$(get baseline-plain.wrapped)" "$(get peer-plain.wrapped)" "$(get baseline-safe.wrapped)" "$(get peer-safe.wrapped)" "$AUTO_REPLIES"
+  printf 'Each row: `wrk -t%s -c%s -d%ss --latency --timeout 5s -s bench/wrk/webhook.lua URL`, replaying pre-computed pushes (each its own nonce and signature; safe mode its own AES payload and msg_signature). Mixed traffic of a measured phase (%s followers per account, %s of them members already): %s. The baseline and the peer replay one file per mode of %s such pushes (wraps: plaintext %s/%s, safe %s/%s for baseline/peer). Gateway accounts: one Plain, one Safe, passive reply mode; auto-replies: %s; Gateway:Roles=%s; Wechat:ReplayWindowSeconds=3600 (the replay guard on).\n\n' \
+    "$THREADS" "$CONNECTIONS" "$DURATION" "$FOLLOWERS" "$KNOWN" "${MIX[plain]:-–}" "$STATELESS_LINES" "$(get baseline-plain.wrapped)" "$(get peer-plain.wrapped)" "$(get baseline-safe.wrapped)" "$(get peer-safe.wrapped)" "$AUTO_REPLIES" "$GATEWAY_ROLES"
   printf 'Machine: %s cores (%s), %s. wrk, the servers, MariaDB and Redis all share those cores over loopback. Before the run: load %s, %s%% busy over 2 s.\n\n' \
     "$MACHINE_CORES" "$MACHINE_CPU" "$MACHINE_MEM" "$LOAD_BEFORE" "$BUSY_BEFORE"
   printf 'Code: %s plus %s uncommitted changes under src/, tools/ and bench/; %s; %s; %s; peer: %s.\n\n' \
