@@ -101,6 +101,9 @@ public sealed class CompiledReply
     {
         Body = body;
         _liquid = liquid;
+
+        // A reply that never reads the member is rendered without looking the member up: no query in the request.
+        UsesMember = System.Text.Json.JsonSerializer.Serialize(body).Contains("member", StringComparison.Ordinal);
         switch (body.Type)
         {
             case ReplyBody.Text:
@@ -150,6 +153,9 @@ public sealed class CompiledReply
     }
 
     public ReplyBody Body { get; }
+
+    /// <summary>Whether any of the reply's Liquid mentions <c>member</c>.</summary>
+    public bool UsesMember { get; }
 
     /// <exception cref="ReplyValidationException">The reply cannot be sent as written.</exception>
     public static CompiledReply Compile(ReplyBody? body, LiquidTemplates liquid) =>

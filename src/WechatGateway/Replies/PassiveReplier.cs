@@ -10,8 +10,13 @@ namespace WechatGateway.Replies;
 /// </summary>
 public sealed class ReplyModels(MemberResolver resolver, MemberQueries members)
 {
-    public async Task<ReplyModel> ForPushAsync(WechatAccount account, WechatPush push, CancellationToken ct)
+    public async Task<ReplyModel> ForPushAsync(WechatAccount account, WechatPush push, bool needsMember, CancellationToken ct)
     {
+        if (!needsMember)
+        {
+            return new ReplyModel(null, push, account.AppId, account.Options.Name);
+        }
+
         var memberId = await resolver.FindAsync(account.AppId, push.FromUserName, ct);
         var member = memberId is { } id ? await members.GetAsync(id, ct) : null;
         return new ReplyModel(member, push, account.AppId, account.Options.Name);
@@ -44,7 +49,7 @@ public sealed class PassiveReplier(ReplyRuleSet rules, ReplyModels models, TimeP
 
         try
         {
-            var rendered = await rule.Reply.RenderAsync(await models.ForPushAsync(account, push, ct));
+            var rendered = await rule.Reply.RenderAsync(await models.ForPushAsync(account, push, rule.Reply.UsesMember, ct));
             return rendered.ToPassiveXml(push, now);
         }
         catch (Exception e) when (e is InvalidOperationException or Fluid.FluidException or ArgumentException)
