@@ -72,6 +72,7 @@ app_env() {
     "Wechat__Accounts__0__Token=$DEMO_OA_TOKEN" \
     "Wechat__Accounts__0__EncodingAESKey=$DEMO_OA_AESKEY" \
     "Wechat__Accounts__0__ReplyMode=Passive" \
+    "Wechat__Accounts__0__SecurityMode=Compatible" \
     "Wechat__Accounts__1__AppId=$DEMO_MP_APPID" \
     "Wechat__Accounts__1__AppSecret=$DEMO_MP_SECRET" \
     "Wechat__Accounts__1__Name=Demo mini-program" \
@@ -141,7 +142,7 @@ Demo official account $DEMO_OA_APPID, for the WeChat console's server configurat
   URL                 $gw/wechat/$DEMO_OA_APPID   (behind your public HTTPS address for real WeChat)
   Token               $DEMO_OA_TOKEN
   EncodingAESKey      $DEMO_OA_AESKEY
-  Message mode        safe (安全模式), compatible (兼容模式) or plaintext (明文模式) all work
+  Message mode        compatible (兼容模式) for the demo, so safe and plaintext pushes both work; set SecurityMode=Safe in production
 Demo mini-program     $DEMO_MP_APPID
 Admin API key         $DEMO_ADMIN_KEY   (role Admin; send it as "Authorization: Bearer ...")
 Ops console           $gw/admin/   (sign in with the admin key)
