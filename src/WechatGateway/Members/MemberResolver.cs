@@ -1,3 +1,4 @@
+using System.Data;
 using System.Globalization;
 using Dapper;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,7 @@ namespace WechatGateway.Members;
 /// <summary>
 /// appId + OpenID → member, created on first sight. Redis answers the common case in one round trip; MySQL
 /// (primary key lookup) answers a miss; the mapping is dropped from Redis whenever a merge moves an identity.
-/// Redis is only a cache here: a read that takes longer than <see cref="CacheTimeout"/> is abandoned for MySQL.
+/// Redis is only a cache here: a read that takes longer than <see cref="RedisTimeouts.FailFast"/> is abandoned for MySQL.
 /// </summary>
 public sealed class MemberResolver(
     MySqlDataSource dataSource,
@@ -21,9 +22,6 @@ public sealed class MemberResolver(
     TimeProvider time,
     ILogger<MemberResolver> logger)
 {
-    /// <summary>Redis answers in well under a millisecond; past this it is down or stalled, and MySQL answers instead.</summary>
-    public static readonly TimeSpan CacheTimeout = TimeSpan.FromMilliseconds(250);
-
     public sealed record Resolution(ulong MemberId, bool Created);
 
     /// <summary>
@@ -85,7 +83,7 @@ public sealed class MemberResolver(
             var batch = db.CreateBatch();
             var writes = entries.Select(e => batch.StringSetAsync(e.Key, e.Value, expiry)).ToArray();
             batch.Execute();
-            await Task.WhenAll(writes).WaitAsync(CacheTimeout);
+            await Task.WhenAll(writes).WaitAsync(RedisTimeouts.FailFast);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -107,18 +105,25 @@ public sealed class MemberResolver(
 
     public async Task<Resolution> ResolveAsync(string appId, string openId, AccountType accountType, CancellationToken ct)
     {
-        var key = RedisKeys.MemberOfIdentity(appId, openId);
-        var cached = await TryCacheGetAsync(key);
-        if (cached is not null)
+        if (await TryCacheGetAsync(RedisKeys.MemberOfIdentity(appId, openId)) is { } cached)
         {
-            return new Resolution(cached.Value, false);
+            return new Resolution(cached, false);
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var resolution = await FindAsync(connection, appId, openId, ct) is { } existing
-            ? new Resolution(existing, false)
-            : await CreateAsync(connection, appId, openId, accountType, ct);
-        await TryCacheSetAsync(key, resolution.MemberId);
+        Resolution resolution;
+        if (await FindAsync(connection, appId, openId, ct) is { } existing)
+        {
+            resolution = new Resolution(existing, false);
+        }
+        else
+        {
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+            resolution = await CreateInTransactionAsync(connection, transaction, appId, openId, accountType, ct);
+            await transaction.CommitAsync(ct);
+        }
+
+        await CacheAsync([new((appId, openId), resolution)]);
         return resolution;
     }
 
@@ -137,34 +142,6 @@ public sealed class MemberResolver(
     {
         const string sql = "SELECT member_id FROM member_identity WHERE app_id = @appId AND open_id = @openId";
         return connection.QuerySingleOrDefaultAsync<ulong?>(new CommandDefinition(sql, new { appId, openId }, transaction, cancellationToken: ct));
-    }
-
-    private async Task<Resolution> CreateAsync(MySqlConnection connection, string appId, string openId, AccountType accountType, CancellationToken ct)
-    {
-        const string insertMember = """
-            INSERT INTO member (stage, created_at, last_interaction_at) VALUES (@stage, @now, @now);
-            SELECT LAST_INSERT_ID();
-            """;
-        const string insertIdentity = """
-            INSERT INTO member_identity (app_id, open_id, member_id, account_type, created_at)
-            VALUES (@appId, @openId, @memberId, @accountType, @now)
-            """;
-        var now = time.GetUtcNow().UtcDateTime;
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        try
-        {
-            var memberId = await connection.ExecuteScalarAsync<ulong>(new CommandDefinition(insertMember, new { stage = MemberStage.Follower, now }, transaction, cancellationToken: ct));
-            await connection.ExecuteAsync(new CommandDefinition(insertIdentity, new { appId, openId, memberId, accountType = accountType.ToString(), now }, transaction, cancellationToken: ct));
-            await transaction.CommitAsync(ct);
-            logger.LogDebug("New member {MemberId} for {AppId}/{OpenIdHash}", memberId, appId, PersonalData.Hash(openId));
-            return new Resolution(memberId, true);
-        }
-        catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
-        {
-            // Another request created this identity first: its member is the one.
-            await transaction.RollbackAsync(ct);
-            return new Resolution(await FindAsync(connection, appId, openId, ct) ?? throw new InvalidOperationException("identity vanished after a duplicate key"), false);
-        }
     }
 
     /// <summary>
@@ -203,7 +180,7 @@ public sealed class MemberResolver(
 
         try
         {
-            var values = await redis.GetDatabase().StringGetAsync(keys.Select(k => (RedisKey)k).ToArray()).WaitAsync(CacheTimeout);
+            var values = await redis.GetDatabase().StringGetAsync(keys.Select(k => (RedisKey)k).ToArray()).WaitAsync(RedisTimeouts.FailFast);
             return values.Select(v => v.HasValue ? ulong.Parse(v.ToString(), CultureInfo.InvariantCulture) : (ulong?)null).ToArray();
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
@@ -213,30 +190,5 @@ public sealed class MemberResolver(
         }
     }
 
-    private async Task<ulong?> TryCacheGetAsync(string key)
-    {
-        try
-        {
-            var value = await redis.GetDatabase().StringGetAsync(key).WaitAsync(CacheTimeout);
-            return value.HasValue ? ulong.Parse(value.ToString(), CultureInfo.InvariantCulture) : null;
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            // Redis is a cache here: MySQL still answers.
-            logger.LogWarning(e, "Member cache unavailable; reading MySQL");
-            return null;
-        }
-    }
-
-    private async Task TryCacheSetAsync(string key, ulong memberId)
-    {
-        try
-        {
-            await redis.GetDatabase().StringSetAsync(key, memberId.ToString(CultureInfo.InvariantCulture), TimeSpan.FromSeconds(options.Value.CacheSeconds)).WaitAsync(CacheTimeout);
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            logger.LogWarning(e, "Member cache unavailable; not caching member {MemberId}", memberId);
-        }
-    }
+    private async Task<ulong?> TryCacheGetAsync(string key) => (await TryCacheGetManyAsync([key]))[0];
 }

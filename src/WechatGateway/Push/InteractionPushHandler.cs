@@ -1,5 +1,6 @@
 using MySqlConnector;
 using WechatGateway.Processing;
+using WechatGateway.Storage;
 using WechatGateway.Wechat.Messages;
 
 namespace WechatGateway.Push;
@@ -32,7 +33,7 @@ public sealed class InteractionPushHandler(CustomerServiceWindow window, ILogger
 
         try
         {
-            await window.RecordInteractionAsync(work.Account.AppId, work.Push.FromUserName, kind.Value, work.ReceivedAt).WaitAsync(TimeSpan.FromMilliseconds(250), ct);
+            await window.RecordInteractionAsync(work.Account.AppId, work.Push.FromUserName, kind.Value, work.ReceivedAt).WaitAsync(RedisTimeouts.FailFast, ct);
         }
         catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
         {

@@ -87,7 +87,7 @@ public sealed class ReplyRuleSet(ReplyStore store, LiquidTemplates liquid, IConn
     {
         try
         {
-            await redis.GetSubscriber().PublishAsync(Channel, "changed").WaitAsync(TimeSpan.FromMilliseconds(250));
+            await redis.GetSubscriber().PublishAsync(Channel, "changed").WaitAsync(RedisTimeouts.FailFast);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {

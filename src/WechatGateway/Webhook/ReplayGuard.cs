@@ -20,8 +20,6 @@ namespace WechatGateway.Webhook;
 /// </remarks>
 public sealed class ReplayGuard(IConnectionMultiplexer redis, IOptions<WechatOptions> options, WebhookMetrics metrics, ILogger<ReplayGuard> logger)
 {
-    private static readonly TimeSpan RedisTimeout = TimeSpan.FromMilliseconds(250);
-
     public async Task<bool> IsFirstUseAsync(string appId, PushQuery query, string signature, ReadOnlyMemory<byte> body)
     {
         var window = options.Value.ReplayWindowSeconds;
@@ -39,12 +37,12 @@ public sealed class ReplayGuard(IConnectionMultiplexer redis, IOptions<WechatOpt
 
             // The timestamp may be up to a window early or late, so the URL stays usable for two windows.
             var expiry = TimeSpan.FromSeconds(2 * window);
-            if (await db.StringSetAsync(key, digest, expiry, When.NotExists).WaitAsync(RedisTimeout))
+            if (await db.StringSetAsync(key, digest, expiry, When.NotExists).WaitAsync(RedisTimeouts.FailFast))
             {
                 return true;
             }
 
-            var seen = (byte[]?)await db.StringGetAsync(key).WaitAsync(RedisTimeout);
+            var seen = (byte[]?)await db.StringGetAsync(key).WaitAsync(RedisTimeouts.FailFast);
             return seen is null || CryptographicOperations.FixedTimeEquals(seen, digest);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
