@@ -3,6 +3,7 @@ using Dapper;
 using MySqlConnector;
 using WechatGateway.Members;
 using WechatGateway.Points;
+using WechatGateway.Storage;
 
 namespace WechatGateway.Orders;
 
@@ -67,17 +68,9 @@ public sealed class OrderImporter(MySqlDataSource dataSource, PointsAwards award
             return new OrderResult(input.OrderNo, OrderStatus.Invalid, null, null, 0, error);
         }
 
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await TryImportAsync(input, ct);
-            }
-            catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.LockDeadlock && attempt < 3)
-            {
-                logger.LogInformation("Order {OrderNo} import was a deadlock victim; running it again", input.OrderNo);
-            }
-        }
+        return await DeadlockRetry.RunAsync(
+            () => TryImportAsync(input, ct),
+            () => logger.LogInformation("Order {OrderNo} import was a deadlock victim; running it again", input.OrderNo));
     }
 
     /// <summary>Matches a pending order to a member found since; false when another round matched it first.</summary>

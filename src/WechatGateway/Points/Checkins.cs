@@ -1,5 +1,6 @@
 using Dapper;
 using MySqlConnector;
+using WechatGateway.Storage;
 
 namespace WechatGateway.Points;
 
@@ -14,17 +15,9 @@ public sealed class Checkins(MySqlDataSource dataSource, PointsAwards awards, Po
     /// <returns>The check-in, or null when the member has already checked in on that local day.</returns>
     public async Task<CheckinResult?> CheckInAsync(ulong memberId, DateTimeOffset at, CancellationToken ct)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await TryCheckInAsync(memberId, at, ct);
-            }
-            catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.LockDeadlock && attempt < 3)
-            {
-                logger.LogInformation("Check-in of member {MemberId} was a deadlock victim; running it again", memberId);
-            }
-        }
+        return await DeadlockRetry.RunAsync(
+            () => TryCheckInAsync(memberId, at, ct),
+            () => logger.LogInformation("Check-in of member {MemberId} was a deadlock victim; running it again", memberId));
     }
 
     private async Task<CheckinResult?> TryCheckInAsync(ulong memberId, DateTimeOffset at, CancellationToken ct)

@@ -6,6 +6,7 @@ using StackExchange.Redis;
 using WechatGateway.Accounts;
 using WechatGateway.Members;
 using WechatGateway.Wechat.Messages;
+using WechatGateway.Storage;
 
 namespace WechatGateway.Processing;
 
@@ -62,21 +63,12 @@ public sealed class PushProcessingJob(
 
         try
         {
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await ProcessBatchAsync(work, ct);
-                    break;
-                }
-                catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.LockDeadlock && attempt < 3)
-                {
-                    // Batches running at once may deadlock on the members they share; the victim was rolled back
-                    // whole, so it simply runs again, a little later than the winner.
-                    logger.LogDebug("A batch of {Count} pushes was a deadlock victim; running it again", work.Count);
-                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 50)), time, ct);
-                }
-            }
+            // Batches running at once may deadlock on the members they share: the victim runs again, after the winner.
+            await DeadlockRetry.RunAsync(
+                () => ProcessBatchAsync(work, ct),
+                () => logger.LogDebug("A batch of {Count} pushes was a deadlock victim; running it again", work.Count),
+                TimeSpan.FromMilliseconds(Random.Shared.Next(5, 50)),
+                ct);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {

@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 using WechatGateway.Processing;
+using WechatGateway.Storage;
 using WechatGateway.Wechat.Messages;
 
 namespace WechatGateway.Webhook;
@@ -93,36 +94,30 @@ public sealed class PushRecorder(
             .OrderBy(g => g[0].Push.AppId, StringComparer.Ordinal).ThenBy(g => g[0].Hash, ByteOrder.Instance)
             .ToList();
         var started = time.GetTimestamp();
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                timeout.CancelAfter(TimeSpan.FromMilliseconds(_options.RecordTimeoutMilliseconds));
-                var stored = await InsertAsync(rows, timeout.Token);
-                Release(rows, stored);
-                metrics.RecordBatch(batch.Count, time.GetElapsedTime(started));
-                if (stored.Values.Any(s => s.IsNew))
+            // A deadlock victim is rolled back whole: nothing of the batch is kept, so it simply runs again.
+            var stored = await DeadlockRetry.RunAsync(
+                async () =>
                 {
-                    signal.Notify();
-                }
-
-                return;
-            }
-            catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.LockDeadlock && attempt < 3)
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                    timeout.CancelAfter(TimeSpan.FromMilliseconds(_options.RecordTimeoutMilliseconds));
+                    return await InsertAsync(rows, timeout.Token);
+                },
+                () => logger.LogInformation("Push batch of {Count} was a deadlock victim; writing it again", batch.Count));
+            Release(rows, stored);
+            metrics.RecordBatch(batch.Count, time.GetElapsedTime(started));
+            if (stored.Values.Any(s => s.IsNew))
             {
-                // A deadlock victim is rolled back whole: nothing of the batch is kept, so it simply runs again.
-                logger.LogInformation("Push batch of {Count} was a deadlock victim; writing it again", batch.Count);
+                signal.Notify();
             }
-            catch (Exception e)
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Could not record a batch of {Count} pushes; each is answered 503 so WeChat tries again", batch.Count);
+            foreach (var pending in batch)
             {
-                logger.LogError(e, "Could not record a batch of {Count} pushes; each is answered 503 so WeChat tries again", batch.Count);
-                foreach (var pending in batch)
-                {
-                    pending.Done.TrySetException(e);
-                }
-
-                return;
+                pending.Done.TrySetException(e);
             }
         }
     }
