@@ -72,6 +72,11 @@ var baseline = await BareStreamLoopAsync(multiplexer.GetDatabase(), sends);
 var queue = await QueueAsync(gateway.Services, warmUp, sends, producers, Environment.GetEnvironmentVariable("WG_BENCH_PRELOAD") == "1");
 
 var delivered = JsonDocument.Parse(await new HttpClient().GetStringAsync(simulatorUrl.TrimEnd('/') + "/_sim/messages")).RootElement.GetArrayLength();
+if (Environment.GetEnvironmentVariable("WG_BENCH_STAGES") == "1")
+{
+    await StagesAsync(gateway.Services, warmUp + sends, sends, producers, simulatorUrl);
+}
+
 Console.WriteLine($"sends: {sends}, producers: {producers}, delivered to the simulator: {delivered}");
 Console.WriteLine($"bare Redis XADD/XREADGROUP/XACK+XDEL loop: {baseline:F0} entries/s");
 Console.WriteLine($"through the queue (add in MySQL -> relay -> stream -> dispatcher -> simulator): {queue.PerSecond:F0} sends/s, p50 {queue.P50:F1} ms, p99 {queue.P99:F1} ms from add to delivery");
@@ -113,22 +118,7 @@ static async Task<(double PerSecond, double P50, double P99)> QueueAsync(IServic
     using var stop = new CancellationTokenSource();
     var started = Stopwatch.GetTimestamp();
 
-    var adding = Task.WhenAll(Enumerable.Range(0, producers).Select(async p =>
-    {
-        for (var i = first + (p * 50); i < first + count; i += producers * 50)
-        {
-            await using var connection = await dataSource.OpenConnectionAsync();
-            await using var transaction = await connection.BeginTransactionAsync();
-            for (var j = i; j < Math.Min(i + 50, first + count); j++)
-            {
-                var openId = "o_bench_" + j.ToString("D7", CultureInfo.InvariantCulture);
-                var body = JsonSerializer.Serialize(new { touser = openId, msgtype = "text", text = new { content = "bench " + j } });
-                await outbox.AddAsync(connection, transaction, new OutboundMessage(appId, openId, null, SendKind.Custom, body, "bench:" + j.ToString("D7", CultureInfo.InvariantCulture)), CancellationToken.None);
-            }
-
-            await transaction.CommitAsync();
-        }
-    }));
+    var adding = AddAllAsync(dataSource, outbox, first, count, producers);
     if (preload)
     {
         await adding;
@@ -187,5 +177,106 @@ static async Task<(double PerSecond, double P50, double P99)> QueueAsync(IServic
     return (count / elapsed.TotalSeconds, Percentile(0.50), Percentile(0.99));
 }
 
+// Each stage alone over the same number of sends, with the CPU it costs per send in this process (gateway code and the
+// simulator), in MariaDB and in Redis (read from /proc when the servers run on this machine).
+static async Task StagesAsync(IServiceProvider services, int first, int count, int producers, string simulatorUrl)
+{
+    var dataSource = services.GetRequiredService<MySqlDataSource>();
+    var outbox = services.GetRequiredService<SendOutbox>();
+    var relay = services.GetRequiredService<SendRelay>();
+    var dispatcher = services.GetRequiredService<SendDispatcher>();
+    var cpu = await CpuMeter.CreateAsync(dataSource, services.GetRequiredService<IConnectionMultiplexer>());
+
+    await Stage("add (producers, transactions of 50)", cpu, count, () => AddAllAsync(dataSource, outbox, first, count, producers));
+    await Stage("relay (pending -> stream)", cpu, count, () => relay.RunUntilIdleAsync(CancellationToken.None));
+    await Stage("dispatch (stream -> simulator -> sent)", cpu, count, () => dispatcher.RunUntilIdleAsync(CancellationToken.None));
+    var http = new HttpClient { BaseAddress = new Uri(simulatorUrl) };
+    var token = JsonDocument.Parse(await http.GetStringAsync($"cgi-bin/token?grant_type=client_credential&appid={appId}&secret={secret}")).RootElement.GetProperty("access_token").GetString();
+    await Stage("bare HTTP to the simulator (64 in flight)", cpu, count, async () =>
+    {
+        using var gate = new SemaphoreSlim(64);
+        await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                using var response = await http.PostAsync($"cgi-bin/message/custom/send?access_token={token}", new StringContent(JsonSerializer.Serialize(new { touser = "o_bare_" + i, msgtype = "text", text = new { content = "bench " + i } })));
+                response.EnsureSuccessStatusCode();
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+    });
+}
+
+static async Task Stage(string name, CpuMeter cpu, int count, Func<Task> run)
+{
+    var before = await cpu.ReadAsync();
+    var started = Stopwatch.GetTimestamp();
+    await run();
+    var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+    var after = await cpu.ReadAsync();
+    var us = (after - before) * 1e6 / count;
+    Console.WriteLine($"stage {name}: {count / elapsed:F0} sends/s; CPU per send: this process {us.Process:F0} us, MariaDB {us.MySql:F0} us, Redis {us.Redis:F0} us");
+}
+
+static Task AddAllAsync(MySqlDataSource dataSource, SendOutbox outbox, int first, int count, int producers) =>
+    Task.WhenAll(Enumerable.Range(0, producers).Select(async p =>
+    {
+        for (var i = first + (p * 50); i < first + count; i += producers * 50)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            var sends = Enumerable.Range(i, Math.Min(50, first + count - i)).Select(j =>
+            {
+                var openId = "o_bench_" + j.ToString("D7", CultureInfo.InvariantCulture);
+                var body = JsonSerializer.Serialize(new { touser = openId, msgtype = "text", text = new { content = "bench " + j } });
+                return new OutboundMessage(appId, openId, null, SendKind.Custom, body, "bench:" + j.ToString("D7", CultureInfo.InvariantCulture));
+            }).ToList();
+            await outbox.AddAsync(connection, transaction, sends, CancellationToken.None);
+            await transaction.CommitAsync();
+        }
+    }));
+
 static int Env(string name, int fallback) =>
     int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
+
+/// <summary>CPU seconds of this process and, when they run on this machine, of the MariaDB and Redis servers.</summary>
+sealed class CpuMeter(int? mysqlPid, int? redisPid)
+{
+    public static async Task<CpuMeter> CreateAsync(MySqlDataSource dataSource, IConnectionMultiplexer redis)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var pidFile = (string?)await new MySqlCommand("SELECT @@pid_file", connection).ExecuteScalarAsync();
+        int? mysqlPid = pidFile is not null && File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var m) ? m : null;
+        var info = (await redis.GetServers()[0].InfoAsync("server")).SelectMany(g => g).FirstOrDefault(p => p.Key == "process_id").Value;
+        int? redisPid = int.TryParse(info, out var r) && File.Exists($"/proc/{r}/stat") ? r : null;
+        return new CpuMeter(mysqlPid, redisPid);
+    }
+
+    public async Task<CpuTimes> ReadAsync() => new(
+        Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, await ProcAsync(mysqlPid), await ProcAsync(redisPid));
+
+    // utime + stime, fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per second on Linux).
+    private static async Task<double> ProcAsync(int? pid)
+    {
+        if (pid is null || !File.Exists($"/proc/{pid}/stat"))
+        {
+            return double.NaN;
+        }
+
+        var fields = (await File.ReadAllTextAsync($"/proc/{pid}/stat")).Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+}
+
+readonly record struct CpuTimes(double Process, double MySql, double Redis)
+{
+    public static CpuTimes operator -(CpuTimes a, CpuTimes b) => new(a.Process - b.Process, a.MySql - b.MySql, a.Redis - b.Redis);
+
+    public static CpuTimes operator *(CpuTimes a, double k) => new(a.Process * k, a.MySql * k, a.Redis * k);
+
+    public static CpuTimes operator /(CpuTimes a, double k) => new(a.Process / k, a.MySql / k, a.Redis / k);
+}

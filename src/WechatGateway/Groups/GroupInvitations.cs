@@ -59,10 +59,7 @@ public sealed class GroupInvitations(MemberStore members, SendOutbox outbox, IOp
         MySqlConnection c, MySqlTransaction t, string sourceKey, Target to, ulong? groupId, ulong? storeId, ulong? liveCodeId,
         string trigger, string reason, double? distanceKm, string status, string[] messages, CancellationToken ct)
     {
-        for (var i = 0; i < messages.Length; i++)
-        {
-            await outbox.AddAsync(c, t, new OutboundMessage(to.AppId, to.OpenId, to.MemberId, SendKind.Custom, messages[i], $"{sourceKey}:{i + 1}"), ct);
-        }
+        await outbox.AddAsync(c, t, [.. messages.Select((m, i) => new OutboundMessage(to.AppId, to.OpenId, to.MemberId, SendKind.Custom, m, $"{sourceKey}:{i + 1}"))], ct);
 
         const string sql = """
             INSERT IGNORE INTO group_invitation

@@ -74,24 +74,33 @@ public sealed class CustomerServiceWindow(IConnectionMultiplexer redis)
         return 1
         """;
 
+    // One decision per key, in order; a follower who appears twice spends two slots, the second seeing the first.
     private const string TakeScript = """
-        local h = redis.call('HMGET', KEYS[1], 'm', 'mu', 'e', 'eu')
-        if not h[1] and not h[3] then return 'unknown' end
         local now = tonumber(ARGV[1])
-        local m, mu = tonumber(h[1] or '0'), tonumber(h[2] or '0')
-        local e, eu = tonumber(h[3] or '0'), tonumber(h[4] or '0')
-        local mopen = m > 0 and now - m < tonumber(ARGV[2])
-        local eopen = e > 0 and now - e < tonumber(ARGV[4])
-        if eopen and eu < tonumber(ARGV[5]) then
-            redis.call('HINCRBY', KEYS[1], 'eu', 1)
-            return 'event'
+        local decisions = {}
+        for i, key in ipairs(KEYS) do
+            local h = redis.call('HMGET', key, 'm', 'mu', 'e', 'eu')
+            local decision = 'closed'
+            if not h[1] and not h[3] then
+                decision = 'unknown'
+            else
+                local m, mu = tonumber(h[1] or '0'), tonumber(h[2] or '0')
+                local e, eu = tonumber(h[3] or '0'), tonumber(h[4] or '0')
+                local mopen = m > 0 and now - m < tonumber(ARGV[2])
+                local eopen = e > 0 and now - e < tonumber(ARGV[4])
+                if eopen and eu < tonumber(ARGV[5]) then
+                    redis.call('HINCRBY', key, 'eu', 1)
+                    decision = 'event'
+                elseif mopen and mu < tonumber(ARGV[3]) then
+                    redis.call('HINCRBY', key, 'mu', 1)
+                    decision = 'message'
+                elseif mopen or eopen then
+                    decision = 'quota'
+                end
+            end
+            decisions[i] = decision
         end
-        if mopen and mu < tonumber(ARGV[3]) then
-            redis.call('HINCRBY', KEYS[1], 'mu', 1)
-            return 'message'
-        end
-        if mopen or eopen then return 'quota' end
-        return 'closed'
+        return decisions
         """;
 
     private const string GiveBackScript = """
@@ -114,19 +123,30 @@ public sealed class CustomerServiceWindow(IConnectionMultiplexer redis)
             [atField, usedField, UnixMilliseconds(at), (long)RecordLifetime.TotalMilliseconds]);
     }
 
-    /// <summary>Takes one customer-service message from the follower's open window, if any.</summary>
-    public async Task<WindowDecision> TakeAsync(string appId, string openId, DateTime now)
+    /// <summary>
+    /// Takes one customer-service message from each follower's open window, if any: one script for the whole list, so a
+    /// dispatcher's batch costs one round trip to Redis, not one per send. Decisions come back in the list's order.
+    /// </summary>
+    /// <remarks>The keys of one call must live on one Redis node (there is one; a cluster would need hash tags).</remarks>
+    public async Task<IReadOnlyList<WindowDecision>> TakeAsync(IReadOnlyList<(string AppId, string OpenId)> followers, DateTime now)
     {
-        var result = (string?)await redis.GetDatabase().ScriptEvaluateAsync(TakeScript, [RedisKeys.CustomerServiceWindow(appId, openId)],
-            [UnixMilliseconds(now), (long)MessageWindow.TotalMilliseconds, MessageQuota, (long)EventWindow.TotalMilliseconds, EventQuota]);
-        return result switch
+        ArgumentNullException.ThrowIfNull(followers);
+        if (followers.Count == 0)
+        {
+            return [];
+        }
+
+        var keys = followers.Select(f => (RedisKey)RedisKeys.CustomerServiceWindow(f.AppId, f.OpenId)).ToArray();
+        var results = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(TakeScript, keys,
+            [UnixMilliseconds(now), (long)MessageWindow.TotalMilliseconds, MessageQuota, (long)EventWindow.TotalMilliseconds, EventQuota]))!;
+        return [.. results.Select(r => (string?)r switch
         {
             "event" => WindowDecision.Event,
             "message" => WindowDecision.Message,
             "quota" => WindowDecision.QuotaUsed,
             "closed" => WindowDecision.Closed,
             _ => WindowDecision.Unknown,
-        };
+        })];
     }
 
     /// <summary>Gives back a slot taken for a send WeChat did not deliver.</summary>

@@ -13,6 +13,13 @@ public sealed class SendOutbox(RelaySignal signal, TimeProvider time)
 {
     private const int MaxSourceKeyLength = 191;
 
+    // INSERT IGNORE would also swallow a value that does not fit a column; Validate rules those out first, so a row
+    // not inserted means only one thing: its source key is taken.
+    private const string InsertInto = "INSERT IGNORE INTO outbound_send (app_id, to_user, member_id, kind, body, fallback_body, source_key, status, created_at) VALUES ";
+
+    // Rows per INSERT statement in AddAsync of many: a few hundred keeps a statement well under max_allowed_packet.
+    private const int RowsPerStatement = 200;
+
     /// <summary>
     /// Adds a send unless one with the same <see cref="OutboundMessage.SourceKey"/> was added before (INSERT IGNORE on the
     /// unique key). Returns the new send id, or null when that source key was already added.
@@ -23,34 +30,65 @@ public sealed class SendOutbox(RelaySignal signal, TimeProvider time)
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(message);
         Validate(message);
-
-        // IGNORE would also swallow a value that does not fit a column; Validate rules those out first, so a null
-        // here means only one thing: the source key is taken.
-        const string sql = """
-            INSERT IGNORE INTO outbound_send (app_id, to_user, member_id, kind, body, fallback_body, source_key, status, created_at)
-            VALUES (@AppId, @ToUser, @MemberId, @kind, @Body, @FallbackBody, @SourceKey, @pending, @now);
-            SELECT IF(ROW_COUNT() > 0, LAST_INSERT_ID(), NULL);
-            """;
-        var id = await connection.ExecuteScalarAsync<ulong?>(new CommandDefinition(sql, new
-        {
-            message.AppId,
-            message.ToUser,
-            message.MemberId,
-            kind = SendStatus.Of(message.Kind),
-            message.Body,
-            message.FallbackBody,
-            message.SourceKey,
-            pending = SendStatus.Pending,
-            now = time.GetUtcNow().UtcDateTime,
-        }, transaction, cancellationToken: ct));
-
-        // The caller has not committed yet: the relay looks now and again shortly after (see SendRelay).
+        var parameters = new DynamicParameters();
+        var sql = InsertInto + Row(parameters, 0, message, time.GetUtcNow().UtcDateTime) + "; SELECT IF(ROW_COUNT() > 0, LAST_INSERT_ID(), NULL);";
+        var id = await connection.ExecuteScalarAsync<ulong?>(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct));
         if (id is not null)
         {
+            // The caller has not committed yet: the relay looks now and again shortly after (see SendRelay).
             signal.Notify();
         }
 
         return id;
+    }
+
+    /// <summary>
+    /// Adds several sends in the caller's transaction with multi-row INSERTs (one round trip per
+    /// <see cref="RowsPerStatement"/> sends instead of one per send); a source key added before is skipped, as in the
+    /// single <see cref="AddAsync(MySqlConnection, MySqlTransaction, OutboundMessage, CancellationToken)"/>. Returns how
+    /// many sends are new. Every message is validated before anything is written.
+    /// </summary>
+    /// <exception cref="ArgumentException">A body that is not a JSON object, or a field longer than its column.</exception>
+    public async Task<int> AddAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<OutboundMessage> messages, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(messages);
+        foreach (var message in messages)
+        {
+            ArgumentNullException.ThrowIfNull(message, nameof(messages));
+            Validate(message);
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var added = 0;
+        foreach (var chunk in messages.Chunk(RowsPerStatement))
+        {
+            var parameters = new DynamicParameters();
+            var sql = InsertInto + string.Join(", ", chunk.Select((m, i) => Row(parameters, i, m, now)));
+            added += await connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct));
+        }
+
+        if (added > 0)
+        {
+            signal.Notify();
+        }
+
+        return added;
+    }
+
+    /// <summary>The VALUES tuple of row <paramref name="i"/> of a statement, its values added to <paramref name="parameters"/>.</summary>
+    private static string Row(DynamicParameters parameters, int i, OutboundMessage message, DateTime now)
+    {
+        parameters.Add($"a{i}", message.AppId);
+        parameters.Add($"u{i}", message.ToUser);
+        parameters.Add($"m{i}", message.MemberId);
+        parameters.Add($"k{i}", SendStatus.Of(message.Kind));
+        parameters.Add($"b{i}", message.Body);
+        parameters.Add($"f{i}", message.FallbackBody);
+        parameters.Add($"s{i}", message.SourceKey);
+        parameters.Add($"t{i}", now);
+        parameters.Add("pending", SendStatus.Pending);
+        return $"(@a{i}, @u{i}, @m{i}, @k{i}, @b{i}, @f{i}, @s{i}, @pending, @t{i})";
     }
 
     private static void Validate(OutboundMessage message)

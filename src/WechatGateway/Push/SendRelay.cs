@@ -44,10 +44,19 @@ public sealed class SendRelay(
 
     private async Task<int> QueueBatchAsync(CancellationToken ct)
     {
-
-        const string select = """
+        // Two reads, each in the order of ix_outbound_send_status (status, next_attempt_at, id), so neither sorts the
+        // whole backlog: retries whose time has come first (they have waited longest), then new sends oldest first.
+        // One query with "next_attempt_at IS NULL OR ..." ORDER BY id would sort every pending row for each batch.
+        const string due = """
             SELECT id FROM outbound_send
-            WHERE status = @pending AND (next_attempt_at IS NULL OR next_attempt_at <= @now)
+            WHERE status = @pending AND next_attempt_at <= @now
+            ORDER BY next_attempt_at, id
+            LIMIT @limit
+            FOR UPDATE SKIP LOCKED
+            """;
+        const string fresh = """
+            SELECT id FROM outbound_send
+            WHERE status = @pending AND next_attempt_at IS NULL
             ORDER BY id
             LIMIT @limit
             FOR UPDATE SKIP LOCKED
@@ -56,7 +65,12 @@ public sealed class SendRelay(
         var now = time.GetUtcNow().UtcDateTime;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-        var ids = (await connection.QueryAsync<ulong>(new CommandDefinition(select, new { pending = SendStatus.Pending, now, limit = _options.BatchSize }, transaction, cancellationToken: ct))).AsList();
+        var ids = (await connection.QueryAsync<ulong>(new CommandDefinition(due, new { pending = SendStatus.Pending, now, limit = _options.BatchSize }, transaction, cancellationToken: ct))).AsList();
+        if (ids.Count < _options.BatchSize)
+        {
+            ids.AddRange(await connection.QueryAsync<ulong>(new CommandDefinition(fresh, new { pending = SendStatus.Pending, limit = _options.BatchSize - ids.Count }, transaction, cancellationToken: ct)));
+        }
+
         if (ids.Count == 0)
         {
             await transaction.CommitAsync(ct);

@@ -29,6 +29,31 @@ public sealed class SendQueueTests : SendQueueTest
     }
 
     [Test]
+    public async Task SendsAddedTogetherAreDeliveredOnceEachAndSkipSourceKeysAddedBefore()
+    {
+        await AddAsync(CustomText("o_many_1", "first", "push:40:1"));
+        await using (var connection = await Service<MySqlConnector.MySqlDataSource>().OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            var added = await Service<SendOutbox>().AddAsync(connection, transaction,
+                [CustomText("o_many_1", "first again", "push:40:1"), CustomText("o_many_2", "second", "push:40:2"),
+                 CustomText("o_many_2", "second again", "push:40:2"), CustomText("o_many_3", "third", "push:40:3")],
+                CancellationToken.None);
+            Assert.That(added, Is.EqualTo(2), "push:40:1 was added before and push:40:2 twice in the list");
+            await transaction.CommitAsync();
+        }
+
+        await DeliverAsync();
+        var contents = new List<string?>();
+        foreach (var openId in new[] { "o_many_1", "o_many_2", "o_many_3" })
+        {
+            contents.AddRange((await MessagesToAsync(openId)).Select(m => m.GetProperty("body").GetProperty("text").GetProperty("content").GetString()));
+        }
+
+        Assert.That(contents, Is.EqualTo(new[] { "first", "second", "third" }));
+    }
+
+    [Test]
     public async Task EntryRedeliveredAfterItsSendWasDeliveredIsAcknowledgedWithoutASecondSend()
     {
         var id = (await AddAsync(CustomText("o_redelivered", "once", "push:2:reply")))[0]!.Value;
