@@ -55,3 +55,57 @@ wait_http() {
   tail -n 40 "$log" >&2 || true
   wg_die "$url did not answer 200 within 60 s (log: $log)"
 }
+
+# bench_servers: MariaDB and Redis for a bench script. By default from deploy/local/lib.sh (installed and started when
+# missing, reused when running); BENCH_EXTERNAL_SERVERS=1 uses servers already running on WG_MYSQL_PORT / WG_REDIS_PORT
+# (default 3306, 6379) with the user wg/wg, never started or stopped. Defines wg_log, wg_die, MYSQL_CLIENT and
+# bench_sql (the mariadb client as wg, tab-separated, no headers).
+bench_servers() {
+  if [[ "${BENCH_EXTERNAL_SERVERS:-0}" != 1 ]]; then
+    # shellcheck source=../deploy/local/lib.sh
+    source "$ROOT/deploy/local/lib.sh"
+    wg_install_packages
+    command -v wrk >/dev/null 2>&1 || wg_apt_install wrk
+    wg_start_mariadb
+    wg_start_redis
+  else
+    WG_MYSQL_PORT="${WG_MYSQL_PORT:-3306}"
+    WG_REDIS_PORT="${WG_REDIS_PORT:-6379}"
+    wg_log() { printf '==> %s\n' "$*"; }
+    wg_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+  fi
+  MYSQL_CLIENT="$(command -v mariadb 2>/dev/null || command -v mysql)" || wg_die "the mariadb (or mysql) client is required"
+}
+bench_sql() { "$MYSQL_CLIENT" --no-defaults --protocol=tcp -h127.0.0.1 -P"$WG_MYSQL_PORT" -uwg -pwg -N -B "$@"; }
+
+# bench_start_gateway DB REDIS_DB: a fresh database DB and Redis database REDIS_DB (flushed), then the simulator and
+# the gateway (Release builds, Gateway:Roles=Web,Worker, warnings only) on free loopback ports with the accounts in
+# the array ACCOUNTS (Wechat__Accounts__N__... assignments), the admin key ADMIN_KEY and any further gateway settings
+# in the array GATEWAY_SETTINGS. Sets SIMULATOR_URL and GATEWAY_URL and returns once both answer.
+bench_start_gateway() {
+  local db="$1" redis_db="$2"
+  bench_sql -e "DROP DATABASE IF EXISTS \`$db\`; CREATE DATABASE \`$db\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
+  redis-cli -h 127.0.0.1 -p "$WG_REDIS_PORT" -n "$redis_db" flushdb >/dev/null
+  SIMULATOR_URL="http://127.0.0.1:$(free_port)"
+  GATEWAY_URL="http://127.0.0.1:$(free_port)"
+  local logging=("Logging__LogLevel__Default=Warning")
+  start SIMULATOR "$LOGS/simulator.log" -- env "${logging[@]}" "${ACCOUNTS[@]}" dotnet "$ROOT/tools/WechatSimulator/bin/Release/net10.0/WechatSimulator.dll" --urls "$SIMULATOR_URL"
+  start GATEWAY "$LOGS/gateway.log" -- env "${logging[@]}" "${ACCOUNTS[@]}" \
+    "ConnectionStrings__MySql=Server=127.0.0.1;Port=$WG_MYSQL_PORT;User ID=wg;Password=wg;Database=$db" \
+    "ConnectionStrings__Redis=127.0.0.1:$WG_REDIS_PORT,defaultDatabase=$redis_db" \
+    "Wechat__ApiBaseUrl=$SIMULATOR_URL" "Wechat__ReplayWindowSeconds=3600" \
+    "Admin__ApiKeys__0__Name=bench" "Admin__ApiKeys__0__Key=$ADMIN_KEY" "Admin__ApiKeys__0__Role=Admin" \
+    "Gateway__Roles=Web,Worker" "${GATEWAY_SETTINGS[@]}" \
+    dotnet "$ROOT/src/WechatGateway/bin/Release/net10.0/WechatGateway.dll" --urls "$GATEWAY_URL"
+  wait_http "$SIMULATOR_URL/healthz" "$SIMULATOR_PID" "$LOGS/simulator.log"
+  wait_http "$GATEWAY_URL/readyz" "$GATEWAY_PID" "$LOGS/gateway.log"
+}
+
+# bench_build PROJECT...: dotnet build -c Release of each project (paths from the repository root), the log in $LOGS.
+bench_build() {
+  local project
+  for project in "$@"; do
+    wg_log "dotnet build -c Release $project"
+    dotnet build "$ROOT/$project" -c Release -nologo -v q >"$LOGS/build.log" 2>&1 || { cat "$LOGS/build.log" >&2; wg_die "build of $project failed"; }
+  done
+}

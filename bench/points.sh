@@ -27,23 +27,8 @@ for arg in "$@"; do
   esac
 done
 
-if [[ "${BENCH_EXTERNAL_SERVERS:-0}" != 1 ]]; then
-  # shellcheck source=../deploy/local/lib.sh
-  source "$ROOT/deploy/local/lib.sh"
-  wg_install_packages
-  command -v wrk >/dev/null 2>&1 || wg_apt_install wrk
-  wg_start_mariadb
-  wg_start_redis
-else
-  WG_MYSQL_PORT="${WG_MYSQL_PORT:-3306}"
-  WG_REDIS_PORT="${WG_REDIS_PORT:-6379}"
-  wg_log() { printf '==> %s\n' "$*"; }
-  wg_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-fi
-MYSQL_CLIENT="$(command -v mariadb 2>/dev/null || command -v mysql)" || wg_die "the mariadb (or mysql) client is required"
 BENCH_DB="wechatgateway_bench_points"
 BENCH_REDIS_DB=7
-bench_sql() { "$MYSQL_CLIENT" --no-defaults --protocol=tcp -h127.0.0.1 -P"$WG_MYSQL_PORT" -uwg -pwg -N -B "$@"; }
 
 WORK="$ROOT/.data/bench-points"
 LOGS="$WORK/logs"
@@ -51,43 +36,23 @@ rm -rf "$WORK"
 mkdir -p "$LOGS"
 # shellcheck source=bench/lib.sh
 source "$BENCH_DIR/lib.sh"
+bench_servers
 
-if ((BUILD)); then
-  for project in bench/WebhookBench.Gen tools/WechatSimulator src/WechatGateway; do
-    wg_log "dotnet build -c Release $project"
-    dotnet build "$ROOT/$project" -c Release -nologo -v q >"$LOGS/build.log" 2>&1 || { cat "$LOGS/build.log" >&2; wg_die "build of $project failed"; }
-  done
-fi
+((BUILD)) && bench_build bench/WebhookBench.Gen tools/WechatSimulator src/WechatGateway
 GEN_DLL="$BENCH_DIR/WebhookBench.Gen/bin/Release/net10.0/WebhookBench.Gen.dll"
-SIMULATOR_DLL="$ROOT/tools/WechatSimulator/bin/Release/net10.0/WechatSimulator.dll"
-GATEWAY_DLL="$ROOT/src/WechatGateway/bin/Release/net10.0/WechatGateway.dll"
 
 APP=wx0000bench0points
 MINI=wx0000bench00mini
 TOKEN=benchpointstoken
 ADMIN_KEY="bench-admin-key-0000000000000002"
-bench_sql -e "DROP DATABASE IF EXISTS \`$BENCH_DB\`; CREATE DATABASE \`$BENCH_DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
-redis-cli -h 127.0.0.1 -p "$WG_REDIS_PORT" -n "$BENCH_REDIS_DB" flushdb >/dev/null
-
-SIMULATOR_URL="http://127.0.0.1:$(free_port)"
-GATEWAY_URL="http://127.0.0.1:$(free_port)"
 ACCOUNTS=(
   "Wechat__Accounts__0__AppId=$APP" "Wechat__Accounts__0__AppSecret=benchsecret0000000000000000000003"
   "Wechat__Accounts__0__Type=OfficialAccount" "Wechat__Accounts__0__Token=$TOKEN" "Wechat__Accounts__0__SecurityMode=Plain"
   "Wechat__Accounts__1__AppId=$MINI" "Wechat__Accounts__1__AppSecret=benchsecret0000000000000000000004"
   "Wechat__Accounts__1__Type=MiniProgram"
 )
-LOGGING=("Logging__LogLevel__Default=Warning")
-start SIMULATOR "$LOGS/simulator.log" -- env "${LOGGING[@]}" "${ACCOUNTS[@]}" dotnet "$SIMULATOR_DLL" --urls "$SIMULATOR_URL"
-start GATEWAY "$LOGS/gateway.log" -- env "${LOGGING[@]}" "${ACCOUNTS[@]}" \
-  "ConnectionStrings__MySql=Server=127.0.0.1;Port=$WG_MYSQL_PORT;User ID=wg;Password=wg;Database=$BENCH_DB" \
-  "ConnectionStrings__Redis=127.0.0.1:$WG_REDIS_PORT,defaultDatabase=$BENCH_REDIS_DB" \
-  "Wechat__ApiBaseUrl=$SIMULATOR_URL" "Wechat__ReplayWindowSeconds=3600" \
-  "Admin__ApiKeys__0__Name=bench" "Admin__ApiKeys__0__Key=$ADMIN_KEY" "Admin__ApiKeys__0__Role=Admin" \
-  "Gateway__Roles=Web,Worker" \
-  dotnet "$GATEWAY_DLL" --urls "$GATEWAY_URL"
-wait_http "$SIMULATOR_URL/healthz" "$SIMULATOR_PID" "$LOGS/simulator.log"
-wait_http "$GATEWAY_URL/readyz" "$GATEWAY_PID" "$LOGS/gateway.log"
+GATEWAY_SETTINGS=()
+bench_start_gateway "$BENCH_DB" "$BENCH_REDIS_DB"
 
 for rule in '{"name":"first follow","trigger":"subscribe","points":10,"enabled":true}' '{"name":"daily check-in","trigger":"checkin","points":5,"enabled":true}'; do
   curl -fsS -o /dev/null -X POST "$GATEWAY_URL/api/admin/points/rules" -H "Authorization: Bearer $ADMIN_KEY" \

@@ -6,7 +6,7 @@
 #   bench/queue.sh [--no-build]
 #
 # Uses the MariaDB and Redis already running (WG_BENCH_MYSQL, server-level; WG_BENCH_REDIS), the database
-# wechatgateway_bench_queue (recreated) and Redis database 11 (flushed; WG_BENCH_REDIS_DB). Knobs: WG_BENCH_SENDS
+# wechatgateway_bench_queue (recreated) and Redis database 5 (flushed; WG_BENCH_REDIS_DB; 9 to 13 are the tests'). Knobs: WG_BENCH_SENDS
 # (5000, a few seconds), WG_BENCH_PRODUCERS (4), WG_BENCH_BATCH (500), WG_BENCH_CONCURRENCY (64).
 set -euo pipefail
 

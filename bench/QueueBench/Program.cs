@@ -17,7 +17,7 @@ var sends = Env("WG_BENCH_SENDS", 5000);
 var producers = Env("WG_BENCH_PRODUCERS", 4);
 var mysqlServer = Environment.GetEnvironmentVariable("WG_BENCH_MYSQL") ?? "Server=127.0.0.1;Port=3306;User ID=wg;Password=wg";
 var redisServer = Environment.GetEnvironmentVariable("WG_BENCH_REDIS") ?? "127.0.0.1:6379";
-var redisDb = Env("WG_BENCH_REDIS_DB", 11);
+var redisDb = Env("WG_BENCH_REDIS_DB", 5);
 const string database = "wechatgateway_bench_queue";
 const string appId = "wxbenchqueue00001";
 const string secret = "bench-queue-secret";
