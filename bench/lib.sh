@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Process helpers of the bench scripts (sourced after WORK is set): start, stop on exit, wait for HTTP, free ports.
+# Helpers of the bench scripts: processes (start, stop on exit, wait for HTTP, free ports), and the common start of
+# the scripts that drive a gateway through its webhook (arguments, MariaDB and Redis, build, simulator and gateway).
 
 PIDS=()
 stop_pid() {
@@ -22,7 +23,7 @@ cleanup() {
   if declare -F wg_stop_started_services >/dev/null; then
     wg_stop_started_services
   fi
-  rm -f "$WORK"/*.txt
+  [[ -z "${WORK:-}" ]] || rm -f "$WORK"/*.txt
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -57,11 +58,12 @@ wait_http() {
 }
 
 # bench_servers: MariaDB and Redis for a bench script. By default from deploy/local/lib.sh (installed and started when
-# missing, reused when running); BENCH_EXTERNAL_SERVERS=1 uses servers already running on WG_MYSQL_PORT / WG_REDIS_PORT
-# (default 3306, 6379) with the user wg/wg, never started or stopped. Defines wg_log, wg_die, MYSQL_CLIENT and
-# bench_sql (the mariadb client as wg, tab-separated, no headers).
+# missing, reused when running); BENCH_EXTERNAL_SERVERS=1 (or no deploy scripts) uses servers already running on
+# WG_MYSQL_PORT / WG_REDIS_PORT (default 3306, 6379) with the user wg/wg that deploy/local creates, allowed to create
+# databases named wechatgateway*, never started or stopped. Installs wrk when missing. Defines wg_log, wg_warn,
+# wg_die, WG_MYSQL_CS, WG_REDIS_CS, MYSQL_CLIENT and bench_sql (the mariadb client as wg, tab-separated, no headers).
 bench_servers() {
-  if [[ "${BENCH_EXTERNAL_SERVERS:-0}" != 1 ]]; then
+  if [[ -f "$ROOT/deploy/local/lib.sh" && "${BENCH_EXTERNAL_SERVERS:-0}" != 1 ]]; then
     # shellcheck source=../deploy/local/lib.sh
     source "$ROOT/deploy/local/lib.sh"
     wg_install_packages
@@ -71,8 +73,14 @@ bench_servers() {
   else
     WG_MYSQL_PORT="${WG_MYSQL_PORT:-3306}"
     WG_REDIS_PORT="${WG_REDIS_PORT:-6379}"
+    WG_MYSQL_CS="${WG_MYSQL_CS:-Server=127.0.0.1;Port=$WG_MYSQL_PORT;User ID=wg;Password=wg;Database=wechatgateway}"
+    WG_REDIS_CS="${WG_REDIS_CS:-127.0.0.1:$WG_REDIS_PORT}"
     wg_log() { printf '==> %s\n' "$*"; }
+    wg_warn() { printf 'warning: %s\n' "$*" >&2; }
     wg_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+    if ! command -v wrk >/dev/null 2>&1; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk </dev/null || wg_die "wrk is missing and apt-get could not install it"
+    fi
   fi
   MYSQL_CLIENT="$(command -v mariadb 2>/dev/null || command -v mysql)" || wg_die "the mariadb (or mysql) client is required"
 }
@@ -108,4 +116,35 @@ bench_build() {
     wg_log "dotnet build -c Release $project"
     dotnet build "$ROOT/$project" -c Release -nologo -v q >"$LOGS/build.log" 2>&1 || { cat "$LOGS/build.log" >&2; wg_die "build of $project failed"; }
   done
+}
+
+# bench_args SCRIPT ARGS...: --no-build (sets BUILD=0; else BUILD=1) and --help (prints SCRIPT's header comment).
+bench_args() {
+  local script="$1" arg
+  shift
+  BUILD=1
+  for arg in "$@"; do
+    case "$arg" in
+      --no-build) BUILD=0 ;;
+      -h | --help) sed -n '2,/^set -euo/p' "$script" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+      *) printf 'unknown argument: %s (try --help)\n' "$arg" >&2; exit 2 ;;
+    esac
+  done
+}
+
+# bench_init SCRIPT NAME ARGS...: the start of a webhook-driven bench script: --no-build and --help (the script's header
+# comment) from ARGS, a fresh $ROOT/.data/NAME (WORK, LOGS), the servers (bench_servers), then unless --no-build a
+# Release build of the push generator, the simulator and the gateway. Sets BUILD and GEN_DLL.
+bench_init() {
+  local name="$2"
+  bench_args "$1" "${@:3}"
+  WORK="$ROOT/.data/$name"
+  LOGS="$WORK/logs"
+  rm -rf "$WORK"
+  mkdir -p "$LOGS"
+  bench_servers
+  if ((BUILD)); then
+    bench_build bench/WebhookBench.Gen tools/WechatSimulator src/WechatGateway
+  fi
+  GEN_DLL="$BENCH_DIR/WebhookBench.Gen/bin/Release/net10.0/WebhookBench.Gen.dll"
 }

@@ -18,28 +18,13 @@ FOLLOWS="${BENCH_FOLLOWS:-20000}"
 MEMBERS="${BENCH_MEMBERS:-40000}"
 DURATION="${BENCH_DURATION:-10}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
-BUILD=1
-for arg in "$@"; do
-  case "$arg" in
-    --no-build) BUILD=0 ;;
-    -h | --help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) printf 'unknown argument: %s (try --help)\n' "$arg" >&2; exit 2 ;;
-  esac
-done
 
 BENCH_DB="wechatgateway_bench_points"
 BENCH_REDIS_DB=7
 
-WORK="$ROOT/.data/bench-points"
-LOGS="$WORK/logs"
-rm -rf "$WORK"
-mkdir -p "$LOGS"
 # shellcheck source=bench/lib.sh
 source "$BENCH_DIR/lib.sh"
-bench_servers
-
-((BUILD)) && bench_build bench/WebhookBench.Gen tools/WechatSimulator src/WechatGateway
-GEN_DLL="$BENCH_DIR/WebhookBench.Gen/bin/Release/net10.0/WebhookBench.Gen.dll"
+bench_init "${BASH_SOURCE[0]}" bench-points "$@"
 
 APP=wx0000bench0points
 MINI=wx0000bench00mini

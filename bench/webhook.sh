@@ -58,14 +58,9 @@ PEER="${BENCH_PEER:-1}"
 DRAIN_TIMEOUT="${BENCH_DRAIN_TIMEOUT:-900}"
 # Web alone measures the first stage (record and answer) without the processing stage competing for the cores.
 GATEWAY_ROLES="${BENCH_GATEWAY_ROLES:-Web,Worker}"
-BUILD=1
-for arg in "$@"; do
-  case "$arg" in
-    --no-build) BUILD=0 ;;
-    -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) printf 'unknown argument: %s (try --help)\n' "$arg" >&2; exit 2 ;;
-  esac
-done
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
+bench_args "${BASH_SOURCE[0]}" "$@"
 for knob in DURATION WARMUP GATEWAY_WARMUP THREADS CONNECTIONS FOLLOWERS RATE RATE_DURATION STATELESS_LINES GATEWAY_MAX_RPS DRAIN_TIMEOUT; do
   [[ "${!knob}" =~ ^[0-9]+$ ]] || { printf 'BENCH_%s must be a whole number, not %s\n' "$knob" "${!knob}" >&2; exit 2; }
 done
@@ -73,33 +68,17 @@ done
 
 # --- MariaDB, Redis and the tools ---------------------------------------------------------------------------------
 
-if [[ -f "$ROOT/deploy/local/lib.sh" && "${BENCH_EXTERNAL_SERVERS:-0}" != 1 ]]; then
-  # shellcheck source=../deploy/local/lib.sh
-  source "$ROOT/deploy/local/lib.sh"
-  wg_install_packages
-  command -v wrk >/dev/null 2>&1 || wg_apt_install wrk
-  wg_start_mariadb
-  wg_start_redis
-else
-  # BENCH_EXTERNAL_SERVERS=1 (or no deploy scripts): MariaDB and Redis already running on WG_MYSQL_PORT and
-  # WG_REDIS_PORT, with the user wg/wg that deploy/local creates, allowed to create databases named wechatgateway*.
-  WG_MYSQL_PORT="${WG_MYSQL_PORT:-3306}"
-  WG_REDIS_PORT="${WG_REDIS_PORT:-6379}"
-  WG_MYSQL_CS="${WG_MYSQL_CS:-Server=127.0.0.1;Port=$WG_MYSQL_PORT;User ID=wg;Password=wg;Database=wechatgateway}"
-  WG_REDIS_CS="${WG_REDIS_CS:-127.0.0.1:$WG_REDIS_PORT}"
-  wg_log() { printf '==> %s\n' "$*"; }
-  wg_warn() { printf 'warning: %s\n' "$*" >&2; }
-  wg_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-  if ! command -v wrk >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk </dev/null || wg_die "wrk is missing and apt-get could not install it"
-  fi
-fi
+WORK="$ROOT/.data/bench"
+LOGS="$WORK/logs"
+rm -rf "$WORK"
+mkdir -p "$LOGS" "$BENCH_DIR/results"
+
+bench_servers
 TOOLS=(dotnet wrk curl python3 redis-cli ss)
 [[ "$PEER" == 1 ]] && TOOLS+=(node npm)
 for tool in "${TOOLS[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || wg_die "$tool is required$([[ $tool == node || $tool == npm ]] && echo ' for the peer (BENCH_PEER=0 skips it)')"
 done
-MYSQL_CLIENT="$(command -v mariadb 2>/dev/null || command -v mysql)" || wg_die "the mariadb (or mysql) client is required"
 
 BENCH_DB="wechatgateway_bench"
 BENCH_REDIS_DB=8
@@ -107,19 +86,6 @@ MYSQL_CS="$(sed -E "s/(^|;)[[:space:]]*Database=[^;]*/\1Database=$BENCH_DB/I" <<
 [[ "$MYSQL_CS" == *"Database=$BENCH_DB"* ]] || MYSQL_CS="$MYSQL_CS;Database=$BENCH_DB"
 REDIS_CS="$WG_REDIS_CS,defaultDatabase=$BENCH_REDIS_DB"
 
-bench_sql() {
-  "$MYSQL_CLIENT" --no-defaults --protocol=tcp -h127.0.0.1 -P"$WG_MYSQL_PORT" -uwg -pwg -N -B "$@"
-}
-
-WORK="$ROOT/.data/bench"
-LOGS="$WORK/logs"
-rm -rf "$WORK"
-mkdir -p "$LOGS" "$BENCH_DIR/results"
-
-# --- processes this script starts, and their end ------------------------------------------------------------------
-
-# shellcheck source=bench/lib.sh
-source "$BENCH_DIR/lib.sh"
 
 # --- build ----------------------------------------------------------------------------------------------------------
 
