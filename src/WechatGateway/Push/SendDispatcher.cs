@@ -168,7 +168,17 @@ public sealed class SendDispatcher(
                 return RefusedByWindow(send, decision);
             }
 
-            await gate.WaitAsync(ct);
+            try
+            {
+                await gate.WaitAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping before this send's call: its slot was taken with the batch's, and nothing was sent.
+                await window.GiveBackAsync(send.AppId, send.ToUser, decision);
+                throw;
+            }
+
             try
             {
                 return await SendOneAsync(send, decision, ct);
