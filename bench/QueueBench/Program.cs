@@ -62,8 +62,9 @@ var gateway = builder.Build();
 await gateway.StartAsync(); // migrates the bench database
 
 var multiplexer = gateway.Services.GetRequiredService<IConnectionMultiplexer>();
-// Warm-up (JIT, connection pools, the access_token, HTTP connections to the simulator), not counted.
-var warmUp = Math.Min(1000, sends);
+// Warm-up (JIT, connection pools, the access_token, HTTP connections to the simulator), not counted:
+// WG_BENCH_WARMUP sends (1,000) through the queue and as many entries through the bare loop.
+var warmUp = Env("WG_BENCH_WARMUP", 1000);
 await BareStreamLoopAsync(multiplexer.GetDatabase(), warmUp);
 await QueueAsync(gateway.Services, 0, warmUp, producers, preload: false);
 (await new HttpClient().DeleteAsync(simulatorUrl.TrimEnd('/') + "/_sim/messages")).EnsureSuccessStatusCode();
