@@ -38,7 +38,8 @@ public sealed class GroupPushHandler(GroupSteering steering, GroupInvitations in
                 var at = DateTimeOffset.FromUnixTimeSeconds(work.Push.CreateTime).UtcDateTime;
                 var point = new GeoPoint(lat, lng);
                 await GroupSteering.RememberLocationAsync(connection, transaction, work.MemberId, point, "location", at, ct);
-                if (await ShouldSteerOnLocationAsync(connection, transaction, work.MemberId, ct)
+                if (await work.Batch.OnceAsync("groups:any-open", () => AnyOpenGroupAsync(connection, transaction, ct))
+                    && await ShouldSteerOnLocationAsync(connection, transaction, work.MemberId, ct)
                     && await steering.SteerAsync(connection, transaction, work.MemberId, new MemberOrigin(point, "location"), ct) is { } pick)
                 {
                     await invitations.InviteAsync(connection, transaction, sourceKey, to, pick, SteerTriggers.Location, null, ct);
@@ -62,6 +63,19 @@ public sealed class GroupPushHandler(GroupSteering steering, GroupInvitations in
             // An unknown or deactivated code, or a pool with no usable group: never silence.
             await invitations.FallbackAsync(c, t, sourceKey, to, trigger, live?.Id, live?.FallbackMessage, ct);
         }
+    }
+
+    /// <summary>
+    /// Whether any group could take a member at all (active, unexpired, a seat free, its store active): read once per
+    /// batch, so that a brand with no groups yet, or with every group full, pays nothing per LOCATION event.
+    /// </summary>
+    private async Task<bool> AnyOpenGroupAsync(MySqlConnection c, MySqlTransaction t, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT EXISTS (SELECT 1 FROM community_group g JOIN store s ON s.id = g.store_id AND s.active = 1
+                           WHERE g.active = 1 AND g.qr_expires_at > @now AND g.member_count < g.capacity)
+            """;
+        return await c.ExecuteScalarAsync<bool>(new CommandDefinition(sql, new { now = time.GetUtcNow().UtcDateTime }, t, cancellationToken: ct));
     }
 
     /// <summary>A member who has joined no group, and was not steered by a LOCATION event in the last N days.</summary>
