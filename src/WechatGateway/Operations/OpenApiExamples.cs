@@ -1,29 +1,36 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
 namespace WechatGateway.Operations;
 
-/// <summary>
-/// The body of a realistic request to the endpoint whose handler carries it, as a client sends it (JSON, or the raw
-/// text of a non-JSON body). <see cref="OpenApiExampleTransformer"/> puts it on the operation's request body.
-/// </summary>
-[AttributeUsage(AttributeTargets.Method)]
-public sealed class RequestExampleAttribute([StringSyntax(StringSyntaxAttribute.Json)] string body) : Attribute
+/// <summary>A realistic body for the OpenAPI document: JSON, or the raw text of an XML, CSV or plain-text body.</summary>
+public abstract class ExampleAttribute(string body) : Attribute
 {
     public string Body { get; } = body;
+
+    /// <summary>The one content type this example is for (<c>text/csv</c>); null: every content type without its own.</summary>
+    public string? MediaType { get; init; }
+
+    /// <summary>The example among <paramref name="examples"/> for <paramref name="mediaType"/>, if any.</summary>
+    public static T? For<T>(IEnumerable<T> examples, string mediaType)
+        where T : ExampleAttribute =>
+        examples.FirstOrDefault(e => e.MediaType == mediaType) ?? examples.FirstOrDefault(e => e.MediaType is null);
 }
 
+/// <summary>A request body of the endpoint whose handler carries it, as a client sends it.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
+public sealed class RequestExampleAttribute([StringSyntax(StringSyntaxAttribute.Json)] string body) : ExampleAttribute(body);
+
 /// <summary>
-/// The body of a realistic answer of the endpoint whose handler carries it: by default its success response (the
-/// lowest 2xx status of the operation that has a body), else the <see cref="StatusCode"/> named.
+/// An answer of the endpoint whose handler carries it: by default its success response (the lowest 2xx status of the
+/// operation that has a body), else the <see cref="StatusCode"/> named.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
-public sealed class ResponseExampleAttribute([StringSyntax(StringSyntaxAttribute.Json)] string body) : Attribute
+public sealed class ResponseExampleAttribute([StringSyntax(StringSyntaxAttribute.Json)] string body) : ExampleAttribute(body)
 {
-    public string Body { get; } = body;
-
     /// <summary>0: the operation's success response.</summary>
     public int StatusCode { get; init; }
 }
@@ -37,34 +44,31 @@ public sealed class OpenApiExampleTransformer : IOpenApiOperationTransformer
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
-        if (metadata.OfType<RequestExampleAttribute>().FirstOrDefault() is { } request && operation.RequestBody?.Content is { } content)
-        {
-            SetExample(content, request.Body);
-        }
+        SetExamples(operation.RequestBody?.Content, metadata.OfType<RequestExampleAttribute>().ToList());
 
-        foreach (var response in metadata.OfType<ResponseExampleAttribute>())
+        var success = operation.Responses?
+            .Where(r => r.Key.StartsWith('2') && r.Value.Content is { Count: > 0 })
+            .Select(r => r.Key).Order(StringComparer.Ordinal).FirstOrDefault();
+        foreach (var byStatus in metadata.OfType<ResponseExampleAttribute>().GroupBy(e => e.StatusCode))
         {
-            var status = response.StatusCode != 0 ? response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : SuccessStatus(operation);
-            if (status is not null && operation.Responses?.GetValueOrDefault(status)?.Content is { } body)
-            {
-                SetExample(body, response.Body);
-            }
+            var status = byStatus.Key != 0 ? byStatus.Key.ToString(CultureInfo.InvariantCulture) : success;
+            SetExamples(status is null ? null : operation.Responses?.GetValueOrDefault(status)?.Content, byStatus.ToList());
         }
 
         return Task.CompletedTask;
     }
 
-    /// <summary>The lowest 2xx status of the operation that has a body (201 for a create, 200 for a read).</summary>
-    public static string? SuccessStatus(OpenApiOperation operation) =>
-        operation.Responses?.Where(r => r.Key.StartsWith('2') && r.Value.Content is { Count: > 0 }).Select(r => r.Key).Order(StringComparer.Ordinal).FirstOrDefault();
-
-    private static void SetExample(IDictionary<string, OpenApiMediaType> content, string body)
+    private static void SetExamples<T>(IDictionary<string, OpenApiMediaType>? content, IReadOnlyList<T> examples)
+        where T : ExampleAttribute
     {
-        foreach (var (type, media) in content)
+        foreach (var (type, media) in content ?? new Dictionary<string, OpenApiMediaType>())
         {
-            // JSON media get the parsed value (a malformed example fails here, at the first document request);
-            // XML and plain text get the text itself.
-            media.Example = type.Contains("json", StringComparison.OrdinalIgnoreCase) ? JsonNode.Parse(body) : JsonValue.Create(body);
+            if (ExampleAttribute.For(examples, type) is { } example)
+            {
+                // JSON media get the parsed value (a malformed example fails the first request for the document);
+                // XML, CSV and plain text get the text itself.
+                media.Example = type.Contains("json", StringComparison.OrdinalIgnoreCase) ? JsonNode.Parse(example.Body) : JsonValue.Create(example.Body);
+            }
         }
     }
 }

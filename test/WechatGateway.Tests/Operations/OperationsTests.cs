@@ -128,14 +128,14 @@ public sealed class OperationsTests : GatewayTest
             if (body is not null && api.SupportedRequestFormats.Any(f => f.MediaType.Contains("json", StringComparison.Ordinal)))
             {
                 checkedCount++;
-                Check(name + " request", metadata.OfType<RequestExampleAttribute>().FirstOrDefault()?.Body, body.Type, requests);
+                Check(name + " request", ExampleAttribute.For(metadata.OfType<RequestExampleAttribute>(), "application/json")?.Body, body.Type, requests);
             }
 
             var success = api.SupportedResponseTypes.Where(r => r.StatusCode is >= 200 and < 300 && r.Type is { } t && t != typeof(void)).MinBy(r => r.StatusCode);
             if (success is not null && success.ApiResponseFormats.Any(f => f.MediaType.Contains("json", StringComparison.Ordinal)))
             {
                 checkedCount++;
-                var example = metadata.OfType<ResponseExampleAttribute>().FirstOrDefault(e => e.StatusCode == 0 || e.StatusCode == success.StatusCode);
+                var example = ExampleAttribute.For(metadata.OfType<ResponseExampleAttribute>().Where(e => e.StatusCode == 0 || e.StatusCode == success.StatusCode), "application/json");
                 Check($"{name} {success.StatusCode} response", example?.Body, success.Type!, responses);
             }
         }
