@@ -54,11 +54,6 @@ export async function api(method, path, body) {
 
 export const get = (path) => api('GET', path);
 
-/** A GET of a feature that may not exist on this gateway yet: null when it answers 404. */
-export async function optional(path) {
-  try { return await get(path); } catch (e) { if (e instanceof ApiError && e.status === 404) return null; throw e; }
-}
-
 export const qs = (params) => {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== '') p.set(k, v);
