@@ -172,7 +172,7 @@ public sealed class ConsoleTests : ConsoleTest
                 Assert.That(await Page.TextContentAsync("main table"), Does.Contain(row), $"{route}: the viewer reads it");
             }
 
-            Assert.That(await Page.Locator("main :is(button.new, a.new, button.edit, button.danger, button.replay, #rule-form, #points-adjust, form button[type=submit]:not(#try-form *):not(#member-search *))").CountAsync(), Is.Zero, route);
+            Assert.That(await Page.Locator("main :is(button.new, a.new, button.edit, button.danger, button.replay, button.join, #rule-form, #points-adjust, form button[type=submit]:not(#try-form *):not(#member-search *))").CountAsync(), Is.Zero, route);
         }
 
         await GoAsync("#/auto-replies");
@@ -307,6 +307,35 @@ public sealed class ConsoleTests : ConsoleTest
         await Page.WaitForSelectorAsync("main table:not(:has(.qr.expiring))");
         Assert.That(await Page.Locator("#group-alerts").CountAsync(), Is.Zero, "no alert is left");
         Assert.That(await Database.ScalarAsync<string>("SELECT qr_image_url FROM community_group"), Is.EqualTo("https://cdn.example.com/groups/jingan-1-new.png"));
+    }
+
+    [Test]
+    public async Task AStoreManagerConfirmsAJoinAndTheGroupsConversionCountsIt()
+    {
+        await TestStores.AddAsync(1);
+        await AddMemberAsync(11, "Mine", "follower", homeStore: 1);
+        await AddMemberAsync(12, "Also mine", "follower", homeStore: 1);
+        using var admin = Api(TestAccounts.AdminKey);
+        var group = await AddGroupAsync(admin, "Jing'an fans 1", memberCount: 2, qrExpiresAt: DateTimeOffset.UtcNow.AddDays(6));
+        // Both were invited, each holding a seat (the two of memberCount).
+        await Database.ExecuteAsync(
+            """
+            INSERT INTO group_invitation (source_key, member_id, app_id, open_id, group_id, store_id, `trigger`, reason, status, messages, created_at)
+            SELECT CONCAT('test:', m.id), m.id, @appId, CONCAT('o_', m.id), @group, 1, 'location', 'nearest', 'sent', '[]', UTC_TIMESTAMP(6) FROM member m;
+            INSERT INTO group_member (group_id, member_id, invited_at) SELECT @group, m.id, UTC_TIMESTAMP(6) FROM member m;
+            """,
+            new { group, appId = TestAccounts.QueueAppId });
+
+        await SignInAsync(TestAccounts.ManagerKey);
+        await GoAsync("#/groups");
+        Assert.That(await Page.TextContentAsync("main tr:has-text('fans 1')"), Does.Contain("2 → 0 (0 %)"));
+        await Page.ClickAsync("main button.join");
+        await Page.FillAsync("#join-form [name=memberId]", "11");
+        await Page.ClickAsync("#join-form button[type=submit]");
+
+        await Page.WaitForSelectorAsync("main tr:has-text('2 → 1 (50 %)')");
+        Assert.That(await Page.TextContentAsync("main tr:has-text('fans 1') .fill-text"), Is.EqualTo("2/200 (1%)"), "the join took the seat the invitation held");
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM group_member WHERE group_id = @group AND member_id = 11 AND joined_at IS NOT NULL", new { group }), Is.EqualTo(1));
     }
 
     [Test]

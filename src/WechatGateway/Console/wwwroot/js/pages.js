@@ -13,13 +13,16 @@ import { members } from './members.js';
 /**
  * A list with create, edit and delete, for resources whose list comes back whole (stores, groups, rules, rewards).
  * level: who may create/edit/delete ('admin' or 'write'); the API decides again. load() fetches what the page needs
- * besides the list (alerts, accounts); fields and intro may be functions of it.
+ * besides the list (alerts, accounts, stats); columns, fields and intro may be functions of it. rowActions(row, show)
+ * adds a row's own buttons; show(title, element) opens a card where the editor opens.
  */
-function crud({ name, path, columns, fields, toBody = (v) => v, create = 'admin', edit = 'admin', remove = 'admin', removeLabel = 'Delete', canEditRow = () => true, load = async () => ({}), intro = () => null }) {
+function crud({ name, path, columns, fields, toBody = (v) => v, create = 'admin', edit = 'admin', remove = 'admin', removeLabel = 'Delete', canEditRow = () => true, load = async () => ({}), intro = () => null, rowActions = () => null }) {
   return async function page() {
     const [rows, extra] = await Promise.all([get(path), load()]);
     const fieldList = typeof fields === 'function' ? fields(extra) : fields;
+    const cols = typeof columns === 'function' ? columns(extra) : columns;
     const holder = h('div', { class: 'editor-slot' });
+    const show = (heading, el) => replace(holder, h('section', { class: 'card' }, h('h2', null, heading), el));
     const open = (row) => {
       const f = form({
         id: `${name}-form`,
@@ -32,19 +35,20 @@ function crud({ name, path, columns, fields, toBody = (v) => v, create = 'admin'
           window.dispatchEvent(new HashChangeEvent('hashchange'));
         },
       });
-      replace(holder, h('section', { class: 'card' }, h('h2', null, row ? `Edit #${row.id}` : 'New'), f));
+      show(row ? `Edit #${row.id}` : 'New', f);
     };
     const actions = (row) => h('span', { class: 'row-actions' },
+      rowActions(row, show),
       can(edit) && canEditRow(row) ? h('button', { type: 'button', class: 'edit', onclick: () => open(row) }, 'Edit') : null,
       can(remove) ? h('button', { type: 'button', class: 'danger', onclick: confirmThen(`${removeLabel} #${row.id}?`, async () => {
         await api('DELETE', `${path}/${row.id}`);
         window.dispatchEvent(new HashChangeEvent('hashchange'));
       }) }, removeLabel) : null);
     return h('div', null,
-      title(columns.title, can(create) ? h('button', { type: 'button', class: 'new', onclick: () => open(null) }, 'New') : null),
+      title(cols.title, can(create) ? h('button', { type: 'button', class: 'new', onclick: () => open(null) }, 'New') : null),
       intro(extra),
       holder,
-      table([...columns.list, ['', actions]], rows));
+      table([...cols.list, ['', actions]], rows));
   };
 }
 
@@ -143,11 +147,27 @@ function groupAlerts(alerts) {
 /** The QR fields of a group edit are sent only when changed: left out, the API keeps the current code (even an expired one). */
 const minute = (v) => (v ? Math.floor(parseTime(v).getTime() / 60000) : null);
 
+/** Staff confirm that a member joined the group (the API takes a seat unless the member holds one already). */
+const confirmJoin = (g, show) => (can('write') ? h('button', { type: 'button', class: 'join', onclick: () => show(`Confirm a join to ${g.name}`, form({
+  id: 'join-form', submit: 'Confirm join',
+  fields: [{ name: 'memberId', label: 'Member id', type: 'number', step: 1, required: true }],
+  onSubmit: async (v) => {
+    await api('POST', `/groups/${g.id}/joins`, v);
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+  },
+})) }, 'Confirm join') : null);
+
+const conversion = (s) => (s ? `${s.invitations} → ${s.joins}${s.invitations ? ` (${Math.round(s.conversion * 100)} %)` : ''}` : '');
+
 const groups = crud({
   name: 'groups', path: '/groups', create: 'write', edit: 'write', remove: 'write', removeLabel: 'Deactivate',
-  load: async () => ({ alerts: await get('/groups/alerts') }),
+  load: async () => {
+    const [alerts, stats] = await Promise.all([get('/groups/alerts'), get('/groups/stats')]);
+    return { alerts, stats: new Map(stats.groups.map((s) => [s.id, s])) };
+  },
   intro: ({ alerts }) => groupAlerts(alerts),
-  columns: { title: 'Groups', list: [['#', (g) => g.id], ['Store', (g) => g.storeId], ['Name', (g) => g.name], ['Fill', (g) => fillBar(g.memberCount, g.capacity)], ['QR expires', qrExpiry], ['Usable', (g) => yesNo(g.usable)]] },
+  rowActions: confirmJoin,
+  columns: ({ stats }) => ({ title: 'Groups', list: [['#', (g) => g.id], ['Store', (g) => g.storeId], ['Name', (g) => g.name], ['Fill', (g) => fillBar(g.memberCount, g.capacity)], ['Invited → joined', (g) => conversion(stats.get(g.id))], ['QR expires', qrExpiry], ['Usable', (g) => yesNo(g.usable)]] }),
   fields: () => [
     { name: 'storeId', label: 'Store id', type: 'number', step: 1, required: true, default: session.me?.storeIds?.[0] }, { name: 'name', label: 'Name', required: true },
     { name: 'capacity', label: 'Capacity (at most 500)', type: 'number', step: 1, default: 200 }, { name: 'memberCount', label: 'Seats taken', type: 'number', step: 1 },
