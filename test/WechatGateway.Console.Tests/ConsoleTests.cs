@@ -162,9 +162,10 @@ public sealed class ConsoleTests : ConsoleTest
         var group = await AddGroupAsync(admin, "fans", memberCount: 1, qrExpiresAt: DateTimeOffset.UtcNow.AddDays(3));
         (await admin.PostAsJsonAsync("/api/admin/live-codes", new { appId = TestAccounts.QueueAppId, code = "counter", name = "counter", storeId = 1, groupIds = new[] { group } })).EnsureSuccessStatusCode();
         await AddDeadSendAsync();
+        await AddMemberAsync(5, "a member", "registered", homeStore: 1);
 
         await SignInAsync(TestAccounts.ViewerKey);
-        foreach (var (route, row) in new[] { ("#/auto-replies", "hi"), ("#/templates", "hello"), ($"#/templates/{template.GetProperty("id").GetUInt64()}", null), ("#/stores", "store 1"), ("#/groups", "fans"), ("#/live-codes", "counter"), ("#/queue", "45015"), ("#/points-rules", null), ("#/rewards", null), ("#/pushes", null), ("#/members", null) })
+        foreach (var (route, row) in new[] { ("#/auto-replies", "hi"), ("#/templates", "hello"), ($"#/templates/{template.GetProperty("id").GetUInt64()}", null), ("#/stores", "store 1"), ("#/groups", "fans"), ("#/live-codes", "counter"), ("#/queue", "45015"), ("#/points-rules", null), ("#/rewards", null), ("#/pushes", null), ("#/orders", null), ("#/members", null), ("#/members/5", null) })
         {
             await GoAsync(route);
             if (row is not null)
@@ -172,7 +173,7 @@ public sealed class ConsoleTests : ConsoleTest
                 Assert.That(await Page.TextContentAsync("main table"), Does.Contain(row), $"{route}: the viewer reads it");
             }
 
-            Assert.That(await Page.Locator("main :is(button.new, a.new, button.edit, button.danger, button.replay, button.join, #rule-form, #points-adjust, form button[type=submit]:not(#try-form *):not(#member-search *))").CountAsync(), Is.Zero, route);
+            Assert.That(await Page.Locator("main :is(button.new, a.new, button.edit, button.danger, button.replay, button.join, #erase-personal-data, #orders-import, #rule-form, #points-adjust, form button[type=submit]:not(#try-form *):not(#member-search *))").CountAsync(), Is.Zero, route);
         }
 
         await GoAsync("#/auto-replies");
@@ -218,6 +219,25 @@ public sealed class ConsoleTests : ConsoleTest
         Assert.That(await Page.TextContentAsync("#template-preview .reply-content"), Is.EqualTo(Hostile), "Liquid leaves plain text alone; the page shows it as text");
         Assert.That(await Page.Locator("main script, main img[src=x]").CountAsync(), Is.Zero, "no markup from data");
         Assert.That(await Page.EvaluateAsync<JsonElement>("() => window.pwned ?? null"), Has.Property("ValueKind").EqualTo(JsonValueKind.Null));
+    }
+
+    [Test]
+    public async Task AnAdminErasesAMembersPersonalDataAndThePointsStay()
+    {
+        await AddMemberAsync(7, "小雨", "registered", homeStore: null);
+        await Database.ExecuteAsync("UPDATE member SET phone = '13812345678', city = 'Shanghai' WHERE id = 7");
+        await Database.ExecuteAsync("INSERT INTO points_ledger (member_id, owner_member_id, idem_key, delta, reason, balance_after, created_at, remaining) VALUES (7, 7, 'seed:7', 40, 'seeded', 40, UTC_TIMESTAMP(6), 40)");
+
+        await SignInAsync(TestAccounts.AdminKey);
+        await GoAsync("#/members/7");
+        Assert.That(await Page.TextContentAsync("h1 .nickname"), Is.EqualTo("小雨"));
+        Page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await Page.ClickAsync("#erase-personal-data");
+
+        await Page.WaitForSelectorAsync("h1 .nickname:text-is('Member 7')");
+        Assert.That(await Page.TextContentAsync("#member-phone"), Is.EqualTo("—"));
+        Assert.That(await Page.TextContentAsync("main"), Does.Contain("seeded"), "the ledger stays");
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM member WHERE id = 7 AND phone IS NULL AND nickname IS NULL AND city IS NULL"), Is.EqualTo(1));
     }
 
     [Test]
@@ -336,6 +356,37 @@ public sealed class ConsoleTests : ConsoleTest
         await Page.WaitForSelectorAsync("main tr:has-text('2 → 1 (50 %)')");
         Assert.That(await Page.TextContentAsync("main tr:has-text('fans 1') .fill-text"), Is.EqualTo("2/200 (1%)"), "the join took the seat the invitation held");
         Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM group_member WHERE group_id = @group AND member_id = 11 AND joined_at IS NOT NULL", new { group }), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task AnOrdersCsvImportedInTheConsoleAnswersPerRowAndTheOrdersAreListed()
+    {
+        await TestStores.AddAsync(1);
+        await AddMemberAsync(11, "buyer", "registered", homeStore: 1);
+        await Database.ExecuteAsync("INSERT INTO member_identity (app_id, open_id, member_id, account_type, created_at) VALUES (@appId, 'o_buyer', 11, 'OfficialAccount', UTC_TIMESTAMP(6))", new { appId = TestAccounts.QueueAppId });
+        var paid = DateTime.UtcNow.AddHours(-1).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        var csv = $"""
+            orderNo,openId,appId,unionId,phone,amount,storeId,paidAt
+            POS-1,o_buyer,{TestAccounts.QueueAppId},,,128.00,1,{paid}
+            EC-2,,,,13800000000,59.90,,{paid}
+            EC-3,o_buyer,{TestAccounts.QueueAppId},,,,1,{paid}
+            """;
+
+        await SignInAsync(TestAccounts.AdminKey);
+        await GoAsync("#/orders");
+        await Page.SetInputFilesAsync("#orders-file", new FilePayload { Name = "orders.csv", MimeType = "text/csv", Buffer = System.Text.Encoding.UTF8.GetBytes(csv) });
+        await Page.ClickAsync("#orders-import button[type=submit]");
+
+        await Page.WaitForSelectorAsync("#import-result .summary");
+        Assert.That(await Page.TextContentAsync("#import-result .summary"), Is.EqualTo("1 imported · 1 waiting for their member · 0 already imported · 1 invalid"));
+        Assert.That(await Page.TextContentAsync("#import-result tr:has-text('EC-3')"), Does.Contain("invalid").And.Contain("amount"));
+        Assert.That(await Page.TextContentAsync("#orders-list tr:has-text('POS-1')"), Does.Contain("128.00").And.Contain("11"));
+        Assert.That(await Page.TextContentAsync("#orders-list tr:has-text('EC-2')"), Does.Contain("waiting for the member"));
+
+        // The same file again: nothing new.
+        await Page.ClickAsync("#orders-import button[type=submit]");
+        await Page.WaitForSelectorAsync("#import-result .summary:has-text('2 already imported')");
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM shop_order"), Is.EqualTo(2));
     }
 
     [Test]

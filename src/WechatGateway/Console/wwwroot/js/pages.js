@@ -199,6 +199,38 @@ const liveCodes = crud({
   toBody: (v) => ({ ...v, groupIds: v.groupIds.map(Number) }),
 });
 
+const orderColumns = [['#', (o) => o.id], ['Order', (o) => o.orderNo], ['Paid', (o) => fmtDate(o.paidAt)], ['Amount', (o) => Number(o.amount).toFixed(2)], ['Store', (o) => o.storeId ?? ''],
+  ['Member', (o) => (o.memberId ? h('a', { href: `#/members/${o.memberId}` }, o.memberId) : 'waiting for the member')], ['Points', (o) => o.awarded]];
+
+/** Orders from POS or e-commerce: the latest 200, and (admins, store managers) a CSV or JSON file to import. */
+async function orders() {
+  const listed = h('div', { id: 'orders-list' });
+  const reload = async () => replace(listed, table(orderColumns, await get('/orders?limit=200'), { empty: 'No orders yet.' }));
+  await reload();
+  const result = h('div', { id: 'import-result', 'aria-live': 'polite' });
+  const file = h('input', { type: 'file', id: 'orders-file', name: 'file', accept: '.csv,.json,text/csv,application/json', required: true });
+  const importer = h('form', { id: 'orders-import', class: 'inline', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const text = await file.files[0].text();
+    replace(result, h('p', { class: 'status' }, 'Importing…'));
+    try {
+      // Importing is idempotent by order number: sending the same file again changes nothing.
+      const r = await api('POST', '/orders/bulk', text, /^\s*\[/.test(text) ? 'application/json' : 'text/csv');
+      replace(result,
+        h('p', { class: 'summary' }, `${r.imported} imported · ${r.pending} waiting for their member · ${r.duplicate} already imported · ${r.invalid} invalid`),
+        table([['Row', (x) => x.row], ['Order', (x) => x.orderNo ?? ''], ['Result', (x) => x.status], ['Member', (x) => x.memberId ?? ''], ['Points', (x) => x.awarded], ['Problem', (x) => x.error ?? '']], r.rows));
+      await reload();
+    } catch (e) {
+      replace(result, errorBox(e));
+    }
+  } }, file, h('button', { type: 'submit' }, 'Import'));
+  return h('div', null, title('Orders'),
+    can('write') ? h('section', { class: 'card' }, h('h2', null, 'Import'),
+      h('p', null, 'A CSV with the header orderNo,openId,appId,unionId,phone,amount,storeId,paidAt (amount in yuan, paidAt in ISO 8601), or a JSON array of the same fields.'),
+      importer, result) : null,
+    listed);
+}
+
 async function apiKeys() {
   const keys = await get('/api-keys');
   const shown = h('div');
@@ -224,6 +256,6 @@ async function apiKeys() {
 
 export const pages = {
   dashboard, 'auto-replies': autoReplies, templates, members, stores, groups, 'live-codes': liveCodes,
-  'points-rules': pointsRules, rewards, pushes, queue, 'api-keys': apiKeys, audit,
+  'points-rules': pointsRules, rewards, orders, pushes, queue, 'api-keys': apiKeys, audit,
 };
 
