@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Groups;
 
@@ -20,6 +21,12 @@ public static class GroupAlerts
 
     public sealed record Alerts(IReadOnlyList<ExpiringQr> ExpiringQrCodes, IReadOnlyList<UnusableLiveCode> LiveCodesWithoutUsableGroup);
 
+    [ResponseExample("""
+        {
+          "expiringQrCodes": [ { "groupId": 12, "name": "Jing'an fans 1", "storeId": 3, "qrExpiresAt": "2026-12-01T20:00:00", "expired": false } ],
+          "liveCodesWithoutUsableGroup": [ { "liveCodeId": 2, "code": "xuhui-entrance", "name": "Xuhui entrance poster", "storeId": 5, "poolSize": 2 } ]
+        }
+        """)]
     public static async Task<Ok<Alerts>> GetAsync(ClaimsPrincipal user, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
         var mine = user.StoresOf();

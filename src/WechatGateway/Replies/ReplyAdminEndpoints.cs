@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 using WechatGateway.Wechat.Messages;
 
 namespace WechatGateway.Replies;
@@ -49,12 +50,16 @@ public static class ReplyAdminEndpoints
         return admin;
     }
 
+    [ResponseExample("""[ { "id": 21, "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "event": null, "eventKey": null, "priority": 10, "enabled": true, "validFrom": null, "validUntil": null, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" }, "templateId": null, "createdAt": "2026-11-28T07:30:00", "updatedAt": "2026-11-28T07:30:00" } ]""")]
     public static async Task<Ok<IReadOnlyList<AutoReplyView>>> ListRulesAsync([FromServices] ReplyStore store, CancellationToken ct) =>
         TypedResults.Ok((await store.LoadAsync(ct)).Rules);
 
+    [ResponseExample("""{ "id": 21, "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "event": null, "eventKey": null, "priority": 10, "enabled": true, "validFrom": null, "validUntil": null, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" }, "templateId": null, "createdAt": "2026-11-28T07:30:00", "updatedAt": "2026-11-28T07:30:00" }""")]
     public static async Task<Results<Ok<AutoReplyView>, NotFound>> GetRuleAsync(ulong id, [FromServices] ReplyStore store, CancellationToken ct) =>
         await store.GetRuleAsync(id, ct) is { } rule ? TypedResults.Ok(rule) : TypedResults.NotFound();
 
+    [RequestExample("""{ "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "priority": 10, "enabled": true, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" } }""")]
+    [ResponseExample("""{ "id": 21 }""")]
     public static async Task<Results<Created<Created>, ValidationProblem>> CreateRuleAsync(
         AutoReplyRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, [FromServices] AccountRegistry accounts, CancellationToken ct)
     {
@@ -68,6 +73,8 @@ public static class ReplyAdminEndpoints
         return TypedResults.Created($"/api/admin/auto-replies/{id}", new Created(id!.Value));
     }
 
+    [RequestExample("""{ "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "priority": 10, "enabled": true, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" } }""")]
+    [ResponseExample("""{ "id": 21, "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "event": null, "eventKey": null, "priority": 10, "enabled": true, "validFrom": null, "validUntil": null, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" }, "templateId": null, "createdAt": "2026-11-28T07:30:00", "updatedAt": "2026-11-28T07:30:00" }""")]
     public static async Task<Results<Ok<AutoReplyView>, NotFound, ValidationProblem>> UpdateRuleAsync(
         ulong id, AutoReplyRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, [FromServices] AccountRegistry accounts, CancellationToken ct)
     {
@@ -96,6 +103,7 @@ public static class ReplyAdminEndpoints
         return TypedResults.NoContent();
     }
 
+    [ResponseExample("""{ "ruleId": 21, "ruleName": "price list", "reply": { "type": "text", "content": "Hi 小雨, you have 1260 points. Our price list: https://example-brand.cn/prices", "mediaId": null, "articles": [], "url": null, "data": {} } }""")]
     public static async Task<Results<Ok<TryResult>, ProblemHttpResult>> TryAsync(
         [AsParameters] TryRequest request, [FromServices] ReplyRuleSet rules, [FromServices] ReplyModels models, [FromServices] AccountRegistry accounts, [FromServices] TimeProvider time, CancellationToken ct)
     {
@@ -117,12 +125,16 @@ public static class ReplyAdminEndpoints
         return TypedResults.Ok(new TryResult(rule.View.Id, rule.View.Name, ToView(rendered)));
     }
 
+    [ResponseExample("""[ { "id": 5, "name": "welcome back", "reply": { "type": "text", "content": "Welcome back {{ member.nickname | default: 'friend' }}! {% if member.points.balance >= 50 %}A coffee is yours for 50 points.{% endif %}" }, "createdAt": "2026-11-20T09:00:00", "updatedAt": "2026-11-29T10:12:31" } ]""")]
     public static async Task<Ok<IReadOnlyList<TemplateView>>> ListTemplatesAsync([FromServices] ReplyStore store, CancellationToken ct) =>
         TypedResults.Ok((await store.LoadAsync(ct)).Templates);
 
+    [ResponseExample("""{ "id": 5, "name": "welcome back", "reply": { "type": "text", "content": "Welcome back {{ member.nickname | default: 'friend' }}! {% if member.points.balance >= 50 %}A coffee is yours for 50 points.{% endif %}" }, "createdAt": "2026-11-20T09:00:00", "updatedAt": "2026-11-29T10:12:31" }""")]
     public static async Task<Results<Ok<TemplateView>, NotFound>> GetTemplateAsync(ulong id, [FromServices] ReplyStore store, CancellationToken ct) =>
         await store.GetTemplateAsync(id, ct) is { } template ? TypedResults.Ok(template) : TypedResults.NotFound();
 
+    [RequestExample("""{ "name": "welcome back", "reply": { "type": "text", "content": "Welcome back {{ member.nickname | default: 'friend' }}! {% if member.points.balance >= 50 %}A coffee is yours for 50 points.{% endif %}" } }""")]
+    [ResponseExample("""{ "id": 5 }""")]
     public static async Task<Results<Created<Created>, ValidationProblem>> CreateTemplateAsync(
         TemplateRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, CancellationToken ct)
     {
@@ -136,6 +148,8 @@ public static class ReplyAdminEndpoints
         return TypedResults.Created($"/api/admin/templates/{id}", new Created(id!.Value));
     }
 
+    [RequestExample("""{ "name": "welcome back", "reply": { "type": "text", "content": "Welcome back {{ member.nickname | default: 'friend' }}! {% if member.points.balance >= 50 %}A coffee is yours for 50 points.{% endif %}" } }""")]
+    [ResponseExample("""{ "id": 5, "name": "welcome back", "reply": { "type": "text", "content": "Welcome back {{ member.nickname | default: 'friend' }}! {% if member.points.balance >= 50 %}A coffee is yours for 50 points.{% endif %}" }, "createdAt": "2026-11-20T09:00:00", "updatedAt": "2026-11-29T10:12:31" }""")]
     public static async Task<Results<Ok<TemplateView>, NotFound, ValidationProblem>> UpdateTemplateAsync(
         ulong id, TemplateRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, CancellationToken ct)
     {
@@ -169,6 +183,8 @@ public static class ReplyAdminEndpoints
         return TypedResults.NoContent();
     }
 
+    [RequestExample("""{ "memberId": 10482, "text": "hello" }""")]
+    [ResponseExample("""{ "type": "text", "content": "Welcome back 小雨! A coffee is yours for 50 points.", "mediaId": null, "articles": [], "url": null, "data": {} }""")]
     public static async Task<Results<Ok<RenderedView>, NotFound>> PreviewAsync(
         ulong id, PreviewRequest? request, [FromServices] ReplyStore store, [FromServices] LiquidTemplates liquid, [FromServices] ReplyModels models, CancellationToken ct)
     {
@@ -183,6 +199,7 @@ public static class ReplyAdminEndpoints
     }
 
     /// <summary>A GET, so typing in the editor neither writes audit rows nor needs a write role; a draft is one text template, short enough for a URL.</summary>
+    [ResponseExample("""{ "type": "text", "content": "Welcome back 小雨! A coffee is yours for 50 points.", "mediaId": null, "articles": [], "url": null, "data": {} }""")]
     public static async Task<Results<Ok<RenderedView>, ValidationProblem>> RenderDraftAsync(
         string? content, ulong? memberId, string? text, [FromServices] LiquidTemplates liquid, [FromServices] ReplyModels models, CancellationToken ct)
     {

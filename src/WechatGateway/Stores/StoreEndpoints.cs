@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Stores;
 
@@ -33,6 +34,7 @@ public static class StoreEndpoints
         id AS Id, name AS Name, city AS City, lat AS Lat, lng AS Lng, active AS Active, created_at AS CreatedAt, updated_at AS UpdatedAt
         """;
 
+    [ResponseExample("""[ { "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" } ]""")]
     public static async Task<Ok<List<StoreView>>> ListAsync(ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
     {
         var mine = user.StoresOf();
@@ -42,6 +44,7 @@ public static class StoreEndpoints
         return TypedResults.Ok(rows.Select(ToView).ToList());
     }
 
+    [ResponseExample("""{ "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" }""")]
     public static async Task<Results<Ok<StoreView>, NotFound>> GetAsync(long id, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, CancellationToken ct)
     {
         // A store manager is told nothing about other stores, not even that they exist.
@@ -55,6 +58,8 @@ public static class StoreEndpoints
         return store is null ? TypedResults.NotFound() : TypedResults.Ok(store);
     }
 
+    [RequestExample("""{ "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480 }""")]
+    [ResponseExample("""{ "id": 3 }""")]
     public static async Task<Results<Created<CreatedStore>, ValidationProblem>> CreateAsync(
         StoreRequest request, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
@@ -81,6 +86,8 @@ public static class StoreEndpoints
         return TypedResults.Created($"/api/admin/stores/{id}", new CreatedStore(id));
     }
 
+    [RequestExample("""{ "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true }""")]
+    [ResponseExample("""{ "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" }""")]
     public static async Task<Results<Ok<StoreView>, ValidationProblem, NotFound>> UpdateAsync(
         long id, StoreRequest request, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
