@@ -1,4 +1,5 @@
 using WechatGateway.Processing;
+using WechatGateway.Stores;
 
 namespace WechatGateway.Groups;
 
@@ -8,6 +9,7 @@ public static class GroupsServiceExtensions
     public static IServiceCollection AddGroups(this IServiceCollection services)
     {
         services.AddOptions<GroupsOptions>().BindConfiguration(GroupsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<StoreLocations>();
         services.AddSingleton<GroupSteering>();
         services.AddSingleton<GroupInvitations>();
         services.AddPushHandler<GroupPushHandler>();
