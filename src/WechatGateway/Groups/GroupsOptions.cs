@@ -24,4 +24,12 @@ public sealed class GroupsOptions
     /// <summary>How many groups <c>GET /api/mp/groups/recommended</c> lists.</summary>
     [Range(1, 20)]
     public int RecommendedCount { get; set; } = 3;
+
+    /// <summary>A store's staff member gets each group alert once per this many hours, while it lasts (Groups/GroupAlertJob).</summary>
+    [Range(1, 168)]
+    public int StaffAlertPeriodHours { get; set; } = 24;
+
+    /// <summary>How often the worker looks for new alerts to send to store staff.</summary>
+    [Range(1, 1440)]
+    public int StaffAlertCheckMinutes { get; set; } = 15;
 }

@@ -173,6 +173,30 @@ public sealed class GroupTests : GatewayTest
     }
 
     [Test]
+    public async Task AStoreMovedOrDeactivatedIsRecommendedFromWhereItIsNowAtOnce()
+    {
+        var a = await StoreAsync("Jing'an", JingAn);
+        var b = await StoreAsync("Hongqiao", Hongqiao);
+        var groupA = await GroupAsync(a, "Jing'an fans 1");
+        var groupB = await GroupAsync(b, "Hongqiao fans 1");
+        var (mp, _) = await MiniProgramClient.LoginAsync("o_mp_moved");
+        using var client = mp;
+        using var admin = AdminClient(TestAccounts.AdminKey);
+        var url = FormattableString.Invariant($"/api/mp/groups/recommended?lat={Hongqiao.Lat}&lng={Hongqiao.Lng - 0.002}");
+        async Task<ulong[]> RecommendedAsync() => [.. (await mp.GetFromJsonAsync<JsonElement>(url)).EnumerateArray().Select(g => g.GetProperty("groupId").GetUInt64())];
+
+        var before = await RecommendedAsync();
+        await admin.PutAsJsonAsync($"/api/admin/stores/{a}", new { name = "Jing'an", city = "Shanghai", lat = Hongqiao.Lat, lng = Hongqiao.Lng - 0.001 });
+        var moved = await RecommendedAsync();
+        await admin.DeleteAsync($"/api/admin/stores/{b}");
+        var deactivated = await RecommendedAsync();
+
+        Assert.That(before, Is.EqualTo(new[] { groupB, groupA }));
+        Assert.That(moved, Is.EqualTo(new[] { groupA, groupB }), "Jing'an moved next to the member, nearer than Hongqiao");
+        Assert.That(deactivated, Is.EqualTo(new[] { groupA }));
+    }
+
+    [Test]
     public async Task ALocationEventSteersAMemberWithoutAGroupAtMostOncePerInterval()
     {
         var a = await StoreAsync("Jing'an", JingAn);
