@@ -11,7 +11,7 @@ public sealed class GroupsOptions
     [Range(1, 365)]
     public int LocationSteerIntervalDays { get; set; } = 7;
 
-    /// <summary>Sent when a live code is scanned and none of its groups is usable (a live code's own message wins).</summary>
+    /// <summary>Sent when a live code is scanned, or a steer rule matched, and no group is usable (a live code's own message wins).</summary>
     [Required]
     [StringLength(1000, MinimumLength = 1)]
     public string FallbackMessage { get; set; } = "Our groups are full right now. We will send you an invitation as soon as a seat opens.";

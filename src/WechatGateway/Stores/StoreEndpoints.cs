@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using MySqlConnector;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
@@ -62,7 +63,7 @@ public static class StoreEndpoints
     }
 
     public static async Task<Results<Created<CreatedStore>, ValidationProblem>> CreateAsync(
-        StoreRequest request, MySqlDataSource dataSource, AccountRegistry accounts, TimeProvider time, CancellationToken ct)
+        StoreRequest request, MySqlDataSource dataSource, [FromServices] AccountRegistry accounts, TimeProvider time, CancellationToken ct)
     {
         if (Validate(request, accounts) is { Count: > 0 } errors)
         {
@@ -79,7 +80,7 @@ public static class StoreEndpoints
     }
 
     public static async Task<Results<Ok<StoreView>, ValidationProblem, NotFound>> UpdateAsync(
-        long id, StoreRequest request, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, AccountRegistry accounts, TimeProvider time, CancellationToken ct)
+        long id, StoreRequest request, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, [FromServices] AccountRegistry accounts, TimeProvider time, CancellationToken ct)
     {
         if (!user.CanWriteStore(id))
         {
