@@ -87,6 +87,30 @@ public sealed class ConsoleTests : ConsoleTest
     }
 
     [Test]
+    public async Task ASteerRuleCreatedInTheConsoleSaysItSteersWhenAMessageIsTried()
+    {
+        await SignInAsync(TestAccounts.AdminKey);
+        await GoAsync("#/auto-replies");
+
+        await Page.ClickAsync("button.new");
+        await Page.FillAsync("#rule-form [name=name]", "join a group");
+        await Page.SelectOptionAsync("#rule-form [name=action]", "steer");
+        await Page.SelectOptionAsync("#rule-form [name=match]", "exact");
+        await Page.FillAsync("#rule-form [name=keywords]", "group");
+        await Page.ClickAsync("#rule-form button[type=submit]");
+        await Page.WaitForSelectorAsync("main table >> text=join a group");
+
+        await Page.SelectOptionAsync("#try-form [name=appId]", TestAccounts.PassiveAppId);
+        await Page.FillAsync("#try-form [name=text]", "group");
+        await Page.ClickAsync("#try-form button[type=submit]");
+        await Page.WaitForSelectorAsync("#try-result .steer");
+
+        Assert.That(await Page.TextContentAsync("main table"), Does.Contain("steers to a group"));
+        Assert.That(await Page.TextContentAsync("#try-result .steer"), Does.Contain("steers the member to a group"));
+        Assert.That(await Page.Locator("#try-result .reply-content").CountAsync(), Is.Zero, "no intro of its own: the group's is sent");
+    }
+
+    [Test]
     public async Task ATemplateWithALiquidErrorIsFlaggedAtItsLineAndKeepsTheText()
     {
         await SignInAsync(TestAccounts.AdminKey);
