@@ -49,6 +49,14 @@ public sealed class GroupTests : GatewayTest
             owner = "staff-1",
         });
 
+    /// <summary>Two stores 11 km apart with one group each.</summary>
+    private static async Task<(ulong A, ulong GroupA, ulong B, ulong GroupB)> JingAnAndHongqiaoAsync()
+    {
+        var a = await StoreAsync("Jing'an", JingAn);
+        var b = await StoreAsync("Hongqiao", Hongqiao);
+        return (a, await GroupAsync(a, "Jing'an fans 1"), b, await GroupAsync(b, "Hongqiao fans 1"));
+    }
+
     private async Task PushAsync(string xml, string openId)
     {
         var response = await _queue.SendAsync(Client, _queue.Sign(xml, openId, SecurityMode.Safe));
@@ -150,10 +158,7 @@ public sealed class GroupTests : GatewayTest
     [Test]
     public async Task RecommendedGroupsAreNearestFirstExplainedAndNeverOneAlreadyJoined()
     {
-        var a = await StoreAsync("Jing'an", JingAn);
-        var b = await StoreAsync("Hongqiao", Hongqiao);
-        var groupA = await GroupAsync(a, "Jing'an fans 1");
-        var groupB = await GroupAsync(b, "Hongqiao fans 1");
+        var (_, groupA, _, groupB) = await JingAnAndHongqiaoAsync();
         var (mp, _) = await MiniProgramClient.LoginAsync("o_mp_rec");
         using var client = mp;
 
@@ -175,10 +180,7 @@ public sealed class GroupTests : GatewayTest
     [Test]
     public async Task AStoreMovedOrDeactivatedIsRecommendedFromWhereItIsNowAtOnce()
     {
-        var a = await StoreAsync("Jing'an", JingAn);
-        var b = await StoreAsync("Hongqiao", Hongqiao);
-        var groupA = await GroupAsync(a, "Jing'an fans 1");
-        var groupB = await GroupAsync(b, "Hongqiao fans 1");
+        var (a, groupA, b, groupB) = await JingAnAndHongqiaoAsync();
         var (mp, _) = await MiniProgramClient.LoginAsync("o_mp_moved");
         using var client = mp;
         using var admin = AdminClient(TestAccounts.AdminKey);
