@@ -74,24 +74,39 @@ public sealed class ConsoleTests : ConsoleTest
         Assert.That(await Page.EvaluateAsync<string?>("() => sessionStorage.getItem('wg.adminKey')"), Is.Null);
     }
 
-    [Test]
-    public async Task AKeywordRuleCreatedInTheConsoleAnswersATriedMessage()
+    /// <summary>Signs in as admin and creates an auto-reply rule through the console's form.</summary>
+    private async Task CreateRuleInTheFormAsync(string name, string action, string match, string keywords, string? content)
     {
         await SignInAsync(TestAccounts.AdminKey);
         await GoAsync("#/auto-replies");
-
         await Page.ClickAsync("button.new");
-        await Page.FillAsync("#rule-form [name=name]", "price list");
-        await Page.SelectOptionAsync("#rule-form [name=match]", "contains");
-        await Page.FillAsync("#rule-form [name=keywords]", "price, prices");
-        await Page.FillAsync("#rule-form [name=content]", "Hi {{ member.nickname | default: 'friend' }}, here is our price list.");
-        await Page.ClickAsync("#rule-form button[type=submit]");
-        await Page.WaitForSelectorAsync("main table >> text=price list");
+        await Page.FillAsync("#rule-form [name=name]", name);
+        await Page.SelectOptionAsync("#rule-form [name=action]", action);
+        await Page.SelectOptionAsync("#rule-form [name=match]", match);
+        await Page.FillAsync("#rule-form [name=keywords]", keywords);
+        if (content is not null)
+        {
+            await Page.FillAsync("#rule-form [name=content]", content);
+        }
 
+        await Page.ClickAsync("#rule-form button[type=submit]");
+        await Page.WaitForSelectorAsync($"main table >> text={name}");
+    }
+
+    /// <summary>Tries a text on the passive account in the "try a message" box and waits for <paramref name="shown"/>.</summary>
+    private async Task TryTextAsync(string text, string shown)
+    {
         await Page.SelectOptionAsync("#try-form [name=appId]", TestAccounts.PassiveAppId);
-        await Page.FillAsync("#try-form [name=text]", "what is the price?");
+        await Page.FillAsync("#try-form [name=text]", text);
         await Page.ClickAsync("#try-form button[type=submit]");
-        await Page.WaitForSelectorAsync("#try-result .matched");
+        await Page.WaitForSelectorAsync(shown);
+    }
+
+    [Test]
+    public async Task AKeywordRuleCreatedInTheConsoleAnswersATriedMessage()
+    {
+        await CreateRuleInTheFormAsync("price list", "reply", "contains", "price, prices", "Hi {{ member.nickname | default: 'friend' }}, here is our price list.");
+        await TryTextAsync("what is the price?", "#try-result .matched");
 
         Assert.That(await Page.TextContentAsync("#try-result .rule-name"), Is.EqualTo("price list"));
         Assert.That(await Page.TextContentAsync("#try-result .reply-content"), Is.EqualTo("Hi friend, here is our price list."));
@@ -100,6 +115,17 @@ public sealed class ConsoleTests : ConsoleTest
         await Page.FillAsync("#try-form [name=text]", "hello");
         await Page.ClickAsync("#try-form button[type=submit]");
         await Page.WaitForSelectorAsync("#try-result .matched.none");
+    }
+
+    [Test]
+    public async Task ASteerRuleCreatedInTheConsoleSaysItSteersWhenAMessageIsTried()
+    {
+        await CreateRuleInTheFormAsync("join a group", "steer", "exact", "group", null);
+        await TryTextAsync("group", "#try-result .steer");
+
+        Assert.That(await Page.TextContentAsync("main table"), Does.Contain("steers to a group"));
+        Assert.That(await Page.TextContentAsync("#try-result .steer"), Does.Contain("steers the member to a group"));
+        Assert.That(await Page.Locator("#try-result .reply-content").CountAsync(), Is.Zero, "no intro of its own: the group's is sent");
     }
 
     [Test]

@@ -40,14 +40,15 @@ public sealed class PassiveReplier(ReplyRuleSet rules, ReplyModels models, TimeP
         }
 
         var now = time.GetUtcNow();
-        if (rules.Match(push, account.AppId, now.UtcDateTime) is not { Reply.Body.CanBePassive: true } rule)
+        // A steer rule is answered "success": its invitation is queued by the processing stage.
+        if (rules.Match(push, account.AppId, now.UtcDateTime) is not { IsSteer: false, Reply: { Body.CanBePassive: true } reply } rule)
         {
             return null;
         }
 
         try
         {
-            var rendered = await rule.Reply.RenderAsync(await models.ForPushAsync(account, push, rule.Reply.UsesMember, ct));
+            var rendered = await reply.RenderAsync(await models.ForPushAsync(account, push, reply.UsesMember, ct));
             return rendered.ToPassiveXml(push, now);
         }
         catch (Exception e) when (e is InvalidOperationException or Fluid.FluidException or ArgumentException)

@@ -20,7 +20,8 @@ public static class ReplyAdminEndpoints
     /// <summary>A message to try against the rules (query parameters), as the console's "try a message" box sends it.</summary>
     public sealed record TryRequest(string? AppId, string? Text, string? Event, string? EventKey, ulong? MemberId);
 
-    public sealed record TryResult(ulong? RuleId, string? RuleName, RenderedView? Reply);
+    /// <param name="Action"><c>reply</c>, or <c>steer</c> when the message would steer the member to a group (the reply, if any, is the invitation's intro).</param>
+    public sealed record TryResult(ulong? RuleId, string? RuleName, RenderedView? Reply, string? Action = null);
 
     public sealed record PreviewRequest(ulong? MemberId, string? Text);
 
@@ -121,8 +122,8 @@ public static class ReplyAdminEndpoints
             return TypedResults.Ok(new TryResult(null, null, null));
         }
 
-        var rendered = await rule.Reply.RenderAsync(await models.ForMemberAsync(request.MemberId, push, request.AppId, ct));
-        return TypedResults.Ok(new TryResult(rule.View.Id, rule.View.Name, ToView(rendered)));
+        var rendered = rule.Reply is null ? null : await rule.Reply.RenderAsync(await models.ForMemberAsync(request.MemberId, push, request.AppId, ct));
+        return TypedResults.Ok(new TryResult(rule.View.Id, rule.View.Name, rendered is null ? null : ToView(rendered), rule.View.Action));
     }
 
     [ResponseExample("""[ { "id": 5, "name": "welcome back", "reply": { "type": "text", "content": "Welcome back {{ member.nickname | default: 'friend' }}! {% if member.points.balance >= 50 %}A coffee is yours for 50 points.{% endif %}" }, "createdAt": "2026-11-20T09:00:00", "updatedAt": "2026-11-29T10:12:31" } ]""")]
@@ -226,14 +227,14 @@ public static class ReplyAdminEndpoints
                 throw new ReplyValidationException("appId", "appId must name a configured account, or be null for all accounts");
             }
 
-            if ((request.Reply is null) == (request.TemplateId is null))
+            if (request.Reply is not null && request.TemplateId is not null)
             {
                 throw new ReplyValidationException("reply", "give either reply or templateId");
             }
 
             var reply = request.TemplateId is { } templateId
                 ? rules.Template(templateId) ?? throw new ReplyValidationException("templateId", $"template {templateId} does not exist")
-                : CompiledReply.Compile(request.Reply, liquid);
+                : request.Reply is null ? null : CompiledReply.Compile(request.Reply, liquid);
             AutoReplyRule.Create(ViewOf(0, request), reply);
             return null;
         }
@@ -268,7 +269,7 @@ public static class ReplyAdminEndpoints
 
     private static AutoReplyView ViewOf(ulong id, AutoReplyRequest r) => new(
         id, r.AppId, r.Name?.Trim() ?? "", r.Match?.ToLowerInvariant() ?? "", r.Keywords ?? [], r.Event?.ToLowerInvariant(), r.EventKey, r.Priority ?? 0,
-        r.Enabled ?? true, r.ValidFrom, r.ValidUntil, r.Reply, r.TemplateId, default, default);
+        r.Enabled ?? true, r.ValidFrom, r.ValidUntil, r.Reply, r.TemplateId, default, default, r.Action?.Trim().ToLowerInvariant() ?? AutoReplyRule.ReplyAction);
 
     private static WechatPush EventOf(string evt, string? key) => evt switch
     {

@@ -61,6 +61,7 @@ const stores = crud({
     { name: 'name', label: 'Name', required: true }, { name: 'city', label: 'City', required: true },
     { name: 'lat', label: 'Latitude', type: 'number' }, { name: 'lng', label: 'Longitude', type: 'number' },
     { name: 'active', label: 'Active', type: 'checkbox', default: true },
+    { name: 'staffAppId', label: 'Staff alerts: official account appId (blank: none)' }, { name: 'staffOpenId', label: 'Staff alerts: staff member OpenID' },
   ],
 });
 
