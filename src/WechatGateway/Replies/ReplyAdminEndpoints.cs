@@ -51,15 +51,15 @@ public static class ReplyAdminEndpoints
         return admin;
     }
 
-    [ResponseExample("""[ { "id": 21, "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "event": null, "eventKey": null, "priority": 10, "enabled": true, "validFrom": null, "validUntil": null, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" }, "templateId": null, "createdAt": "2026-11-28T07:30:00", "updatedAt": "2026-11-28T07:30:00" } ]""")]
+    [ResponseExample("""[ { "id": 21, "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "event": null, "eventKey": null, "priority": 10, "enabled": true, "action": "reply", "validFrom": null, "validUntil": null, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" }, "templateId": null, "createdAt": "2026-11-28T07:30:00", "updatedAt": "2026-11-28T07:30:00" } ]""")]
     public static async Task<Ok<IReadOnlyList<AutoReplyView>>> ListRulesAsync([FromServices] ReplyStore store, CancellationToken ct) =>
         TypedResults.Ok((await store.LoadAsync(ct)).Rules);
 
-    [ResponseExample("""{ "id": 21, "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "event": null, "eventKey": null, "priority": 10, "enabled": true, "validFrom": null, "validUntil": null, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" }, "templateId": null, "createdAt": "2026-11-28T07:30:00", "updatedAt": "2026-11-28T07:30:00" }""")]
+    [ResponseExample("""{ "id": 21, "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "event": null, "eventKey": null, "priority": 10, "enabled": true, "action": "reply", "validFrom": null, "validUntil": null, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" }, "templateId": null, "createdAt": "2026-11-28T07:30:00", "updatedAt": "2026-11-28T07:30:00" }""")]
     public static async Task<Results<Ok<AutoReplyView>, NotFound>> GetRuleAsync(ulong id, [FromServices] ReplyStore store, CancellationToken ct) =>
         await store.GetRuleAsync(id, ct) is { } rule ? TypedResults.Ok(rule) : TypedResults.NotFound();
 
-    [RequestExample("""{ "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "priority": 10, "enabled": true, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" } }""")]
+    [RequestExample("""{ "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "priority": 10, "enabled": true, "action": "reply", "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" } }""")]
     [ResponseExample("""{ "id": 21 }""")]
     public static async Task<Results<Created<Created>, ValidationProblem>> CreateRuleAsync(
         AutoReplyRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, [FromServices] AccountRegistry accounts, CancellationToken ct)
@@ -74,8 +74,8 @@ public static class ReplyAdminEndpoints
         return TypedResults.Created($"/api/admin/auto-replies/{id}", new Created(id!.Value));
     }
 
-    [RequestExample("""{ "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "priority": 10, "enabled": true, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" } }""")]
-    [ResponseExample("""{ "id": 21, "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "event": null, "eventKey": null, "priority": 10, "enabled": true, "validFrom": null, "validUntil": null, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" }, "templateId": null, "createdAt": "2026-11-28T07:30:00", "updatedAt": "2026-11-28T07:30:00" }""")]
+    [RequestExample("""{ "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "priority": 10, "enabled": true, "action": "reply", "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" } }""")]
+    [ResponseExample("""{ "id": 21, "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "event": null, "eventKey": null, "priority": 10, "enabled": true, "action": "reply", "validFrom": null, "validUntil": null, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" }, "templateId": null, "createdAt": "2026-11-28T07:30:00", "updatedAt": "2026-11-28T07:30:00" }""")]
     public static async Task<Results<Ok<AutoReplyView>, NotFound, ValidationProblem>> UpdateRuleAsync(
         ulong id, AutoReplyRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, [FromServices] AccountRegistry accounts, CancellationToken ct)
     {

@@ -41,7 +41,7 @@ public static class StoreEndpoints
         created_at AS CreatedAt, updated_at AS UpdatedAt
         """;
 
-    [ResponseExample("""[ { "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" } ]""")]
+    [ResponseExample("""[ { "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "staffAppId": "wx5f3c2a1b9d8e7f60", "staffOpenId": "oStaff_JingAn_Manager01", "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" } ]""")]
     public static async Task<Ok<List<StoreView>>> ListAsync(ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
     {
         var mine = user.StoresOf();
@@ -51,7 +51,7 @@ public static class StoreEndpoints
         return TypedResults.Ok(rows.Select(ToView).ToList());
     }
 
-    [ResponseExample("""{ "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" }""")]
+    [ResponseExample("""{ "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "staffAppId": "wx5f3c2a1b9d8e7f60", "staffOpenId": "oStaff_JingAn_Manager01", "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" }""")]
     public static async Task<Results<Ok<StoreView>, NotFound>> GetAsync(long id, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, CancellationToken ct)
     {
         // A store manager is told nothing about other stores, not even that they exist.
@@ -84,8 +84,8 @@ public static class StoreEndpoints
         return TypedResults.Created($"/api/admin/stores/{id}", new CreatedStore(id));
     }
 
-    [RequestExample("""{ "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true }""")]
-    [ResponseExample("""{ "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" }""")]
+    [RequestExample("""{ "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "staffAppId": "wx5f3c2a1b9d8e7f60", "staffOpenId": "oStaff_JingAn_Manager01" }""")]
+    [ResponseExample("""{ "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "staffAppId": "wx5f3c2a1b9d8e7f60", "staffOpenId": "oStaff_JingAn_Manager01", "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" }""")]
     public static async Task<Results<Ok<StoreView>, ValidationProblem, NotFound>> UpdateAsync(
         long id, StoreRequest request, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, [FromServices] AccountRegistry accounts, TimeProvider time, CancellationToken ct)
     {
