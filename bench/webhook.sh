@@ -32,6 +32,10 @@
 #   BENCH_DRAIN_TIMEOUT [900]    seconds to wait after each gateway phase for every recorded push to be processed
 #   BENCH_GATEWAY_ROLES [Web,Worker]  Web alone measures the first stage (record and answer) without the processing stage;
 #                                the drain waits then time out (set BENCH_DRAIN_TIMEOUT=1) and the processed checks fail
+#   BENCH_PROFILE []             a gateway phase (plain, safe, safe-rate, ...) to sample with Linux perf (cpu-clock, 499 Hz,
+#                                call graphs; the gateway then runs with DOTNET_PerfMapEnabled=1 and W^X off, so
+#                                JIT-compiled frames have names); bench/profile_stages.py sorts the samples into the push path's stages,
+#                                written to .data/bench/logs/profile-<phase>.txt and the report
 #   BENCH_EXTERNAL_SERVERS [0]   1: MariaDB and Redis already run on WG_MYSQL_PORT / WG_REDIS_PORT; never started or stopped
 #   WG_MYSQL_PORT, WG_REDIS_PORT, WG_MYSQL_CS, WG_REDIS_CS   as in deploy/local
 # Auto-replies: when bench/fixtures/auto-replies.json exists (a JSON array of request bodies), each is POSTed to
@@ -58,6 +62,7 @@ PEER="${BENCH_PEER:-1}"
 DRAIN_TIMEOUT="${BENCH_DRAIN_TIMEOUT:-900}"
 # Web alone measures the first stage (record and answer) without the processing stage competing for the cores.
 GATEWAY_ROLES="${BENCH_GATEWAY_ROLES:-Web,Worker}"
+PROFILE="${BENCH_PROFILE:-}"
 # shellcheck source=bench/lib.sh
 source "$BENCH_DIR/lib.sh"
 bench_args "${BASH_SOURCE[0]}" "$@"
@@ -74,6 +79,9 @@ rm -rf "$WORK"
 mkdir -p "$LOGS" "$BENCH_DIR/results"
 
 bench_servers
+if [[ -n "$PROFILE" ]] && ! command -v perf >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf </dev/null || wg_die "BENCH_PROFILE needs perf (Debian: linux-perf)"
+fi
 TOOLS=(dotnet wrk curl python3 redis-cli ss)
 [[ "$PEER" == 1 ]] && TOOLS+=(node npm)
 for tool in "${TOOLS[@]}"; do
@@ -215,6 +223,14 @@ mysql_questions() { bench_sql -e "SHOW GLOBAL STATUS LIKE 'Questions'" | awk '{ 
 rss_mib() { awk '/^VmRSS:/ { printf "%d", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_mib() { awk '/^VmHWM:/ { printf "%d", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+# Where the sampled phase's gateway CPU went, stage by stage (bench/profile_stages.py), and its hottest functions.
+profile_report() {
+  local label="$1" out="$LOGS/profile-$label.txt"
+  perf script -i "$LOGS/profile-$label.perf" 2>/dev/null | python3 "$BENCH_DIR/profile_stages.py" >"$out" \
+    || wg_warn "the profile of $label could not be read (see $out)"
+  wg_log "profile of $label: $out"
+}
+
 # run_wrk LABEL URL PATH FILE SECONDS [VAR=VALUE...]: one wrk run over FILE; its WGBENCH line lands in R[LABEL.*],
 # the CPU each process used meanwhile in CPU[LABEL.*], the target's (TARGET=name) max RSS in RSS[LABEL]. With
 # STOP_AT_ROWS=N and STOP_APP=A, wrk (started with WG_ONCE=1) is interrupted once A has N wechat_push rows.
@@ -238,6 +254,14 @@ run_wrk() {
     -s "$BENCH_DIR/wrk/webhook.lua" "$url" >"$out" 2>&1 &
   wrk_pid=$!
   WRK_PID="$wrk_pid"
+  local trace_pid=""
+  if [[ -n "$PROFILE" && "$label" == "$PROFILE" && "${TARGET:-}" == gateway ]]; then
+    # Sampled for the phase minus a second at each end, so the profile holds only the load, not its ramp.
+    sleep 1
+    perf record -F 499 -g -p "$target_pid" -o "$LOGS/profile-$label.perf" -- sleep $((seconds > 3 ? seconds - 2 : 1)) \
+      >"$LOGS/profile-$label.log" 2>&1 &
+    trace_pid=$!
+  fi
   local deadline=$((SECONDS + seconds + 60))
   while kill -0 "$wrk_pid" 2>/dev/null; do
     if ((SECONDS > deadline)); then
@@ -260,6 +284,10 @@ run_wrk() {
   fi
   WRK_PID=""
   RSS[$label]="$max_rss"
+  if [[ -n "$trace_pid" ]]; then
+    wait "$trace_pid" || wg_warn "perf record failed (see $LOGS/profile-$label.log)"
+    profile_report "$label"
+  fi
   line="$(sed -n 's/^WGBENCH //p' "$out")"
   [[ -n "$line" ]] || { cat "$out" >&2; wg_die "wrk printed no summary ($label)"; }
   for kv in $line; do
@@ -367,6 +395,8 @@ start SIMULATOR "$LOGS/simulator.log" -- env "${LOGGING[@]}" "${ACCOUNTS[@]}" do
 # The replay window stays on (the replay guard's Redis check is part of the path) but wide enough for files
 # generated minutes before they are sent.
 start GATEWAY "$LOGS/gateway.log" -- env "${LOGGING[@]}" "${ACCOUNTS[@]}" \
+  "DOTNET_PerfMapEnabled=$([[ -n "$PROFILE" ]] && echo 1 || echo 0)" \
+  "DOTNET_EnableWriteXorExecute=$([[ -n "$PROFILE" ]] && echo 0 || echo 1)" \
   "ConnectionStrings__MySql=$MYSQL_CS" \
   "ConnectionStrings__Redis=$REDIS_CS" \
   "Wechat__ApiBaseUrl=$SIMULATOR_URL" \
@@ -635,6 +665,9 @@ CHECK="$([[ $VERIFY_OK == 1 ]] && echo passed || echo FAILED)"
     "$TOTAL_2XX" "$TOTAL_ROWS" "$ALL_ROWS" "$ACCEPTED_SERVER" "$RETRY_SERVER" "$IDENTITIES" "$PUSH_FOLLOWERS" "$MEMBERS" "$GATEWAY_ERRORS" "$GATEWAY_WARNINGS" "$CHECK"
   printf '## CPU seconds by process during each phase (%s cores)\n\n%s\n\n' "$MACHINE_CORES" "$CPU_TABLE"
   printf 'Processes using 1%% of a core or more in the 2 s before the run:\n\n```\n%s\n```\n' "${OTHERS_BEFORE:-none}"
+  if [[ -n "$PROFILE" && -f "$LOGS/profile-$PROFILE.txt" ]]; then
+    printf '\n## Profile of the gateway during %s (perf, cpu-clock)\n\n```\n%s\n```\n' "$PROFILE" "$(cat "$LOGS/profile-$PROFILE.txt")"
+  fi
 } >"$REPORT"
 
 printf '\n%s\n\ngateway VmHWM %s MiB\n\n%s\n\n%s\n\n%s\n\n%s\n\n%s\n\n' "$RESULTS" "$GATEWAY_HWM" "$RATE_RESULTS" "$LAG_TABLE" "$VERIFY_TABLE" "$HANDLER_TABLE" "$CPU_TABLE"

@@ -30,7 +30,7 @@ builder.Services.AddWechatAccounts();
 builder.Services.AddWechatApiClient();
 builder.Services.AddMembers(gateway);
 builder.Services.AddPoints(gateway);
-builder.Services.AddGroups();
+builder.Services.AddGroups(gateway);
 builder.Services.AddWebhook(gateway);
 builder.Services.AddPushProcessing(gateway);
 // Push handlers run in the order these add them: members, points, groups, the customer-service window, replies.

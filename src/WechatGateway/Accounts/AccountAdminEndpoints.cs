@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Accounts;
 
@@ -16,6 +17,7 @@ public static class AccountAdminEndpoints
         return admin;
     }
 
+    [ResponseExample("""[ { "appId": "wx5f3c2a1b9d8e7f60", "name": "Brand official account", "type": "OfficialAccount", "replyMode": "Queue" }, { "appId": "wx8e2d4c6a0b1f3e57", "name": "Brand mini-program", "type": "MiniProgram", "replyMode": "Queue" } ]""")]
     public static Ok<List<AccountView>> List([FromServices] AccountRegistry accounts) =>
         TypedResults.Ok(accounts.All.Select(a => new AccountView(a.AppId, a.Options.Name, a.Options.Type, a.Options.ReplyMode)).OrderBy(a => a.AppId, StringComparer.Ordinal).ToList());
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using WechatGateway.Members;
+using WechatGateway.Operations;
 using WechatGateway.Privacy;
 
 namespace WechatGateway.Admin;
@@ -28,6 +29,7 @@ public static class AdminMemberEndpoints
         return admin;
     }
 
+    [ResponseExample("""[ { "memberId": "10482", "nickname": "小雨", "stage": "customer", "unionId": "oVx3a0t2KpL9mQ4rS7uW1yZ5bD8e", "phoneBound": true, "homeStoreId": 3, "lastInteractionAt": "2026-12-01T01:02:11" } ]""")]
     public static async Task<Results<Ok<IReadOnlyList<MemberSummary>>, ProblemHttpResult>> SearchAsync(
         string? query, int? limit, ClaimsPrincipal user, MemberQueries queries, CancellationToken ct)
     {
@@ -42,6 +44,27 @@ public static class AdminMemberEndpoints
             : found);
     }
 
+    [ResponseExample("""
+        {
+          "member": { "memberId": "10482", "nickname": "小雨", "avatarUrl": "https://thirdwx.qlogo.cn/mmopen/vi_32/Q0j4TwGTfTK/132", "gender": 2, "city": "Shanghai", "tier": "silver", "points": { "balance": 1260, "lifetime": 1840 }, "stage": "customer", "phoneBound": true, "homeStoreId": 3 },
+          "unionId": "oVx3a0t2KpL9mQ4rS7uW1yZ5bD8e",
+          "phone": "138****5678",
+          "firstChannel": "store:3",
+          "createdAt": "2026-09-14T10:21:40",
+          "lastInteractionAt": "2026-12-01T01:02:11",
+          "tags": ["coffee", "weekend"],
+          "identities": [
+            { "appId": "wx5f3c2a1b9d8e7f60", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "unionId": "oVx3a0t2KpL9mQ4rS7uW1yZ5bD8e", "accountType": "OfficialAccount", "createdAt": "2026-09-14T10:21:40" },
+            { "appId": "wx8e2d4c6a0b1f3e57", "openId": "o4Gm1xR8tYb2Nc5Vd7Wq9Zs3Lk6P", "unionId": "oVx3a0t2KpL9mQ4rS7uW1yZ5bD8e", "accountType": "MiniProgram", "createdAt": "2026-09-20T03:11:02" }
+          ],
+          "follows": [ { "appId": "wx5f3c2a1b9d8e7f60", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "subscribed": true, "subscribedAt": "2026-09-14T10:21:40", "unsubscribedAt": null, "resubscribes": 0, "firstScene": "store:3" } ],
+          "attribution": [ { "appId": "wx5f3c2a1b9d8e7f60", "kind": "subscribe", "scene": "store:3", "at": "2026-09-14T10:21:40" } ],
+          "timeline": [
+            { "at": "2026-12-01T01:02:11", "kind": "points", "summary": "+15 daily check-in (day 7 streak bonus)", "appId": "wx8e2d4c6a0b1f3e57" },
+            { "at": "2026-09-14T10:21:40", "kind": "follow", "summary": "followed via QR scene store:3", "appId": "wx5f3c2a1b9d8e7f60" }
+          ]
+        }
+        """)]
     public static async Task<Results<Ok<MemberDetail>, NotFound>> GetAsync(ulong id, ClaimsPrincipal user, HttpContext http, MemberQueries queries, CancellationToken ct)
     {
         if (await VisibleAsync(id, user, http, queries, ct) is not { } detail)
@@ -63,6 +86,7 @@ public static class AdminMemberEndpoints
         return TypedResults.Ok(detail);
     }
 
+    [ResponseExample("""{ "memberId": "10482", "phone": "13812345678" }""")]
     public static async Task<Results<Ok<RevealedPhone>, NotFound>> RevealPhoneAsync(ulong id, ClaimsPrincipal user, HttpContext http, MemberQueries queries, CancellationToken ct) =>
         await VisibleAsync(id, user, http, queries, ct) is { } detail
             ? TypedResults.Ok(new RevealedPhone(detail.Member.MemberId, detail.Phone))

@@ -2,6 +2,7 @@ using System.Globalization;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Admin;
 
@@ -23,6 +24,7 @@ public static class ApiKeyEndpoints
         return admin;
     }
 
+    [ResponseExample("""[ { "id": 7, "name": "jingan-manager", "role": "StoreManager", "storeIds": [3], "keyPrefix": "wgk_3f9a", "createdAt": "2026-11-20T08:00:12", "createdBy": "hq-ops", "revokedAt": null } ]""")]
     public static async Task<Ok<List<ApiKeySummary>>> ListAsync(MySqlDataSource dataSource, CancellationToken ct)
     {
         const string sql = """
@@ -35,6 +37,8 @@ public static class ApiKeyEndpoints
         return TypedResults.Ok(rows.Select(r => new ApiKeySummary(r.Id, r.Name, Enum.Parse<AdminRole>(r.Role), ParseStoreIds(r.StoreIds), r.KeyPrefix, r.CreatedAt, r.CreatedBy, r.RevokedAt)).ToList());
     }
 
+    [RequestExample("""{ "name": "jingan-manager", "role": "StoreManager", "storeIds": [3] }""")]
+    [ResponseExample("""{ "id": 7, "name": "jingan-manager", "role": "StoreManager", "storeIds": [3], "key": "wgk_3f9a0c7e51b24d6f8a9e2c4b7d1f0e3a5c8b6d2f" }""")]
     public static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> CreateAsync(
         CreateApiKey request, HttpContext http, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Admin;
 
@@ -14,6 +15,15 @@ public static class AuditEndpoints
         return admin;
     }
 
+    [ResponseExample("""
+        {
+          "items": [
+            { "id": 5120, "at": "2026-12-01T02:31:07", "actor": "hq-ops", "role": "Admin", "method": "POST", "path": "/api/admin/rewards", "body": "{\"name\":\"coffee\",\"points\":50,\"stock\":120}", "statusCode": 201, "remoteIp": "10.0.4.17", "storeId": null },
+            { "id": 5119, "at": "2026-12-01T02:29:55", "actor": "jingan-manager", "role": "StoreManager", "method": "GET", "path": "/api/admin/members/10482", "body": null, "statusCode": 200, "remoteIp": "10.0.9.3", "storeId": 3 }
+          ],
+          "next": 5119
+        }
+        """)]
     public static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ListAsync(AuditLog audit, ClaimsPrincipal user, int? limit, ulong? cursor, CancellationToken ct)
     {
         if (limit is < 1 or > 500)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Admin;
 
@@ -16,6 +17,7 @@ public static class MeEndpoints
         return admin;
     }
 
+    [ResponseExample("""{ "name": "jingan-manager", "role": "StoreManager", "storeIds": [3], "canWrite": true, "isAdmin": false }""")]
     public static Ok<Me> Get(ClaimsPrincipal user)
     {
         var role = user.Role();

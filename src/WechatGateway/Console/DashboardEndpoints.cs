@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 
 // Not WechatGateway.Console: that namespace would hide System.Console from every WechatGateway.* namespace.
 namespace WechatGateway.OpsConsole;
@@ -33,6 +34,7 @@ public static class DashboardEndpoints
         return admin;
     }
 
+    [ResponseExample("""[ { "day": "2026-11-30", "follows": 184, "unfollows": 12 }, { "day": "2026-12-01", "follows": 97, "unfollows": 5 } ]""")]
     public static async Task<Results<Ok<IReadOnlyList<DayCount>>, ProblemHttpResult>> FollowsAsync(
         int? days, ClaimsPrincipal user, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
@@ -59,6 +61,7 @@ public static class DashboardEndpoints
     public sealed record ErrcodeCount(long Errcode, long Count);
 
     /// <summary>Finished sends (sent, failed, dead) by the errcode WeChat last answered; a store manager's count only their members.</summary>
+    [ResponseExample("""[ { "errcode": 0, "count": 15230 }, { "errcode": 45015, "count": 312 }, { "errcode": 43004, "count": 41 } ]""")]
     public static async Task<Results<Ok<IReadOnlyList<ErrcodeCount>>, ProblemHttpResult>> SendsAsync(
         int? days, ClaimsPrincipal user, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
@@ -86,6 +89,7 @@ public static class DashboardEndpoints
         return TypedResults.Ok<IReadOnlyList<ErrcodeCount>>(rows.AsList());
     }
 
+    [ResponseExample("""[ { "stage": "follower", "members": 8120 }, { "stage": "registered", "members": 2310 }, { "stage": "customer", "members": 1045 }, { "stage": "repeat", "members": 388 }, { "stage": "dormant", "members": 930 } ]""")]
     public static async Task<Ok<IReadOnlyList<StageCount>>> StagesAsync(ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
     {
         var mine = user.StoresOf();
@@ -99,6 +103,7 @@ public static class DashboardEndpoints
         return TypedResults.Ok<IReadOnlyList<StageCount>>(rows.AsList());
     }
 
+    [ResponseExample("""[ { "day": "2026-11-30", "issued": 4210, "spent": 1850 }, { "day": "2026-12-01", "issued": 2035, "spent": 600 } ]""")]
     public static async Task<Results<Ok<IReadOnlyList<DayPoints>>, ProblemHttpResult>> PointsAsync(
         int? days, ClaimsPrincipal user, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {

@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Groups;
 
@@ -20,10 +21,21 @@ public static class GroupAlerts
 
     public sealed record Alerts(IReadOnlyList<ExpiringQr> ExpiringQrCodes, IReadOnlyList<UnusableLiveCode> LiveCodesWithoutUsableGroup);
 
+    [ResponseExample("""
+        {
+          "expiringQrCodes": [ { "groupId": 12, "name": "Jing'an fans 1", "storeId": 3, "qrExpiresAt": "2026-12-01T20:00:00", "expired": false } ],
+          "liveCodesWithoutUsableGroup": [ { "liveCodeId": 2, "code": "xuhui-entrance", "name": "Xuhui entrance poster", "storeId": 5, "poolSize": 2 } ]
+        }
+        """)]
     public static async Task<Ok<Alerts>> GetAsync(ClaimsPrincipal user, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
-        var mine = user.StoresOf();
-        var now = time.GetUtcNow().UtcDateTime;
+        await using var c = await dataSource.OpenConnectionAsync(ct);
+        return TypedResults.Ok(await ReadAsync(c, time.GetUtcNow().UtcDateTime, user.StoresOf(), ct));
+    }
+
+    /// <summary>The alerts at <paramref name="now"/>, of the stores in <paramref name="mine"/> (null: every store).</summary>
+    public static async Task<Alerts> ReadAsync(MySqlConnection c, DateTime now, IReadOnlyList<long>? mine, CancellationToken ct)
+    {
         var expiring = $"""
             SELECT id AS GroupId, name AS Name, store_id AS StoreId, qr_expires_at AS QrExpiresAt
             FROM community_group
@@ -40,12 +52,11 @@ public static class GroupAlerts
                 WHERE p.live_code_id = l.id AND g.active = 1 AND g.member_count < g.capacity AND g.qr_expires_at > @now)
             ORDER BY l.id
             """;
-        await using var c = await dataSource.OpenConnectionAsync(ct);
         var args = new { now, soon = now + ExpiryWarning, mine };
         var groups = (await c.QueryAsync<(ulong GroupId, string Name, ulong StoreId, DateTime QrExpiresAt)>(new CommandDefinition(expiring, args, cancellationToken: ct)))
             .Select(g => new ExpiringQr(g.GroupId, g.Name, g.StoreId, g.QrExpiresAt, g.QrExpiresAt <= now))
             .ToList();
         var codes = (await c.QueryAsync<UnusableLiveCode>(new CommandDefinition(unusable, args, cancellationToken: ct))).AsList();
-        return TypedResults.Ok(new Alerts(groups, codes));
+        return new Alerts(groups, codes);
     }
 }

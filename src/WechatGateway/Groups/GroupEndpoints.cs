@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Groups;
 
@@ -61,6 +62,7 @@ public static class GroupEndpoints
         active AS Active, created_at AS CreatedAt, updated_at AS UpdatedAt
         """;
 
+    [ResponseExample("""[ { "id": 12, "storeId": 3, "name": "Jing'an fans 1", "capacity": 200, "memberCount": 117, "tags": ["coffee"], "qrImageUrl": "https://cdn.example-brand.cn/groups/jingan-1.png", "qrMediaId": null, "qrExpiresAt": "2026-12-07T00:00:00", "owner": "Ms Li (store 3)", "intro": "Weekly tastings and member offers at {store}", "active": true, "usable": true, "createdAt": "2026-11-30T08:00:00", "updatedAt": "2026-12-01T02:10:00" } ]""")]
     public static async Task<Ok<List<GroupView>>> ListAsync(long? storeId, ClaimsPrincipal user, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
         var mine = user.StoresOf();
@@ -75,6 +77,7 @@ public static class GroupEndpoints
         return TypedResults.Ok(rows.Select(r => ToView(r, now)).ToList());
     }
 
+    [ResponseExample("""{ "id": 12, "storeId": 3, "name": "Jing'an fans 1", "capacity": 200, "memberCount": 117, "tags": ["coffee"], "qrImageUrl": "https://cdn.example-brand.cn/groups/jingan-1.png", "qrMediaId": null, "qrExpiresAt": "2026-12-07T00:00:00", "owner": "Ms Li (store 3)", "intro": "Weekly tastings and member offers at {store}", "active": true, "usable": true, "createdAt": "2026-11-30T08:00:00", "updatedAt": "2026-12-01T02:10:00" }""")]
     public static async Task<Results<Ok<GroupView>, NotFound, ProblemHttpResult>> GetAsync(
         ulong id, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
@@ -94,6 +97,8 @@ public static class GroupEndpoints
         return TypedResults.Ok(ToView(row, time.GetUtcNow().UtcDateTime));
     }
 
+    [RequestExample("""{ "storeId": 3, "name": "Jing'an fans 1", "capacity": 200, "tags": ["coffee"], "qrImageUrl": "https://cdn.example-brand.cn/groups/jingan-1.png", "qrExpiresAt": "2026-12-07T00:00:00Z", "owner": "Ms Li (store 3)", "intro": "Weekly tastings and member offers at {store}" }""")]
+    [ResponseExample("""{ "id": 12 }""")]
     public static async Task<Results<Created<CreatedGroup>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         GroupRequest request, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
@@ -133,6 +138,8 @@ public static class GroupEndpoints
         return TypedResults.Created($"/api/admin/groups/{id}", new CreatedGroup(id));
     }
 
+    [RequestExample("""{ "storeId": 3, "name": "Jing'an fans 1", "capacity": 200, "tags": ["coffee"], "qrImageUrl": "https://cdn.example-brand.cn/groups/jingan-1.png", "qrExpiresAt": "2026-12-07T00:00:00Z", "owner": "Ms Li (store 3)", "intro": "Weekly tastings and member offers at {store}" }""")]
+    [ResponseExample("""{ "id": 12, "storeId": 3, "name": "Jing'an fans 1", "capacity": 200, "memberCount": 117, "tags": ["coffee"], "qrImageUrl": "https://cdn.example-brand.cn/groups/jingan-1.png", "qrMediaId": null, "qrExpiresAt": "2026-12-07T00:00:00", "owner": "Ms Li (store 3)", "intro": "Weekly tastings and member offers at {store}", "active": true, "usable": true, "createdAt": "2026-11-30T08:00:00", "updatedAt": "2026-12-01T02:10:00" }""")]
     public static async Task<Results<Ok<GroupView>, ValidationProblem, NotFound, ProblemHttpResult>> UpdateAsync(
         ulong id, GroupRequest request, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
@@ -205,6 +212,8 @@ public static class GroupEndpoints
         return TypedResults.NoContent();
     }
 
+    [RequestExample("""{ "memberId": 10482 }""")]
+    [ResponseExample("""{ "groupId": 12, "memberId": 10482, "memberCount": 118, "alreadyMember": false }""")]
     public static async Task<Results<Ok<JoinResult>, NotFound, ValidationProblem, ProblemHttpResult>> ConfirmJoinAsync(
         ulong id, JoinRequest request, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, GroupSteering steering, CancellationToken ct)
     {

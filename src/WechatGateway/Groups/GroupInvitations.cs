@@ -13,6 +13,12 @@ public static class SteerTriggers
     public const string Follow = "follow";
     public const string Scan = "scan";
     public const string Location = "location";
+
+    /// <summary>A text matched by an auto-reply rule with the action <c>steer</c>.</summary>
+    public const string Keyword = "keyword";
+
+    /// <summary>A menu click matched by an auto-reply rule with the action <c>steer</c>.</summary>
+    public const string Menu = "menu";
 }
 
 public static class InvitationStatus
@@ -34,12 +40,16 @@ public sealed class GroupInvitations(MemberStore members, SendOutbox outbox, IOp
 {
     public sealed record Target(string AppId, string OpenId, ulong MemberId);
 
-    public async Task InviteAsync(MySqlConnection c, MySqlTransaction t, string sourceKey, Target to, Recommendation pick, string trigger, ulong? liveCodeId, CancellationToken ct)
+    /// <param name="intro">The intro text to send instead of the group's own (or <see cref="GroupsOptions.InviteText"/>): a steer rule's rendered reply.</param>
+    public async Task InviteAsync(
+        MySqlConnection c, MySqlTransaction t, string sourceKey, Target to, Recommendation pick, string trigger, ulong? liveCodeId, CancellationToken ct, string? intro = null)
     {
         var g = pick.Group;
-        var intro = (string.IsNullOrWhiteSpace(g.Intro) ? options.Value.InviteText : g.Intro)
-            .Replace("{group}", g.Name, StringComparison.Ordinal)
-            .Replace("{store}", g.StoreName, StringComparison.Ordinal);
+        intro = string.IsNullOrWhiteSpace(intro)
+            ? (string.IsNullOrWhiteSpace(g.Intro) ? options.Value.InviteText : g.Intro)
+                .Replace("{group}", g.Name, StringComparison.Ordinal)
+                .Replace("{store}", g.StoreName, StringComparison.Ordinal)
+            : intro;
         var qr = g.QrMediaId is { Length: > 0 } mediaId
             ? JsonSerializer.Serialize(new { touser = to.OpenId, msgtype = "image", image = new { media_id = mediaId } })
             : JsonSerializer.Serialize(new { touser = to.OpenId, msgtype = "news", news = new { articles = new[] { new { title = g.Name, description = intro, url = g.QrImageUrl, picurl = g.QrImageUrl } } } });
@@ -48,11 +58,12 @@ public sealed class GroupInvitations(MemberStore members, SendOutbox outbox, IOp
         await members.AddTimelineAsync(c, t, to.MemberId, "group-invite", $"invited to group {g.Name} ({g.StoreName}): {pick.Reason}", to.AppId, $"{sourceKey}", ct);
     }
 
-    /// <summary>A live code with no usable group still answers: the member is told, never left in silence.</summary>
+    /// <summary>A live code or steer rule with no usable group still answers: the member is told, never left in silence.</summary>
     public async Task FallbackAsync(MySqlConnection c, MySqlTransaction t, string sourceKey, Target to, string trigger, ulong? liveCodeId, string? message, CancellationToken ct)
     {
         var text = string.IsNullOrWhiteSpace(message) ? options.Value.FallbackMessage : message;
-        await RecordAsync(c, t, sourceKey, to, null, null, liveCodeId, trigger, "no usable group in the live code's pool", null, InvitationStatus.Fallback, [Text(to.OpenId, text)], ct);
+        var reason = trigger is SteerTriggers.Keyword or SteerTriggers.Menu ? "no usable group" : "no usable group in the live code's pool";
+        await RecordAsync(c, t, sourceKey, to, null, null, liveCodeId, trigger, reason, null, InvitationStatus.Fallback, [Text(to.OpenId, text)], ct);
     }
 
     private async Task RecordAsync(

@@ -5,6 +5,7 @@ using MySqlConnector;
 using WechatGateway.Accounts;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Groups;
 
@@ -22,6 +23,7 @@ public static class GroupMiniProgramEndpoints
         return app;
     }
 
+    [ResponseExample("""[ { "groupId": 12, "name": "Jing'an fans 1", "storeName": "Jing'an", "distanceKm": 1.4, "qrImageUrl": "https://cdn.example-brand.cn/groups/jingan-1.png", "reason": "nearest" } ]""")]
     public static async Task<Results<Ok<List<RecommendedGroup>>, ValidationProblem>> RecommendedAsync(
         double? lat, double? lng, ClaimsPrincipal user, MemberResolver resolver, MySqlDataSource dataSource, GroupSteering steering,
         IOptions<GroupsOptions> options, TimeProvider time, CancellationToken ct)
@@ -51,6 +53,7 @@ public static class GroupMiniProgramEndpoints
         return TypedResults.Ok(ranked.Select(r => new RecommendedGroup(r.Group.GroupId, r.Group.Name, r.Group.StoreName, r.DistanceKm, r.Group.QrImageUrl, r.Reason)).ToList());
     }
 
+    [ResponseExample("""{ "groupId": 12, "memberId": 10482, "memberCount": 118, "alreadyMember": false }""")]
     public static async Task<Results<Ok<GroupEndpoints.JoinResult>, NotFound, ProblemHttpResult>> JoinAsync(
         ulong id, ClaimsPrincipal user, MemberResolver resolver, MySqlDataSource dataSource, GroupSteering steering, CancellationToken ct)
     {

@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Groups;
 
@@ -16,6 +17,13 @@ public static class GroupStats
 
     public sealed record Stats(IReadOnlyList<Line> Groups, IReadOnlyList<Line> Stores, IReadOnlyList<Line> LiveCodes);
 
+    [ResponseExample("""
+        {
+          "groups": [ { "id": 12, "name": "Jing'an fans 1", "invitations": 240, "joins": 117, "conversion": 0.4875, "memberCount": 117, "capacity": 200 } ],
+          "stores": [ { "id": 3, "name": "Jing'an", "invitations": 310, "joins": 150, "conversion": 0.4839, "memberCount": 150, "capacity": 400 } ],
+          "liveCodes": [ { "id": 1, "name": "Jing'an counter card", "invitations": 180, "joins": 92, "conversion": 0.5111, "memberCount": null, "capacity": null } ]
+        }
+        """)]
     public static async Task<Ok<Stats>> GetAsync(ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
     {
         var mine = user.StoresOf();

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Dapper;
 using MySqlConnector;
+using WechatGateway.Stores;
 
 namespace WechatGateway.Groups;
 
@@ -49,15 +50,12 @@ public static class GroupTags
 /// Picks the best group for a member among active, not full, unexpired ones the member has not joined: nearest to the
 /// member's latest known location (LOCATION event, mini-program coordinates, or home store), then most tags in common
 /// with the member's tags, then least full (seats taken / capacity), then lowest id: deterministic for the same data.
-/// Nearby stores are found in growing boxes on <c>store (active, lat, lng)</c>, then their groups store by store on
-/// <c>community_group (store_id, ...)</c>, so a recommendation reads the few stores around the member instead of every
-/// group (bench/groups).
+/// The stores are ordered nearest first in memory (<see cref="StoreLocations"/>), then the groups of the nearest few
+/// are read on <c>community_group (store_id, ...)</c>, so a recommendation reads the groups of the few stores around
+/// the member, in one round trip for most (bench/groups).
 /// </summary>
-public sealed class GroupSteering(TimeProvider time)
+public sealed class GroupSteering(StoreLocations locations, TimeProvider time)
 {
-    /// <summary>Box half-sizes tried in turn; beyond the last, every store.</summary>
-    private static readonly double[] RadiiKm = [3, 10, 30, 100, 300, 1000];
-
     private const string CandidateColumns = """
         g.id AS GroupId, g.store_id AS StoreId, g.name AS Name, s.name AS StoreName, g.tags AS Tags, g.capacity AS Capacity,
         g.member_count AS MemberCount, g.qr_image_url AS QrImageUrl, g.qr_media_id AS QrMediaId, g.intro AS Intro,
@@ -101,42 +99,61 @@ public sealed class GroupSteering(TimeProvider time)
         MySqlConnection c, MySqlTransaction? t, ulong memberId, MemberOrigin? origin, int take, IReadOnlySet<ulong>? skip, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var memberTags = (await c.QueryAsync<string>(new CommandDefinition(
-            "SELECT tag FROM member_tag WHERE member_id = @memberId", new { memberId }, t, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
-
         if (origin is null)
         {
+            var memberTags = (await c.QueryAsync<string>(new CommandDefinition(
+                "SELECT tag FROM member_tag WHERE member_id = @memberId", new { memberId }, t, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+
             // No location at all: tags, then fill. Read the least full first so a brand with many groups stays cheap.
             var sql = $"SELECT {CandidateColumns} FROM community_group g JOIN store s ON s.id = g.store_id AND s.active = 1 WHERE {Usable} ORDER BY g.member_count / g.capacity, g.id LIMIT 1000";
             var rows = await c.QueryAsync<GroupCandidate>(new CommandDefinition(sql, new { now, memberId }, t, cancellationToken: ct));
             return Order(rows.Where(g => skip?.Contains(g.GroupId) != true), null, memberTags).Take(take).ToList();
         }
 
-        // Two steps, each on its own index: the stores around the member (store (active, lat, lng), covering: no
-        // row read), nearest first; then the usable groups of those stores, a few stores at a time
-        // (community_group (store_id, active, qr_expires_at)), until `take` groups are found.
+        // The stores nearest first, from memory (StoreLocations); their usable groups a few stores at a time on
+        // community_group (store_id, active, qr_expires_at), the first few stores' in the same round trip as the
+        // stores' version and the member's tags: one round trip for most recommendations.
         var p = origin.Point;
-        var groupsOf = new Dictionary<ulong, List<GroupCandidate>>();
-        foreach (var radius in RadiiKm.Append(double.PositiveInfinity))
+        var snapshot = locations.Current;
+        var chunkSize = Math.Max(8, take * 2);
+        while (true)
         {
-            var stores = (await StoresInBoxAsync(c, t, p, radius, ct))
-                .Select(s => (s.Id, Distance: Math.Round(p.DistanceKm(s.Lat, s.Lng), 2)))
-                .Where(s => s.Distance <= radius) // everything outside the box is farther than the radius
-                .OrderBy(s => s.Distance).ThenBy(s => s.Id)
-                .ToList();
+            var stores = new List<StoreLocations.StoreDistance>(chunkSize);
+            using var nearest = snapshot.ByDistance(p).GetEnumerator();
+            bool Fill(int count)
+            {
+                while (stores.Count < count && nearest.MoveNext())
+                {
+                    stores.Add(nearest.Current);
+                }
+
+                return stores.Count >= count;
+            }
+
+            Fill(chunkSize);
+            var groupsOf = new Dictionary<ulong, List<GroupCandidate>>();
+            var (version, memberTags) = await LoadFirstAsync(c, t, memberId, stores.Select(s => s.Id).ToList(), now, groupsOf, ct);
+            if (version != snapshot.Version)
+            {
+                // The stores changed since this snapshot: rank on the stores as this transaction sees them.
+                snapshot = await locations.LoadAsync(c, t, ct);
+                continue;
+            }
+
             var found = new List<GroupCandidate>();
             double? last = null;
-            for (var i = 0; i < stores.Count; i++)
+            for (var i = 0; Fill(i + 1); i++)
             {
                 // Stop once `take` groups are found, after every store at the same distance as the last one used.
-                if (found.Count >= take && stores[i].Distance > last)
+                if (found.Count >= take && stores[i].DistanceKm > last)
                 {
                     break;
                 }
 
                 if (!groupsOf.ContainsKey(stores[i].Id))
                 {
-                    var chunk = stores.Skip(i).Select(s => s.Id).Where(id => !groupsOf.ContainsKey(id)).Take(Math.Max(8, take * 2)).ToList();
+                    Fill(i + chunkSize);
+                    var chunk = stores.Skip(i).Select(s => s.Id).Where(id => !groupsOf.ContainsKey(id)).Take(chunkSize).ToList();
                     await LoadGroupsAsync(c, t, memberId, chunk, now, groupsOf, ct);
                 }
 
@@ -144,49 +161,42 @@ public sealed class GroupSteering(TimeProvider time)
                 if (usable.Count > 0)
                 {
                     found.AddRange(usable);
-                    last = stores[i].Distance;
+                    last = stores[i].DistanceKm;
                 }
             }
 
-            if (found.Count >= take || double.IsPositiveInfinity(radius))
-            {
-                return Order(found, origin, memberTags).Take(take).ToList();
-            }
+            return Order(found, origin, memberTags).Take(take).ToList();
         }
-
-        return [];
     }
 
-    private static async Task<List<(ulong Id, double Lat, double Lng)>> StoresInBoxAsync(MySqlConnection c, MySqlTransaction? t, GeoPoint p, double radiusKm, CancellationToken ct)
+    private const string GroupsOfStores = $"""
+        SELECT {CandidateColumns}
+        FROM community_group g JOIN store s ON s.id = g.store_id
+        WHERE g.store_id IN @storeIds AND {Usable}
+        """;
+
+    /// <summary>In one round trip: the stores' version, the member's tags and the usable groups of the nearest stores.</summary>
+    private static async Task<(long Version, HashSet<string> MemberTags)> LoadFirstAsync(
+        MySqlConnection c, MySqlTransaction? t, ulong memberId, List<ulong> storeIds, DateTime now, Dictionary<ulong, List<GroupCandidate>> into, CancellationToken ct)
     {
-        const double KmPerDegree = 111.195;
-        var dLat = radiusKm / KmPerDegree;
-        var cos = Math.Cos(Math.Min(89.9, Math.Abs(p.Lat) + dLat) * Math.PI / 180);
-        var dLng = radiusKm / (KmPerDegree * cos);
-        var wholeLng = double.IsPositiveInfinity(radiusKm) || dLng >= 180 || p.Lng - dLng < -180 || p.Lng + dLng > 180;
-        var sql = $"""
-            SELECT id, CAST(lat AS DOUBLE), CAST(lng AS DOUBLE) FROM store
-            WHERE active = 1 AND lat BETWEEN @latMin AND @latMax {(wholeLng ? "" : "AND lng BETWEEN @lngMin AND @lngMax")}
+        const string sql = $"""
+            {StoreLocations.VersionSql};
+            SELECT tag FROM member_tag WHERE member_id = @memberId;
+            {GroupsOfStores};
             """;
-        var rows = await c.QueryAsync<(ulong Id, double Lat, double Lng)>(new CommandDefinition(sql, new
-        {
-            latMin = double.IsPositiveInfinity(radiusKm) ? -90 : Math.Max(-90, p.Lat - dLat),
-            latMax = double.IsPositiveInfinity(radiusKm) ? 90 : Math.Min(90, p.Lat + dLat),
-            lngMin = p.Lng - dLng,
-            lngMax = p.Lng + dLng,
-        }, t, cancellationToken: ct));
-        return rows.AsList();
+        await using var results = await c.QueryMultipleAsync(new CommandDefinition(sql, new { storeIds, now, memberId }, t, cancellationToken: ct));
+        var version = await results.ReadSingleAsync<long>();
+        var tags = (await results.ReadAsync<string>()).ToHashSet(StringComparer.Ordinal);
+        Collect(storeIds, await results.ReadAsync<GroupCandidate>(), into);
+        return (version, tags);
     }
 
     private static async Task LoadGroupsAsync(
-        MySqlConnection c, MySqlTransaction? t, ulong memberId, List<ulong> storeIds, DateTime now, Dictionary<ulong, List<GroupCandidate>> into, CancellationToken ct)
+        MySqlConnection c, MySqlTransaction? t, ulong memberId, List<ulong> storeIds, DateTime now, Dictionary<ulong, List<GroupCandidate>> into, CancellationToken ct) =>
+        Collect(storeIds, await c.QueryAsync<GroupCandidate>(new CommandDefinition(GroupsOfStores, new { storeIds, now, memberId }, t, cancellationToken: ct)), into);
+
+    private static void Collect(List<ulong> storeIds, IEnumerable<GroupCandidate> rows, Dictionary<ulong, List<GroupCandidate>> into)
     {
-        var sql = $"""
-            SELECT {CandidateColumns}
-            FROM community_group g JOIN store s ON s.id = g.store_id
-            WHERE g.store_id IN @storeIds AND {Usable}
-            """;
-        var rows = await c.QueryAsync<GroupCandidate>(new CommandDefinition(sql, new { storeIds, now, memberId }, t, cancellationToken: ct));
         foreach (var id in storeIds)
         {
             into[id] = [];

@@ -11,7 +11,7 @@ public sealed class GroupsOptions
     [Range(1, 365)]
     public int LocationSteerIntervalDays { get; set; } = 7;
 
-    /// <summary>Sent when a live code is scanned and none of its groups is usable (a live code's own message wins).</summary>
+    /// <summary>Sent when a live code is scanned, or a steer rule matched, and no group is usable (a live code's own message wins).</summary>
     [Required]
     [StringLength(1000, MinimumLength = 1)]
     public string FallbackMessage { get; set; } = "Our groups are full right now. We will send you an invitation as soon as a seat opens.";
@@ -24,4 +24,12 @@ public sealed class GroupsOptions
     /// <summary>How many groups <c>GET /api/mp/groups/recommended</c> lists.</summary>
     [Range(1, 20)]
     public int RecommendedCount { get; set; } = 3;
+
+    /// <summary>A store's staff member gets each group alert once per this many hours, while it lasts (Groups/GroupAlertJob).</summary>
+    [Range(1, 168)]
+    public int StaffAlertPeriodHours { get; set; } = 24;
+
+    /// <summary>How often the worker looks for new alerts to send to store staff.</summary>
+    [Range(1, 1440)]
+    public int StaffAlertCheckMinutes { get; set; } = 15;
 }

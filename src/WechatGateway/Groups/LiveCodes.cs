@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 using WechatGateway.Wechat.Api;
 
 namespace WechatGateway.Groups;
@@ -54,6 +55,7 @@ public static partial class LiveCodes
         ticket AS Ticket, qr_url AS QrUrl, active AS Active, created_at AS CreatedAt, updated_at AS UpdatedAt
         """;
 
+    [ResponseExample("""[ { "id": 1, "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter.", "ticket": "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==", "qrUrl": "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI", "qrImageUrl": "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw%3D%3D", "active": true, "createdAt": "2026-11-30T08:05:00", "updatedAt": "2026-11-30T08:05:00" } ]""")]
     public static async Task<Ok<List<LiveCodeView>>> ListAsync(ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
     {
         var mine = user.StoresOf();
@@ -69,6 +71,7 @@ public static partial class LiveCodes
         return TypedResults.Ok(views);
     }
 
+    [ResponseExample("""{ "id": 1, "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter.", "ticket": "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==", "qrUrl": "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI", "qrImageUrl": "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw%3D%3D", "active": true, "createdAt": "2026-11-30T08:05:00", "updatedAt": "2026-11-30T08:05:00" }""")]
     public static async Task<Results<Ok<LiveCodeView>, NotFound, ProblemHttpResult>> GetAsync(ulong id, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, CancellationToken ct)
     {
         await using var c = await dataSource.OpenConnectionAsync(ct);
@@ -87,6 +90,8 @@ public static partial class LiveCodes
         return TypedResults.Ok(ToView(row, await PoolAsync(c, id, ct)));
     }
 
+    [RequestExample("""{ "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter." }""")]
+    [ResponseExample("""{ "id": 1, "ticket": "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==", "qrUrl": "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI" }""")]
     public static async Task<Results<Created<CreatedLiveCode>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         LiveCodeRequest request, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, AccountRegistry accounts,
         WechatApiClient wechat, TimeProvider time, CancellationToken ct)
@@ -145,6 +150,8 @@ public static partial class LiveCodes
         return TypedResults.Created($"/api/admin/live-codes/{id}", new CreatedLiveCode(id, qr.Ticket, qr.Url));
     }
 
+    [RequestExample("""{ "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter.", "active": true }""")]
+    [ResponseExample("""{ "id": 1, "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter.", "ticket": "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==", "qrUrl": "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI", "qrImageUrl": "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw%3D%3D", "active": true, "createdAt": "2026-11-30T08:05:00", "updatedAt": "2026-11-30T08:05:00" }""")]
     public static async Task<Results<Ok<LiveCodeView>, ValidationProblem, NotFound, ProblemHttpResult>> UpdateAsync(
         ulong id, LiveCodeRequest request, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {

@@ -91,18 +91,6 @@ public sealed class MemberResolver(
         }
     }
 
-    /// <summary>The member of an identity if it exists (cache first), without creating one: for the request path.</summary>
-    public async Task<ulong?> FindAsync(string appId, string openId, CancellationToken ct)
-    {
-        if (await TryCacheGetAsync(RedisKeys.MemberOfIdentity(appId, openId)) is { } cached)
-        {
-            return cached;
-        }
-
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await FindAsync(connection, appId, openId, ct);
-    }
-
     public async Task<Resolution> ResolveAsync(string appId, string openId, AccountType accountType, CancellationToken ct)
     {
         if (await TryCacheGetAsync(RedisKeys.MemberOfIdentity(appId, openId)) is { } cached)

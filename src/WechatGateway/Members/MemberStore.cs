@@ -97,12 +97,23 @@ public sealed class MemberStore(IOptions<MemberOptions> options, TimeProvider ti
                    (SELECT COUNT(*) FROM member_follow f WHERE f.member_id = m.id AND f.subscribed = 1) AS Subscribed,
                    m.order_count AS OrderCount,
                    m.phone IS NOT NULL AS PhoneBound,
-                   m.last_interaction_at AS LastInteractionAt
-            FROM member m WHERE m.id = @memberId
+                   m.last_interaction_at AS LastInteractionAt,
+                   m.stage AS Stage
+            FROM member m WHERE m.id = @memberId AND m.merged_into IS NULL
             """;
-        var row = await connection.QuerySingleOrDefaultAsync<(long Follows, long Subscribed, int OrderCount, long PhoneBound, DateTime LastInteractionAt)>(
+        var row = await connection.QuerySingleOrDefaultAsync<(long Follows, long Subscribed, int OrderCount, long PhoneBound, DateTime LastInteractionAt, string Stage)?>(
             new CommandDefinition(facts, new { memberId }, transaction, cancellationToken: ct));
-        var stage = MemberStage.Of(new MemberFacts((int)row.Follows, (int)row.Subscribed, row.OrderCount, row.PhoneBound != 0, row.LastInteractionAt), time.GetUtcNow().UtcDateTime, options.Value.DormantAfterDays);
+        if (row is not { } current)
+        {
+            return;
+        }
+
+        var stage = MemberStage.Of(new MemberFacts((int)current.Follows, (int)current.Subscribed, current.OrderCount, current.PhoneBound != 0, current.LastInteractionAt), time.GetUtcNow().UtcDateTime, options.Value.DormantAfterDays);
+        if (stage == current.Stage)
+        {
+            return;
+        }
+
         const string update = "UPDATE member SET stage = @stage WHERE id = @memberId AND merged_into IS NULL";
         await connection.ExecuteAsync(new CommandDefinition(update, new { memberId, stage }, transaction, cancellationToken: ct));
     }

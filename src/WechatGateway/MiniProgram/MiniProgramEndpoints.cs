@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 using WechatGateway.Accounts;
 using WechatGateway.Members;
+using WechatGateway.Operations;
 using WechatGateway.Stores;
 using WechatGateway.Wechat.Api;
 
@@ -35,6 +36,8 @@ public static class MiniProgramEndpoints
         return app;
     }
 
+    [RequestExample("""{ "code": "0a3Xk2000Jd7bR1lWa300zQFwD0Xk20e" }""")]
+    [ResponseExample("""{ "token": "mps_7f3c1e9a4b2d48c6a0e5f1b3d7c9e2a4", "expiresIn": 7200, "member": { "memberId": "10482", "nickname": "小雨", "avatarUrl": "https://thirdwx.qlogo.cn/mmopen/vi_32/Q0j4TwGTfTK/132", "gender": 2, "city": "Shanghai", "tier": "silver", "points": { "balance": 1260, "lifetime": 1840 }, "stage": "customer", "phoneBound": true, "homeStoreId": 3 } }""")]
     public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult, NotFound>> LoginAsync(
         string appId, SessionRequest request, AccountRegistry accounts, WechatApiClient wechat, MemberResolver resolver,
         MemberMerger merger, MemberQueries queries, MemberStore store, MiniProgramSessions sessions, MySqlDataSource dataSource, CancellationToken ct)
@@ -88,12 +91,15 @@ public static class MiniProgramEndpoints
         return TypedResults.NoContent();
     }
 
+    [ResponseExample("""{ "memberId": "10482", "nickname": "小雨", "avatarUrl": "https://thirdwx.qlogo.cn/mmopen/vi_32/Q0j4TwGTfTK/132", "gender": 2, "city": "Shanghai", "tier": "silver", "points": { "balance": 1260, "lifetime": 1840 }, "stage": "customer", "phoneBound": true, "homeStoreId": 3 }""")]
     public static async Task<Results<Ok<MemberView>, NotFound>> GetMeAsync(ClaimsPrincipal user, MemberResolver resolver, MemberQueries queries, CancellationToken ct)
     {
         var memberId = await CurrentMemberAsync(user, resolver, ct);
         return await queries.GetAsync(memberId, ct) is { } member ? TypedResults.Ok(member) : TypedResults.NotFound();
     }
 
+    [RequestExample("""{ "nickname": "小雨", "avatarUrl": "https://thirdwx.qlogo.cn/mmopen/vi_32/Q0j4TwGTfTK/132", "gender": 2, "city": "Shanghai", "homeStoreId": 3 }""")]
+    [ResponseExample("""{ "memberId": "10482", "nickname": "小雨", "avatarUrl": "https://thirdwx.qlogo.cn/mmopen/vi_32/Q0j4TwGTfTK/132", "gender": 2, "city": "Shanghai", "tier": "silver", "points": { "balance": 1260, "lifetime": 1840 }, "stage": "customer", "phoneBound": true, "homeStoreId": 3 }""")]
     public static async Task<Results<Ok<MemberView>, ValidationProblem, NotFound>> UpdateMeAsync(
         ProfileUpdate update, ClaimsPrincipal user, MemberResolver resolver, MemberQueries queries, MemberStore store, MySqlDataSource dataSource, CancellationToken ct)
     {
@@ -152,6 +158,8 @@ public static class MiniProgramEndpoints
         return await queries.GetAsync(memberId, ct) is { } member ? TypedResults.Ok(member) : TypedResults.NotFound();
     }
 
+    [RequestExample("""{ "code": "e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144" }""")]
+    [ResponseExample("""{ "memberId": "10482", "nickname": "小雨", "avatarUrl": "https://thirdwx.qlogo.cn/mmopen/vi_32/Q0j4TwGTfTK/132", "gender": 2, "city": "Shanghai", "tier": "silver", "points": { "balance": 1260, "lifetime": 1840 }, "stage": "customer", "phoneBound": true, "homeStoreId": 3 }""")]
     public static async Task<Results<Ok<MemberView>, ProblemHttpResult, NotFound>> BindPhoneAsync(
         PhoneRequest request, ClaimsPrincipal user, WechatApiClient wechat, MemberResolver resolver, MemberQueries queries,
         MemberStore store, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)

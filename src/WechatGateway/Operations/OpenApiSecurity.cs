@@ -56,5 +56,5 @@ public sealed class OpenApiSecurityTransformer : IOpenApiDocumentTransformer
 public static class OpenApiExtensions
 {
     public static IServiceCollection AddGatewayOpenApi(this IServiceCollection services) =>
-        services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurityTransformer>());
+        services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurityTransformer>().AddOperationTransformer<OpenApiExampleTransformer>());
 }

@@ -5,6 +5,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Orders;
 
@@ -28,11 +29,12 @@ public static class OrderEndpoints
         var orders = admin.MapGroup("/orders").WithTags("Orders");
         orders.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Imported orders, newest first; ?pending=true for those still waiting for their member.");
         orders.MapPost("", ImportAsync).RequireAuthorization(AdminPolicies.Write).WithSummary("Imports one order; the same orderNo again changes nothing.");
-        orders.MapPost("/bulk", ImportBulkAsync).RequireAuthorization(AdminPolicies.Write)
+        orders.MapPost("/bulk", ImportBulkAsync).RequireAuthorization(AdminPolicies.Write).Accepts<List<OrderInput>>("application/json", "text/csv")
             .WithSummary("Imports a JSON array of orders or a CSV (orderNo,openId,appId,unionId,phone,amount,storeId,paidAt) and answers per row.");
         return admin;
     }
 
+    [ResponseExample("""[ { "id": 2201, "orderNo": "POS-20261201-000123", "appId": "wx5f3c2a1b9d8e7f60", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "unionId": null, "phone": null, "amount": 128.00, "storeId": 3, "paidAt": "2026-12-01T03:20:00", "memberId": 10482, "awarded": 128, "createdAt": "2026-12-01T03:20:04", "matchedAt": "2026-12-01T03:20:04" } ]""")]
     public static async Task<Ok<IReadOnlyList<OrderView>>> ListAsync(bool? pending, int? limit, ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
     {
         // A store manager sees the orders of its stores only.
@@ -51,6 +53,9 @@ public static class OrderEndpoints
         return TypedResults.Ok<IReadOnlyList<OrderView>>(rows.AsList());
     }
 
+    [RequestExample("""{ "orderNo": "POS-20261201-000123", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "appId": "wx5f3c2a1b9d8e7f60", "amount": 128.00, "storeId": 3, "paidAt": "2026-12-01T03:20:00Z" }""")]
+    [ResponseExample("""{ "orderNo": "POS-20261201-000123", "status": "duplicate", "orderId": 2201, "memberId": "10482", "awarded": 128, "error": null }""")]
+    [ResponseExample("""{ "orderNo": "POS-20261201-000123", "status": "imported", "orderId": 2201, "memberId": "10482", "awarded": 128, "error": null }""", StatusCode = 201)]
     public static async Task<Results<Created<OrderResult>, Ok<OrderResult>, ProblemHttpResult>> ImportAsync(
         OrderInput input, ClaimsPrincipal user, OrderImporter importer, CancellationToken ct)
     {
@@ -69,6 +74,21 @@ public static class OrderEndpoints
         };
     }
 
+    [RequestExample("""[ { "orderNo": "POS-20261201-000123", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "appId": "wx5f3c2a1b9d8e7f60", "amount": 128.00, "storeId": 3, "paidAt": "2026-12-01T03:20:00Z" }, { "orderNo": "EC-88172", "phone": "13812345678", "amount": 59.90, "paidAt": "2026-12-01T03:25:41Z" } ]""")]
+    [RequestExample("""
+        orderNo,openId,appId,unionId,phone,amount,storeId,paidAt
+        POS-20261201-000123,oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA,wx5f3c2a1b9d8e7f60,,,128.00,3,2026-12-01T03:20:00Z
+        EC-88172,,,,13812345678,59.90,,2026-12-01T03:25:41Z
+        """, MediaType = "text/csv")]
+    [ResponseExample("""
+        {
+          "imported": 1, "pending": 1, "duplicate": 0, "invalid": 0,
+          "rows": [
+            { "row": 1, "orderNo": "POS-20261201-000123", "status": "imported", "orderId": 2201, "memberId": "10482", "awarded": 128, "error": null },
+            { "row": 2, "orderNo": "EC-88172", "status": "pending", "orderId": 2202, "memberId": null, "awarded": 0, "error": null }
+          ]
+        }
+        """)]
     public static async Task<Results<Ok<BulkResult>, ProblemHttpResult>> ImportBulkAsync(HttpRequest request, ClaimsPrincipal user, OrderImporter importer, CancellationToken ct)
     {
         // The audit filter has read (the start of) the buffered body already.

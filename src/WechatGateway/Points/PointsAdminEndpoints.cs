@@ -4,6 +4,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Points;
 
@@ -47,11 +48,15 @@ public static class PointsAdminEndpoints
         return admin;
     }
 
+    [ResponseExample("""[ { "id": 2, "name": "daily check-in", "trigger": "checkin", "points": 10, "appId": null, "matchKey": null, "dailyCap": null, "streakDays": 7, "streakBonus": 5, "validFrom": null, "validTo": null, "enabled": true } ]""")]
     public static async Task<Ok<IReadOnlyList<PointsRule>>> ListRulesAsync(PointsRules store, CancellationToken ct) => TypedResults.Ok(await store.ListAsync(ct));
 
+    [ResponseExample("""{ "id": 2, "name": "daily check-in", "trigger": "checkin", "points": 10, "appId": null, "matchKey": null, "dailyCap": null, "streakDays": 7, "streakBonus": 5, "validFrom": null, "validTo": null, "enabled": true }""")]
     public static async Task<Results<Ok<PointsRule>, NotFound>> GetRuleAsync(ulong id, PointsRules store, CancellationToken ct) =>
         await store.GetAsync(id, ct) is { } rule ? TypedResults.Ok(rule) : TypedResults.NotFound();
 
+    [RequestExample("""{ "name": "daily check-in", "trigger": "checkin", "points": 10, "streakDays": 7, "streakBonus": 5, "enabled": true }""")]
+    [ResponseExample("""{ "id": 2 }""")]
     public static async Task<Results<Created<CreatedId>, ValidationProblem>> CreateRuleAsync(PointsRuleInput input, PointsRules store, CancellationToken ct)
     {
         var errors = input.Validate();
@@ -64,6 +69,7 @@ public static class PointsAdminEndpoints
         return TypedResults.Created($"/api/admin/points/rules/{id}", new CreatedId(id));
     }
 
+    [RequestExample("""{ "name": "daily check-in", "trigger": "checkin", "points": 10, "streakDays": 7, "streakBonus": 5, "enabled": true }""")]
     public static async Task<Results<NoContent, ValidationProblem, NotFound>> UpdateRuleAsync(ulong id, PointsRuleInput input, PointsRules store, CancellationToken ct)
     {
         var errors = input.Validate();
@@ -78,11 +84,15 @@ public static class PointsAdminEndpoints
     public static async Task<Results<NoContent, NotFound>> DeleteRuleAsync(ulong id, PointsRules store, CancellationToken ct) =>
         await store.DeleteAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
 
+    [ResponseExample("""[ { "id": 4, "name": "coffee", "description": "One medium latte at any store", "points": 50, "stock": 120, "perMemberLimit": 2, "validFrom": null, "validTo": "2026-12-31T15:59:59", "enabled": true } ]""")]
     public static async Task<Ok<IReadOnlyList<Reward>>> ListRewardsAsync(Rewards store, CancellationToken ct) => TypedResults.Ok(await store.ListAsync(availableOnly: false, ct));
 
+    [ResponseExample("""{ "id": 4, "name": "coffee", "description": "One medium latte at any store", "points": 50, "stock": 120, "perMemberLimit": 2, "validFrom": null, "validTo": "2026-12-31T15:59:59", "enabled": true }""")]
     public static async Task<Results<Ok<Reward>, NotFound>> GetRewardAsync(ulong id, Rewards store, CancellationToken ct) =>
         await store.GetAsync(id, ct) is { } reward ? TypedResults.Ok(reward) : TypedResults.NotFound();
 
+    [RequestExample("""{ "name": "coffee", "description": "One medium latte at any store", "points": 50, "stock": 120, "perMemberLimit": 2, "validTo": "2026-12-31T15:59:59Z", "enabled": true }""")]
+    [ResponseExample("""{ "id": 4 }""")]
     public static async Task<Results<Created<CreatedId>, ValidationProblem>> CreateRewardAsync(RewardInput input, Rewards store, CancellationToken ct)
     {
         var errors = input.Validate();
@@ -95,6 +105,7 @@ public static class PointsAdminEndpoints
         return TypedResults.Created($"/api/admin/rewards/{id}", new CreatedId(id));
     }
 
+    [RequestExample("""{ "name": "coffee", "description": "One medium latte at any store", "points": 50, "stock": 120, "perMemberLimit": 2, "validTo": "2026-12-31T15:59:59Z", "enabled": true }""")]
     public static async Task<Results<NoContent, ValidationProblem, NotFound>> UpdateRewardAsync(ulong id, RewardInput input, Rewards store, CancellationToken ct)
     {
         var errors = input.Validate();
@@ -109,6 +120,7 @@ public static class PointsAdminEndpoints
     public static async Task<Results<NoContent, NotFound>> DeleteRewardAsync(ulong id, Rewards store, CancellationToken ct) =>
         await store.DeleteAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
 
+    [ResponseExample("""{ "items": [ { "delta": 200, "reason": "goodwill: late delivery", "balanceAfter": 1460, "at": "2026-12-01T04:00:00", "expiresAt": "2027-12-01T04:00:00" } ], "next": null }""")]
     public static async Task<Results<Ok<PointsEndpoints.LedgerPage>, ProblemHttpResult, NotFound>> GetLedgerAsync(
         ulong id, int? limit, string? cursor, ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
     {
@@ -136,6 +148,8 @@ public static class PointsAdminEndpoints
         return TypedResults.Ok(await PointsEndpoints.ReadLedgerAsync(dataSource, id, limit ?? 50, before, ct));
     }
 
+    [RequestExample("""{ "delta": 200, "reason": "goodwill: late delivery", "requestId": "7d0c5e2a-3b1f-4a8e-9f6d-1c2b3a4d5e6f" }""")]
+    [ResponseExample("""{ "ledgerId": 90211, "delta": 200, "balance": 1460, "replayed": false }""")]
     public static async Task<Results<Ok<AdjustmentResult>, ValidationProblem, NotFound, ProblemHttpResult>> AdjustAsync(
         ulong id, Adjustment request, MySqlDataSource dataSource, PointsLedger ledger, ClaimsPrincipal user, CancellationToken ct)
     {

@@ -6,6 +6,7 @@ using MySqlConnector;
 using WechatGateway.Accounts;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Points;
 
@@ -30,6 +31,7 @@ public static class PointsEndpoints
         return app;
     }
 
+    [ResponseExample("""{ "awarded": 15, "streak": 7, "balance": 1275 }""")]
     public static async Task<Results<Ok<CheckinResponse>, ProblemHttpResult>> CheckInAsync(
         ClaimsPrincipal user, MemberResolver resolver, Checkins checkins, TimeProvider time, CancellationToken ct)
     {
@@ -40,6 +42,15 @@ public static class PointsEndpoints
             : TypedResults.Ok(new CheckinResponse(result.Awarded, result.Streak, result.Balance));
     }
 
+    [ResponseExample("""
+        {
+          "items": [
+            { "delta": 15, "reason": "daily check-in (day 7 streak bonus)", "balanceAfter": 1275, "at": "2026-12-01T01:02:11", "expiresAt": "2027-12-01T01:02:11" },
+            { "delta": -50, "reason": "redeemed: coffee", "balanceAfter": 1260, "at": "2026-11-30T12:40:05", "expiresAt": null }
+          ],
+          "next": "88213"
+        }
+        """)]
     public static async Task<Results<Ok<LedgerPage>, ProblemHttpResult>> GetLedgerAsync(
         int? limit, string? cursor, ClaimsPrincipal user, MemberResolver resolver, MySqlDataSource dataSource, CancellationToken ct)
     {
@@ -63,6 +74,7 @@ public static class PointsEndpoints
         return TypedResults.Ok(await ReadLedgerAsync(dataSource, memberId, limit ?? 20, before, ct));
     }
 
+    [ResponseExample("""[ { "rewardId": 4, "name": "coffee", "description": "One medium latte at any store", "points": 50, "stock": 120, "perMemberLimit": 2, "validTo": "2026-12-31T15:59:59" } ]""")]
     public static async Task<Ok<IReadOnlyList<RewardView>>> ListRewardsAsync(Rewards rewards, CancellationToken ct)
     {
         var list = await rewards.ListAsync(availableOnly: true, ct);
@@ -71,6 +83,8 @@ public static class PointsEndpoints
             .ToList());
     }
 
+    [RequestExample("""{ "rewardId": 4, "requestId": "b6f1c2d4-8e7a-4f3b-9c1d-2a5e6f7b8c9d" }""")]
+    [ResponseExample("""{ "redemptionId": 913, "rewardId": 4, "requestId": "b6f1c2d4-8e7a-4f3b-9c1d-2a5e6f7b8c9d", "points": 50, "balance": 1225, "at": "2026-12-01T02:15:40" }""")]
     public static async Task<Results<Created<Redemption>, ValidationProblem, ProblemHttpResult>> RedeemAsync(
         RedemptionRequest request, ClaimsPrincipal user, MemberResolver resolver, Rewards rewards, CancellationToken ct)
     {

@@ -25,7 +25,7 @@ public sealed class PointsPushHandler(PointsAwards awards, TimeProvider time) : 
             case SubscribeEvent subscribe:
                 if (await IsFirstFollowAsync(connection, transaction, appId, subscribe.FromUserName, ct))
                 {
-                    foreach (var rule in await PointsRules.ActiveAsync(connection, transaction, PointsTriggers.Subscribe, appId, now, ct))
+                    foreach (var rule in await ActiveAsync(work.Batch, connection, transaction, PointsTriggers.Subscribe, appId, now, ct))
                     {
                         await awards.AwardAsync(connection, transaction, rule, memberId, rule.Points, $"subscribe:{rule.Id}:{appId}", rule.Name, source, null, ct);
                     }
@@ -33,16 +33,16 @@ public sealed class PointsPushHandler(PointsAwards awards, TimeProvider time) : 
 
                 if (subscribe.Scene is { Length: > 0 } followScene)
                 {
-                    await AwardScanAsync(connection, transaction, appId, memberId, followScene, source, now, ct);
+                    await AwardScanAsync(work.Batch, connection, transaction, appId, memberId, followScene, source, now, ct);
                 }
 
                 break;
             case ScanEvent scan:
-                await AwardScanAsync(connection, transaction, appId, memberId, scan.Scene, source, now, ct);
+                await AwardScanAsync(work.Batch, connection, transaction, appId, memberId, scan.Scene, source, now, ct);
                 break;
             case TextMessage text:
                 var code = text.Content.Trim();
-                foreach (var rule in await PointsRules.ActiveAsync(connection, transaction, PointsTriggers.Keyword, appId, now, ct))
+                foreach (var rule in await ActiveAsync(work.Batch, connection, transaction, PointsTriggers.Keyword, appId, now, ct))
                 {
                     if (string.Equals(rule.MatchKey, code, StringComparison.OrdinalIgnoreCase))
                     {
@@ -58,6 +58,10 @@ public sealed class PointsPushHandler(PointsAwards awards, TimeProvider time) : 
         }
     }
 
+    /// <summary>The rules of a trigger for the account, read once per batch.</summary>
+    private static Task<IReadOnlyList<PointsRule>> ActiveAsync(PushBatch batch, MySqlConnection c, MySqlTransaction t, string trigger, string appId, DateTime now, CancellationToken ct) =>
+        batch.OnceAsync((nameof(PointsRules), trigger, appId), () => PointsRules.ActiveAsync(c, t, trigger, appId, now, ct));
+
     /// <summary>
     /// A follow is the first one when the follow row (just written by the member handler) has never been
     /// unsubscribed. The rule key makes a replay of the first follow harmless as well.
@@ -68,9 +72,9 @@ public sealed class PointsPushHandler(PointsAwards awards, TimeProvider time) : 
         return await c.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(sql, new { appId, openId }, t, cancellationToken: ct)) == 1;
     }
 
-    private async Task AwardScanAsync(MySqlConnection c, MySqlTransaction t, string appId, ulong memberId, string scene, string source, DateTime now, CancellationToken ct)
+    private async Task AwardScanAsync(PushBatch batch, MySqlConnection c, MySqlTransaction t, string appId, ulong memberId, string scene, string source, DateTime now, CancellationToken ct)
     {
-        foreach (var rule in await PointsRules.ActiveAsync(c, t, PointsTriggers.Scan, appId, now, ct))
+        foreach (var rule in await ActiveAsync(batch, c, t, PointsTriggers.Scan, appId, now, ct))
         {
             if (rule.MatchKey is null || string.Equals(rule.MatchKey, scene, StringComparison.Ordinal))
             {
@@ -81,7 +85,7 @@ public sealed class PointsPushHandler(PointsAwards awards, TimeProvider time) : 
 
     private async Task AwardFeedbackAsync(MySqlConnection c, MySqlTransaction t, PushWork work, DateTime now, CancellationToken ct)
     {
-        foreach (var rule in await PointsRules.ActiveAsync(c, t, PointsTriggers.Feedback, work.Account.AppId, now, ct))
+        foreach (var rule in await ActiveAsync(work.Batch, c, t, PointsTriggers.Feedback, work.Account.AppId, now, ct))
         {
             await awards.AwardAsync(c, t, rule, work.MemberId, rule.Points, $"feedback:{rule.Id}:{work.PushId}", rule.Name, $"push:{work.PushId}", null, ct);
         }

@@ -7,7 +7,32 @@ namespace WechatGateway.Processing;
 /// <summary>One recorded push as a handler sees it: the member it resolved to is already known (created if new).</summary>
 /// <param name="PushId">The <c>wechat_push</c> row: the idempotency key of everything a handler does for this push.</param>
 /// <param name="MemberCreated">True when this push introduced the member (first sight of the OpenID).</param>
-public sealed record PushWork(ulong PushId, WechatAccount Account, WechatPush Push, ulong MemberId, bool MemberCreated, DateTime ReceivedAt);
+/// <param name="Batch">What the pushes processed in the same transaction share: configuration read once for all of them.</param>
+public sealed record PushWork(ulong PushId, WechatAccount Account, WechatPush Push, ulong MemberId, bool MemberCreated, DateTime ReceivedAt, PushBatch Batch);
+
+/// <summary>
+/// The pushes of one processing transaction. A handler reads configuration it does not change itself (points rules,
+/// say) once per batch through <see cref="OnceAsync{T}"/>, instead of once per push: a change made by an operator
+/// applies from the next batch, which reads inside its own transaction.
+/// </summary>
+public sealed class PushBatch
+{
+    private readonly Dictionary<object, object> _reads = [];
+
+    /// <summary>The value <paramref name="read"/> gives for <paramref name="key"/>, read at the first call of this batch.</summary>
+    /// <remarks>Handlers of a batch run one after the other on its connection, so no lock is needed.</remarks>
+    public async Task<T> OnceAsync<T>(object key, Func<Task<T>> read) where T : notnull
+    {
+        if (_reads.TryGetValue(key, out var value))
+        {
+            return (T)value;
+        }
+
+        var fresh = await read();
+        _reads[key] = fresh;
+        return fresh;
+    }
+}
 
 /// <summary>
 /// A capability's reaction to recorded pushes (follow state, points, steering, queued replies). The contract, in full,

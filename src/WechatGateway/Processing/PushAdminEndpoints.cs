@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using MySqlConnector;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 using WechatGateway.Wechat.Messages;
 
 namespace WechatGateway.Processing;
@@ -43,6 +44,7 @@ public static class PushAdminEndpoints
         processed_at AS ProcessedAt
         """;
 
+    [ResponseExample("""{ "items": [ { "id": 88104, "appId": "wx5f3c2a1b9d8e7f60", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "msgType": "event", "event": "subscribe", "msgId": null, "status": "failed", "problem": null, "lastError": "MySqlException: Lock wait timeout exceeded", "attempts": 5, "deliveries": 1, "receivedAt": "2026-12-01T02:00:03", "processedAt": null } ], "next": null }""")]
     public static async Task<Results<Ok<PushPage>, ProblemHttpResult>> ListAsync(
         string? status, int? limit, ulong? cursor, [FromServices] MySqlDataSource dataSource, CancellationToken ct)
     {
@@ -68,6 +70,7 @@ public static class PushAdminEndpoints
         return TypedResults.Ok(new PushPage(rows.Take(take).ToList(), next));
     }
 
+    [ResponseExample("""{ "push": { "id": 88104, "appId": "wx5f3c2a1b9d8e7f60", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "msgType": "event", "event": "subscribe", "msgId": null, "status": "failed", "problem": null, "lastError": "MySqlException: Lock wait timeout exceeded", "attempts": 5, "deliveries": 1, "receivedAt": "2026-12-01T02:00:03", "processedAt": null }, "rawXml": "<xml><ToUserName><![CDATA[gh_3a1b2c4d5e6f]]></ToUserName><FromUserName><![CDATA[oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA]]></FromUserName><CreateTime>1764554403</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event></xml>", "handlersDone": "members" }""")]
     public static async Task<Results<Ok<PushDetail>, NotFound>> GetAsync(ulong id, [FromServices] MySqlDataSource dataSource, CancellationToken ct)
     {
         const string sql = $"SELECT {Columns}, raw_xml AS RawXml, handlers_done AS HandlersDone FROM wechat_push WHERE id = @id";
@@ -87,6 +90,7 @@ public static class PushAdminEndpoints
     /// Only a parked push is replayed: a recorded one is on its way, a processed one is done. An unparsed push is
     /// replayed when the current parser reads it (after an upgrade that learned its shape); otherwise 409 says why.
     /// </summary>
+    [ResponseExample("""{ "id": 88104, "appId": "wx5f3c2a1b9d8e7f60", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "msgType": "event", "event": "subscribe", "msgId": null, "status": "recorded", "problem": null, "lastError": "MySqlException: Lock wait timeout exceeded", "attempts": 0, "deliveries": 1, "receivedAt": "2026-12-01T02:00:03", "processedAt": null }""")]
     public static async Task<Results<Ok<PushSummary>, NotFound, ProblemHttpResult>> ReplayAsync(ulong id, [FromServices] MySqlDataSource dataSource, [FromServices] PushSignal signal, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);

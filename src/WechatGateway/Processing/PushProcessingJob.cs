@@ -154,10 +154,11 @@ public sealed class PushProcessingJob(
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
         var resolved = await ResolveAsync(connection, transaction, work.Select(w => (w.Account, w.Push)).ToList(), work.Max(w => w.Claim.ReceivedAt), ct);
+        var batch = new PushBatch();
         foreach (var (claim, account, push) in work)
         {
             var done = Done(claim);
-            var pushWork = WorkOf(claim, account, push, resolved[(account.AppId, push.FromUserName)]);
+            var pushWork = WorkOf(claim, account, push, resolved[(account.AppId, push.FromUserName)], batch);
             foreach (var handler in _handlers.Where(h => !done.Contains(h.Name)))
             {
                 await handler.HandleAsync(pushWork, connection, transaction, ct);
@@ -182,7 +183,7 @@ public sealed class PushProcessingJob(
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
             var resolved = await ResolveAsync(connection, transaction, [(account, push)], claim.ReceivedAt, ct);
-            var pushWork = WorkOf(claim, account, push, resolved[(account.AppId, push.FromUserName)]);
+            var pushWork = WorkOf(claim, account, push, resolved[(account.AppId, push.FromUserName)], new PushBatch());
             var done = Done(claim);
             var errors = new List<string>();
             for (var i = 0; i < _handlers.Length; i++)
@@ -253,8 +254,8 @@ public sealed class PushProcessingJob(
         return resolved;
     }
 
-    private static PushWork WorkOf(ClaimedPush claim, WechatAccount account, WechatPush push, MemberResolver.Resolution member) =>
-        new(claim.Id, account, push, member.MemberId, member.Created, claim.ReceivedAt);
+    private static PushWork WorkOf(ClaimedPush claim, WechatAccount account, WechatPush push, MemberResolver.Resolution member, PushBatch batch) =>
+        new(claim.Id, account, push, member.MemberId, member.Created, claim.ReceivedAt, batch);
 
     private static HashSet<string> Done(ClaimedPush claim) =>
         claim.HandlersDone.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using MySqlConnector;
 using StackExchange.Redis;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Push;
 
@@ -44,6 +45,7 @@ public static class QueueAdminEndpoints
         created_at AS CreatedAt, queued_at AS QueuedAt, sent_at AS SentAt, next_attempt_at AS NextAttemptAt
         """;
 
+    [ResponseExample("""{ "streamLength": 42, "inFlight": 8, "consumers": 2, "deadLetterStreamLength": 3, "redisAvailable": true, "statuses": { "pending": 5, "queued": 42, "sent": 15230, "failed": 353, "dead": 3 }, "oldestPendingSeconds": 1.7 }""")]
     public static async Task<Ok<QueueState>> GetAsync([FromServices] MySqlDataSource dataSource, [FromServices] SendStream stream, [FromServices] TimeProvider time, CancellationToken ct)
     {
         const string sql = """
@@ -74,6 +76,7 @@ public static class QueueAdminEndpoints
             oldest is { } at ? Math.Max(0, (time.GetUtcNow().UtcDateTime - at).TotalSeconds) : null));
     }
 
+    [ResponseExample("""{ "items": [ { "id": 77310, "appId": "wx5f3c2a1b9d8e7f60", "toUser": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "memberId": 10482, "kind": "Custom", "sourceKey": "push:88104:reply", "status": "dead", "attempts": 8, "lastErrcode": 45047, "lastError": "out of response count limit", "fellBack": false, "createdAt": "2026-12-01T01:10:00", "queuedAt": "2026-12-01T01:10:00", "sentAt": null, "nextAttemptAt": null } ], "next": null }""")]
     public static async Task<Results<Ok<SendPage>, ProblemHttpResult>> ListDeadAsync(int? limit, ulong? cursor, [FromServices] MySqlDataSource dataSource, CancellationToken ct)
     {
         if (limit is < 1 or > 200)
@@ -94,6 +97,7 @@ public static class QueueAdminEndpoints
     }
 
     /// <summary>Only a dead send is replayed: it is pending again with no attempts used, and its dead letter is removed.</summary>
+    [ResponseExample("""{ "id": 77310, "appId": "wx5f3c2a1b9d8e7f60", "toUser": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "memberId": 10482, "kind": "Custom", "sourceKey": "push:88104:reply", "status": "pending", "attempts": 0, "lastErrcode": 45047, "lastError": "out of response count limit", "fellBack": false, "createdAt": "2026-12-01T01:10:00", "queuedAt": "2026-12-01T01:10:00", "sentAt": null, "nextAttemptAt": null }""")]
     public static async Task<Results<Ok<SendSummary>, NotFound, ProblemHttpResult>> ReplayAsync(
         ulong id, [FromServices] MySqlDataSource dataSource, [FromServices] SendStream stream, [FromServices] RelaySignal signal, [FromServices] ILoggerFactory loggers, CancellationToken ct)
     {

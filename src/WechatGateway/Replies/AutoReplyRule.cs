@@ -9,6 +9,9 @@ namespace WechatGateway.Replies;
 /// <param name="Event">For event rules: subscribe, scan, click, location, view (WeChat's names, any case).</param>
 /// <param name="EventKey">For event rules: the QR scene of a follow or scan, or the key of a menu click; null matches any.</param>
 /// <param name="Reply">The reply, inline; or <paramref name="TemplateId"/>, a saved template.</param>
+/// <param name="Action"><c>reply</c> (the default: send the reply) or <c>steer</c>: steer the member to the best group and
+/// send the invitation (Groups/GroupPushHandler); a steer rule matches a text or a menu click, and its reply, optional,
+/// is a text template for the invitation's intro that can read <c>group.name</c>, <c>group.store</c>, <c>group.reason</c>.</param>
 public sealed record AutoReplyRequest(
     string? AppId,
     string? Name,
@@ -21,11 +24,13 @@ public sealed record AutoReplyRequest(
     DateTime? ValidFrom,
     DateTime? ValidUntil,
     ReplyBody? Reply,
-    ulong? TemplateId);
+    ulong? TemplateId,
+    string? Action = null);
 
 public sealed record AutoReplyView(
     ulong Id, string? AppId, string Name, string Match, IReadOnlyList<string> Keywords, string? Event, string? EventKey, int Priority,
-    bool Enabled, DateTime? ValidFrom, DateTime? ValidUntil, ReplyBody? Reply, ulong? TemplateId, DateTime CreatedAt, DateTime UpdatedAt);
+    bool Enabled, DateTime? ValidFrom, DateTime? ValidUntil, ReplyBody? Reply, ulong? TemplateId, DateTime CreatedAt, DateTime UpdatedAt,
+    string Action = AutoReplyRule.ReplyAction);
 
 /// <summary>A rule checked and compiled once: its regex built with a timeout, its reply parsed.</summary>
 public sealed class AutoReplyRule
@@ -40,12 +45,20 @@ public sealed class AutoReplyRule
 
     public static readonly string[] Events = ["subscribe", "scan", "click", "view", "location"];
 
+    /// <summary>Send the rule's reply.</summary>
+    public const string ReplyAction = "reply";
+
+    /// <summary>Steer the member to a group and send the invitation, the rule's reply (if any) as its intro.</summary>
+    public const string SteerAction = "steer";
+
+    public static readonly string[] Actions = [ReplyAction, SteerAction];
+
     /// <summary>A follower's text is matched in well under this; a pattern that would take longer fails the match, not the push.</summary>
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(50);
 
     private readonly Regex[] _patterns;
 
-    private AutoReplyRule(AutoReplyView view, CompiledReply reply)
+    private AutoReplyRule(AutoReplyView view, CompiledReply? reply)
     {
         View = view;
         Reply = reply;
@@ -54,11 +67,15 @@ public sealed class AutoReplyRule
 
     public AutoReplyView View { get; }
 
-    public CompiledReply Reply { get; }
+    /// <summary>The reply; null only for a steer rule without an intro of its own.</summary>
+    public CompiledReply? Reply { get; }
+
+    /// <summary>A rule that steers to a group (the groups handler acts on it; the reply paths leave it alone).</summary>
+    public bool IsSteer => View.Action == SteerAction;
 
     /// <summary>Checks a rule as saved; <paramref name="reply"/> is its own or its template's compiled reply.</summary>
     /// <exception cref="ReplyValidationException">The rule is not one the gateway can run.</exception>
-    public static AutoReplyRule Create(AutoReplyView view, CompiledReply reply)
+    public static AutoReplyRule Create(AutoReplyView view, CompiledReply? reply)
     {
         if (string.IsNullOrWhiteSpace(view.Name) || view.Name.Length > 100)
         {
@@ -83,6 +100,28 @@ public sealed class AutoReplyRule
         if (view.Match == EventMatch && !Events.Contains(view.Event?.ToLowerInvariant()))
         {
             throw new ReplyValidationException("event", $"an event rule names its event: {string.Join(", ", Events)}");
+        }
+
+        if (!Actions.Contains(view.Action))
+        {
+            throw new ReplyValidationException("action", $"action must be one of {string.Join(", ", Actions)}");
+        }
+
+        if (view.Action == SteerAction)
+        {
+            if (view.Match is Default || (view.Match == EventMatch && view.Event != "click"))
+            {
+                throw new ReplyValidationException("match", "a steer rule matches a text (exact, contains, regex) or a menu click (event click)");
+            }
+
+            if (reply is not null && reply.Body.Type != ReplyBody.Text)
+            {
+                throw new ReplyValidationException("reply", "a steer rule's reply is the invitation's intro: a text reply, or none");
+            }
+        }
+        else if (reply is null)
+        {
+            throw new ReplyValidationException("reply", "give either reply or templateId");
         }
 
         if (view.ValidFrom is { } from && view.ValidUntil is { } until && until <= from)

@@ -5,10 +5,10 @@ using WechatGateway.Wechat.Messages;
 namespace WechatGateway.Replies;
 
 /// <summary>
-/// Builds the <see cref="ReplyModel"/> for a push: the member from the cache or one primary-key read (none yet for a
-/// first contact, whose member the processing stage creates), the push, the account.
+/// Builds the <see cref="ReplyModel"/> for a push: the member in one read by its OpenID (none yet for a first contact,
+/// whose member the processing stage creates), the push, the account.
 /// </summary>
-public sealed class ReplyModels(MemberResolver resolver, MemberQueries members)
+public sealed class ReplyModels(MemberQueries members)
 {
     public async Task<ReplyModel> ForPushAsync(WechatAccount account, WechatPush push, bool needsMember, CancellationToken ct)
     {
@@ -17,9 +17,7 @@ public sealed class ReplyModels(MemberResolver resolver, MemberQueries members)
             return new ReplyModel(null, push, account.AppId, account.Options.Name);
         }
 
-        var memberId = await resolver.FindAsync(account.AppId, push.FromUserName, ct);
-        var member = memberId is { } id ? await members.GetAsync(id, ct) : null;
-        return new ReplyModel(member, push, account.AppId, account.Options.Name);
+        return new ReplyModel(await members.GetByIdentityAsync(account.AppId, push.FromUserName, ct), push, account.AppId, account.Options.Name);
     }
 
     public async Task<ReplyModel> ForMemberAsync(ulong? memberId, WechatPush? push, string? appId, CancellationToken ct) =>
@@ -42,14 +40,15 @@ public sealed class PassiveReplier(ReplyRuleSet rules, ReplyModels models, TimeP
         }
 
         var now = time.GetUtcNow();
-        if (rules.Match(push, account.AppId, now.UtcDateTime) is not { Reply.Body.CanBePassive: true } rule)
+        // A steer rule is answered "success": its invitation is queued by the processing stage.
+        if (rules.Match(push, account.AppId, now.UtcDateTime) is not { IsSteer: false, Reply: { Body.CanBePassive: true } reply } rule)
         {
             return null;
         }
 
         try
         {
-            var rendered = await rule.Reply.RenderAsync(await models.ForPushAsync(account, push, rule.Reply.UsesMember, ct));
+            var rendered = await reply.RenderAsync(await models.ForPushAsync(account, push, reply.UsesMember, ct));
             return rendered.ToPassiveXml(push, now);
         }
         catch (Exception e) when (e is InvalidOperationException or Fluid.FluidException or ArgumentException)

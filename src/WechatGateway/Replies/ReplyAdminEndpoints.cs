@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 using WechatGateway.Wechat.Messages;
 
 namespace WechatGateway.Replies;
@@ -19,7 +20,8 @@ public static class ReplyAdminEndpoints
     /// <summary>A message to try against the rules (query parameters), as the console's "try a message" box sends it.</summary>
     public sealed record TryRequest(string? AppId, string? Text, string? Event, string? EventKey, ulong? MemberId);
 
-    public sealed record TryResult(ulong? RuleId, string? RuleName, RenderedView? Reply);
+    /// <param name="Action"><c>reply</c>, or <c>steer</c> when the message would steer the member to a group (the reply, if any, is the invitation's intro).</param>
+    public sealed record TryResult(ulong? RuleId, string? RuleName, RenderedView? Reply, string? Action = null);
 
     public sealed record PreviewRequest(ulong? MemberId, string? Text);
 
@@ -49,12 +51,16 @@ public static class ReplyAdminEndpoints
         return admin;
     }
 
+    [ResponseExample("""[ { "id": 21, "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "event": null, "eventKey": null, "priority": 10, "enabled": true, "action": "reply", "validFrom": null, "validUntil": null, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" }, "templateId": null, "createdAt": "2026-11-28T07:30:00", "updatedAt": "2026-11-28T07:30:00" } ]""")]
     public static async Task<Ok<IReadOnlyList<AutoReplyView>>> ListRulesAsync([FromServices] ReplyStore store, CancellationToken ct) =>
         TypedResults.Ok((await store.LoadAsync(ct)).Rules);
 
+    [ResponseExample("""{ "id": 21, "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "event": null, "eventKey": null, "priority": 10, "enabled": true, "action": "reply", "validFrom": null, "validUntil": null, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" }, "templateId": null, "createdAt": "2026-11-28T07:30:00", "updatedAt": "2026-11-28T07:30:00" }""")]
     public static async Task<Results<Ok<AutoReplyView>, NotFound>> GetRuleAsync(ulong id, [FromServices] ReplyStore store, CancellationToken ct) =>
         await store.GetRuleAsync(id, ct) is { } rule ? TypedResults.Ok(rule) : TypedResults.NotFound();
 
+    [RequestExample("""{ "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "priority": 10, "enabled": true, "action": "reply", "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" } }""")]
+    [ResponseExample("""{ "id": 21 }""")]
     public static async Task<Results<Created<Created>, ValidationProblem>> CreateRuleAsync(
         AutoReplyRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, [FromServices] AccountRegistry accounts, CancellationToken ct)
     {
@@ -68,6 +74,8 @@ public static class ReplyAdminEndpoints
         return TypedResults.Created($"/api/admin/auto-replies/{id}", new Created(id!.Value));
     }
 
+    [RequestExample("""{ "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "priority": 10, "enabled": true, "action": "reply", "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" } }""")]
+    [ResponseExample("""{ "id": 21, "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "event": null, "eventKey": null, "priority": 10, "enabled": true, "action": "reply", "validFrom": null, "validUntil": null, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" }, "templateId": null, "createdAt": "2026-11-28T07:30:00", "updatedAt": "2026-11-28T07:30:00" }""")]
     public static async Task<Results<Ok<AutoReplyView>, NotFound, ValidationProblem>> UpdateRuleAsync(
         ulong id, AutoReplyRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, [FromServices] AccountRegistry accounts, CancellationToken ct)
     {
@@ -96,6 +104,7 @@ public static class ReplyAdminEndpoints
         return TypedResults.NoContent();
     }
 
+    [ResponseExample("""{ "ruleId": 21, "ruleName": "price list", "reply": { "type": "text", "content": "Hi 小雨, you have 1260 points. Our price list: https://example-brand.cn/prices", "mediaId": null, "articles": [], "url": null, "data": {} } }""")]
     public static async Task<Results<Ok<TryResult>, ProblemHttpResult>> TryAsync(
         [AsParameters] TryRequest request, [FromServices] ReplyRuleSet rules, [FromServices] ReplyModels models, [FromServices] AccountRegistry accounts, [FromServices] TimeProvider time, CancellationToken ct)
     {
@@ -113,16 +122,20 @@ public static class ReplyAdminEndpoints
             return TypedResults.Ok(new TryResult(null, null, null));
         }
 
-        var rendered = await rule.Reply.RenderAsync(await models.ForMemberAsync(request.MemberId, push, request.AppId, ct));
-        return TypedResults.Ok(new TryResult(rule.View.Id, rule.View.Name, ToView(rendered)));
+        var rendered = rule.Reply is null ? null : await rule.Reply.RenderAsync(await models.ForMemberAsync(request.MemberId, push, request.AppId, ct));
+        return TypedResults.Ok(new TryResult(rule.View.Id, rule.View.Name, rendered is null ? null : ToView(rendered), rule.View.Action));
     }
 
+    [ResponseExample("""[ { "id": 5, "name": "welcome back", "reply": { "type": "text", "content": "Welcome back {{ member.nickname | default: 'friend' }}! {% if member.points.balance >= 50 %}A coffee is yours for 50 points.{% endif %}" }, "createdAt": "2026-11-20T09:00:00", "updatedAt": "2026-11-29T10:12:31" } ]""")]
     public static async Task<Ok<IReadOnlyList<TemplateView>>> ListTemplatesAsync([FromServices] ReplyStore store, CancellationToken ct) =>
         TypedResults.Ok((await store.LoadAsync(ct)).Templates);
 
+    [ResponseExample("""{ "id": 5, "name": "welcome back", "reply": { "type": "text", "content": "Welcome back {{ member.nickname | default: 'friend' }}! {% if member.points.balance >= 50 %}A coffee is yours for 50 points.{% endif %}" }, "createdAt": "2026-11-20T09:00:00", "updatedAt": "2026-11-29T10:12:31" }""")]
     public static async Task<Results<Ok<TemplateView>, NotFound>> GetTemplateAsync(ulong id, [FromServices] ReplyStore store, CancellationToken ct) =>
         await store.GetTemplateAsync(id, ct) is { } template ? TypedResults.Ok(template) : TypedResults.NotFound();
 
+    [RequestExample("""{ "name": "welcome back", "reply": { "type": "text", "content": "Welcome back {{ member.nickname | default: 'friend' }}! {% if member.points.balance >= 50 %}A coffee is yours for 50 points.{% endif %}" } }""")]
+    [ResponseExample("""{ "id": 5 }""")]
     public static async Task<Results<Created<Created>, ValidationProblem>> CreateTemplateAsync(
         TemplateRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, CancellationToken ct)
     {
@@ -136,6 +149,8 @@ public static class ReplyAdminEndpoints
         return TypedResults.Created($"/api/admin/templates/{id}", new Created(id!.Value));
     }
 
+    [RequestExample("""{ "name": "welcome back", "reply": { "type": "text", "content": "Welcome back {{ member.nickname | default: 'friend' }}! {% if member.points.balance >= 50 %}A coffee is yours for 50 points.{% endif %}" } }""")]
+    [ResponseExample("""{ "id": 5, "name": "welcome back", "reply": { "type": "text", "content": "Welcome back {{ member.nickname | default: 'friend' }}! {% if member.points.balance >= 50 %}A coffee is yours for 50 points.{% endif %}" }, "createdAt": "2026-11-20T09:00:00", "updatedAt": "2026-11-29T10:12:31" }""")]
     public static async Task<Results<Ok<TemplateView>, NotFound, ValidationProblem>> UpdateTemplateAsync(
         ulong id, TemplateRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, CancellationToken ct)
     {
@@ -169,6 +184,8 @@ public static class ReplyAdminEndpoints
         return TypedResults.NoContent();
     }
 
+    [RequestExample("""{ "memberId": 10482, "text": "hello" }""")]
+    [ResponseExample("""{ "type": "text", "content": "Welcome back 小雨! A coffee is yours for 50 points.", "mediaId": null, "articles": [], "url": null, "data": {} }""")]
     public static async Task<Results<Ok<RenderedView>, NotFound>> PreviewAsync(
         ulong id, PreviewRequest? request, [FromServices] ReplyStore store, [FromServices] LiquidTemplates liquid, [FromServices] ReplyModels models, CancellationToken ct)
     {
@@ -183,6 +200,7 @@ public static class ReplyAdminEndpoints
     }
 
     /// <summary>A GET, so typing in the editor neither writes audit rows nor needs a write role; a draft is one text template, short enough for a URL.</summary>
+    [ResponseExample("""{ "type": "text", "content": "Welcome back 小雨! A coffee is yours for 50 points.", "mediaId": null, "articles": [], "url": null, "data": {} }""")]
     public static async Task<Results<Ok<RenderedView>, ValidationProblem>> RenderDraftAsync(
         string? content, ulong? memberId, string? text, [FromServices] LiquidTemplates liquid, [FromServices] ReplyModels models, CancellationToken ct)
     {
@@ -209,14 +227,14 @@ public static class ReplyAdminEndpoints
                 throw new ReplyValidationException("appId", "appId must name a configured account, or be null for all accounts");
             }
 
-            if ((request.Reply is null) == (request.TemplateId is null))
+            if (request.Reply is not null && request.TemplateId is not null)
             {
                 throw new ReplyValidationException("reply", "give either reply or templateId");
             }
 
             var reply = request.TemplateId is { } templateId
                 ? rules.Template(templateId) ?? throw new ReplyValidationException("templateId", $"template {templateId} does not exist")
-                : CompiledReply.Compile(request.Reply, liquid);
+                : request.Reply is null ? null : CompiledReply.Compile(request.Reply, liquid);
             AutoReplyRule.Create(ViewOf(0, request), reply);
             return null;
         }
@@ -251,7 +269,7 @@ public static class ReplyAdminEndpoints
 
     private static AutoReplyView ViewOf(ulong id, AutoReplyRequest r) => new(
         id, r.AppId, r.Name?.Trim() ?? "", r.Match?.ToLowerInvariant() ?? "", r.Keywords ?? [], r.Event?.ToLowerInvariant(), r.EventKey, r.Priority ?? 0,
-        r.Enabled ?? true, r.ValidFrom, r.ValidUntil, r.Reply, r.TemplateId, default, default);
+        r.Enabled ?? true, r.ValidFrom, r.ValidUntil, r.Reply, r.TemplateId, default, default, r.Action?.Trim().ToLowerInvariant() ?? AutoReplyRule.ReplyAction);
 
     private static WechatPush EventOf(string evt, string? key) => evt switch
     {

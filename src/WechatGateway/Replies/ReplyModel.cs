@@ -5,15 +5,17 @@ namespace WechatGateway.Replies;
 
 /// <summary>
 /// What a reply's Liquid can read: <c>member</c> (nickname, tier, stage, points.balance, points.lifetime, phone_bound,
-/// home_store_id), <c>message</c> (type, content, event, event_key, scene) and <c>account</c> (app_id, name).
+/// home_store_id), <c>message</c> (type, content, event, event_key, scene), <c>account</c> (app_id, name) and, in the
+/// intro of a steer rule's invitation, <c>group</c> (name, store, reason).
 /// Everything is a value: a nickname or a message holding <c>{{ }}</c> is printed as written.
 /// </summary>
-public sealed record ReplyModel(MemberView? Member, WechatPush? Push, string? AppId, string? AccountName)
+public sealed record ReplyModel(MemberView? Member, WechatPush? Push, string? AppId, string? AccountName, ReplyGroup? Group = null)
 {
     /// <summary>The model templates are checked against when saved.</summary>
     public static readonly ReplyModel Sample = new(
         new MemberView("1", "Sample", null, 0, null, "basic", new PointsSummary(120, 300), MemberStage.Follower, false, null),
-        new TextMessage { Content = "hello", MsgType = "text" }, "wx_sample", "Sample account");
+        new TextMessage { Content = "hello", MsgType = "text" }, "wx_sample", "Sample account",
+        new ReplyGroup("Sample group", "Sample store", "nearest open group"));
 
     public IEnumerable<(string Name, object? Value)> ToLiquid()
     {
@@ -38,5 +40,12 @@ public sealed record ReplyModel(MemberView? Member, WechatPush? Push, string? Ap
             ["scene"] = (Push as SubscribeEvent)?.Scene ?? (Push as ScanEvent)?.Scene,
         });
         yield return ("account", new Dictionary<string, object?> { ["app_id"] = AppId, ["name"] = AccountName });
+        if (Group is not null)
+        {
+            yield return ("group", new Dictionary<string, object?> { ["name"] = Group.Name, ["store"] = Group.Store, ["reason"] = Group.Reason });
+        }
     }
 }
+
+/// <summary>The group a steer rule's invitation is for, as its intro's Liquid reads it.</summary>
+public sealed record ReplyGroup(string Name, string Store, string Reason);

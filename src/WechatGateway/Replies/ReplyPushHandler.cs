@@ -20,15 +20,16 @@ public sealed class ReplyPushHandler(ReplyRuleSet rules, MemberQueries members, 
     public async Task HandleAsync(PushWork work, MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
     {
         var (account, push) = (work.Account, work.Push);
-        if (rules.Match(push, account.AppId, work.ReceivedAt) is not { } rule
-            || (account.Options.ReplyMode == ReplyMode.Passive && rule.Reply.Body.CanBePassive))
+        // A steer rule's invitation is the groups handler's to send.
+        if (rules.Match(push, account.AppId, work.ReceivedAt) is not { IsSteer: false, Reply: { } reply } rule
+            || (account.Options.ReplyMode == ReplyMode.Passive && reply.Body.CanBePassive))
         {
             return;
         }
 
         var member = await members.GetAsync(connection, transaction, work.MemberId, ct);
-        var rendered = await rule.Reply.RenderAsync(new ReplyModel(member, push, account.AppId, account.Options.Name));
-        var kind = rule.Reply.Body.Type switch
+        var rendered = await reply.RenderAsync(new ReplyModel(member, push, account.AppId, account.Options.Name));
+        var kind = reply.Body.Type switch
         {
             ReplyBody.Template => SendKind.Template,
             ReplyBody.Subscribe => SendKind.Subscribe,

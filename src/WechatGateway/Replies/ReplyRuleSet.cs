@@ -67,7 +67,7 @@ public sealed class ReplyRuleSet(ReplyStore store, LiquidTemplates liquid, IConn
             {
                 var reply = rule.TemplateId is { } templateId
                     ? compiledTemplates.TryGetValue(templateId, out var t) ? t.Item2 : throw new ReplyValidationException("templateId", $"template {templateId} is missing")
-                    : CompiledReply.Compile(rule.Reply, liquid);
+                    : rule.Reply is null ? null : CompiledReply.Compile(rule.Reply, liquid);
                 compiledRules.Add(AutoReplyRule.Create(rule, reply));
             }
             catch (ReplyValidationException e)

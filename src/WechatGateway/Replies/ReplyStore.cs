@@ -19,7 +19,7 @@ public sealed class ReplyStore(MySqlDataSource dataSource, TimeProvider time)
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private const string RuleColumns = """
-        id AS Id, app_id AS AppId, name AS Name, match_kind AS `Match`, keywords AS Keywords, event AS Event, event_key AS EventKey,
+        id AS Id, app_id AS AppId, name AS Name, match_kind AS `Match`, action AS Action, keywords AS Keywords, event AS Event, event_key AS EventKey,
         priority AS Priority, enabled AS Enabled, valid_from AS ValidFrom, valid_until AS ValidUntil, reply AS Reply,
         template_id AS TemplateId, created_at AS CreatedAt, updated_at AS UpdatedAt
         """;
@@ -64,12 +64,12 @@ public sealed class ReplyStore(MySqlDataSource dataSource, TimeProvider time)
     public Task<ulong?> SaveRuleAsync(ulong? id, AutoReplyView rule, CancellationToken ct)
     {
         const string insert = """
-            INSERT INTO auto_reply (app_id, name, match_kind, keywords, event, event_key, priority, enabled, valid_from, valid_until, reply, template_id, created_at, updated_at)
-            VALUES (@AppId, @Name, @Match, @Keywords, @Event, @EventKey, @Priority, @Enabled, @ValidFrom, @ValidUntil, @Reply, @TemplateId, @now, @now);
+            INSERT INTO auto_reply (app_id, name, match_kind, action, keywords, event, event_key, priority, enabled, valid_from, valid_until, reply, template_id, created_at, updated_at)
+            VALUES (@AppId, @Name, @Match, @Action, @Keywords, @Event, @EventKey, @Priority, @Enabled, @ValidFrom, @ValidUntil, @Reply, @TemplateId, @now, @now);
             SELECT LAST_INSERT_ID();
             """;
         const string update = """
-            UPDATE auto_reply SET app_id = @AppId, name = @Name, match_kind = @Match, keywords = @Keywords, event = @Event, event_key = @EventKey,
+            UPDATE auto_reply SET app_id = @AppId, name = @Name, match_kind = @Match, action = @Action, keywords = @Keywords, event = @Event, event_key = @EventKey,
                 priority = @Priority, enabled = @Enabled, valid_from = @ValidFrom, valid_until = @ValidUntil, reply = @Reply,
                 template_id = @TemplateId, updated_at = @now
             WHERE id = @id;
@@ -81,6 +81,7 @@ public sealed class ReplyStore(MySqlDataSource dataSource, TimeProvider time)
             rule.AppId,
             rule.Name,
             rule.Match,
+            rule.Action,
             Keywords = JsonSerializer.Serialize(rule.Keywords, Json),
             Event = rule.Event?.ToLowerInvariant(),
             rule.EventKey,
@@ -129,13 +130,13 @@ public sealed class ReplyStore(MySqlDataSource dataSource, TimeProvider time)
 
     private static AutoReplyView ToView(RuleRow r) => new(
         r.Id, r.AppId, r.Name, r.Match, JsonSerializer.Deserialize<List<string>>(r.Keywords, Json) ?? [], r.Event, r.EventKey, r.Priority,
-        r.Enabled, r.ValidFrom, r.ValidUntil, r.Reply is null ? null : JsonSerializer.Deserialize<ReplyBody>(r.Reply, Json), r.TemplateId, r.CreatedAt, r.UpdatedAt);
+        r.Enabled, r.ValidFrom, r.ValidUntil, r.Reply is null ? null : JsonSerializer.Deserialize<ReplyBody>(r.Reply, Json), r.TemplateId, r.CreatedAt, r.UpdatedAt, r.Action);
 
     private static TemplateView ToView(TemplateRow r) =>
         new(r.Id, r.Name, JsonSerializer.Deserialize<ReplyBody>(r.Reply, Json)!, r.CreatedAt, r.UpdatedAt);
 
     private sealed record RuleRow(
-        ulong Id, string? AppId, string Name, string Match, string Keywords, string? Event, string? EventKey, int Priority, bool Enabled,
+        ulong Id, string? AppId, string Name, string Match, string Action, string Keywords, string? Event, string? EventKey, int Priority, bool Enabled,
         DateTime? ValidFrom, DateTime? ValidUntil, string? Reply, ulong? TemplateId, DateTime CreatedAt, DateTime UpdatedAt);
 
     private sealed record TemplateRow(ulong Id, string Name, string Reply, DateTime CreatedAt, DateTime UpdatedAt);

@@ -1,8 +1,11 @@
 using System.Security.Claims;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using MySqlConnector;
+using WechatGateway.Accounts;
 using WechatGateway.Admin;
+using WechatGateway.Operations;
 
 namespace WechatGateway.Stores;
 
@@ -12,9 +15,13 @@ namespace WechatGateway.Stores;
 /// </summary>
 public static class StoreEndpoints
 {
-    public sealed record StoreRequest(string? Name, string? City, decimal? Lat, decimal? Lng, bool? Active);
+    /// <param name="StaffAppId">With <paramref name="StaffOpenId"/>: the store's staff member, an OpenID of one of the
+    /// gateway's official accounts, who gets the store's group alerts as customer-service messages. Both or neither;
+    /// an update without them clears them.</param>
+    public sealed record StoreRequest(string? Name, string? City, decimal? Lat, decimal? Lng, bool? Active, string? StaffAppId = null, string? StaffOpenId = null);
 
-    public sealed record StoreView(long Id, string Name, string City, decimal Lat, decimal Lng, bool Active, DateTime CreatedAt, DateTime UpdatedAt);
+    public sealed record StoreView(
+        long Id, string Name, string City, decimal Lat, decimal Lng, bool Active, string? StaffAppId, string? StaffOpenId, DateTime CreatedAt, DateTime UpdatedAt);
 
     public sealed record CreatedStore(long Id);
 
@@ -30,9 +37,11 @@ public static class StoreEndpoints
     }
 
     private const string Columns = """
-        id AS Id, name AS Name, city AS City, lat AS Lat, lng AS Lng, active AS Active, created_at AS CreatedAt, updated_at AS UpdatedAt
+        id AS Id, name AS Name, city AS City, lat AS Lat, lng AS Lng, active AS Active, staff_app_id AS StaffAppId, staff_open_id AS StaffOpenId,
+        created_at AS CreatedAt, updated_at AS UpdatedAt
         """;
 
+    [ResponseExample("""[ { "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "staffAppId": "wx5f3c2a1b9d8e7f60", "staffOpenId": "oStaff_JingAn_Manager01", "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" } ]""")]
     public static async Task<Ok<List<StoreView>>> ListAsync(ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
     {
         var mine = user.StoresOf();
@@ -42,6 +51,7 @@ public static class StoreEndpoints
         return TypedResults.Ok(rows.Select(ToView).ToList());
     }
 
+    [ResponseExample("""{ "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "staffAppId": "wx5f3c2a1b9d8e7f60", "staffOpenId": "oStaff_JingAn_Manager01", "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" }""")]
     public static async Task<Results<Ok<StoreView>, NotFound>> GetAsync(long id, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, CancellationToken ct)
     {
         // A store manager is told nothing about other stores, not even that they exist.
@@ -55,34 +65,29 @@ public static class StoreEndpoints
         return store is null ? TypedResults.NotFound() : TypedResults.Ok(store);
     }
 
+    [RequestExample("""{ "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480 }""")]
+    [ResponseExample("""{ "id": 3 }""")]
     public static async Task<Results<Created<CreatedStore>, ValidationProblem>> CreateAsync(
-        StoreRequest request, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
+        StoreRequest request, MySqlDataSource dataSource, [FromServices] AccountRegistry accounts, TimeProvider time, CancellationToken ct)
     {
-        if (Validate(request) is { Count: > 0 } errors)
+        if (Validate(request, accounts) is { Count: > 0 } errors)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
         const string sql = """
-            INSERT INTO store (name, city, lat, lng, active, created_at, updated_at)
-            VALUES (@name, @city, @lat, @lng, @active, @now, @now);
+            INSERT INTO store (name, city, lat, lng, active, staff_app_id, staff_open_id, created_at, updated_at)
+            VALUES (@name, @city, @lat, @lng, @active, @staffAppId, @staffOpenId, @now, @now);
             SELECT LAST_INSERT_ID();
             """;
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(sql, new
-        {
-            name = request.Name!.Trim(),
-            city = request.City!.Trim(),
-            lat = request.Lat,
-            lng = request.Lng,
-            active = request.Active ?? true,
-            now = time.GetUtcNow().UtcDateTime,
-        }, cancellationToken: ct));
+        var id = await WriteAsync(dataSource, sql, Parameters(0, request, request.Active ?? true, time), ct);
         return TypedResults.Created($"/api/admin/stores/{id}", new CreatedStore(id));
     }
 
+    [RequestExample("""{ "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "staffAppId": "wx5f3c2a1b9d8e7f60", "staffOpenId": "oStaff_JingAn_Manager01" }""")]
+    [ResponseExample("""{ "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "staffAppId": "wx5f3c2a1b9d8e7f60", "staffOpenId": "oStaff_JingAn_Manager01", "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" }""")]
     public static async Task<Results<Ok<StoreView>, ValidationProblem, NotFound>> UpdateAsync(
-        long id, StoreRequest request, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
+        long id, StoreRequest request, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, [FromServices] AccountRegistry accounts, TimeProvider time, CancellationToken ct)
     {
         if (!user.CanWriteStore(id))
         {
@@ -90,31 +95,20 @@ public static class StoreEndpoints
         }
 
         http.AuditStore(id);
-        if (Validate(request) is { Count: > 0 } errors)
+        if (Validate(request, accounts) is { Count: > 0 } errors)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
         const string sql = """
-            UPDATE store SET name = @name, city = @city, lat = @lat, lng = @lng, active = COALESCE(@active, active), updated_at = @now
-            WHERE id = @id
+            UPDATE store SET name = @name, city = @city, lat = @lat, lng = @lng, active = COALESCE(@active, active),
+                staff_app_id = @staffAppId, staff_open_id = @staffOpenId, updated_at = @now
+            WHERE id = @id;
+            SELECT ROW_COUNT();
             """;
-        await using (var connection = await dataSource.OpenConnectionAsync(ct))
+        if (await WriteAsync(dataSource, sql, Parameters(id, request, request.Active, time), ct) == 0)
         {
-            var changed = await connection.ExecuteAsync(new CommandDefinition(sql, new
-            {
-                id,
-                name = request.Name!.Trim(),
-                city = request.City!.Trim(),
-                lat = request.Lat,
-                lng = request.Lng,
-                active = request.Active,
-                now = time.GetUtcNow().UtcDateTime,
-            }, cancellationToken: ct));
-            if (changed == 0)
-            {
-                return TypedResults.NotFound();
-            }
+            return TypedResults.NotFound();
         }
 
         return await FindAsync(dataSource, id, ct) is { } store ? TypedResults.Ok(store) : TypedResults.NotFound();
@@ -123,11 +117,39 @@ public static class StoreEndpoints
     public static async Task<Results<NoContent, NotFound>> DeactivateAsync(long id, HttpContext http, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
         http.AuditStore(id);
-        const string sql = "UPDATE store SET active = 0, updated_at = @now WHERE id = @id";
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var found = await connection.ExecuteAsync(new CommandDefinition(sql, new { id, now = time.GetUtcNow().UtcDateTime }, cancellationToken: ct));
+        const string sql = "UPDATE store SET active = 0, updated_at = @now WHERE id = @id; SELECT ROW_COUNT();";
+        var found = await WriteAsync(dataSource, sql, new { id, now = time.GetUtcNow().UtcDateTime }, ct);
         return found == 1 ? TypedResults.NoContent() : TypedResults.NotFound();
     }
+
+    /// <summary>
+    /// Runs a write to <c>store</c> and marks the stores changed in one transaction, so steering's in-memory copy of
+    /// the stores (<see cref="StoreLocations"/>) is replaced before the next recommendation; returns the write's scalar.
+    /// </summary>
+    private static async Task<long> WriteAsync(MySqlDataSource dataSource, string sql, object parameters, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var result = await connection.ExecuteScalarAsync<long>(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(StoreLocations.ChangedSql, transaction: transaction, cancellationToken: ct));
+        await transaction.CommitAsync(ct);
+        return result;
+    }
+
+    private static object Parameters(long id, StoreRequest request, bool? active, TimeProvider time) => new
+    {
+        id,
+        name = request.Name!.Trim(),
+        city = request.City!.Trim(),
+        lat = request.Lat,
+        lng = request.Lng,
+        active,
+        staffAppId = Blank(request.StaffAppId),
+        staffOpenId = Blank(request.StaffOpenId),
+        now = time.GetUtcNow().UtcDateTime,
+    };
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     /// <summary>Whether <paramref name="storeId"/> is a store a member may choose now: it exists and is active.</summary>
     public static async Task<bool> IsActiveAsync(MySqlConnection connection, long storeId, CancellationToken ct)
@@ -144,9 +166,10 @@ public static class StoreEndpoints
         return row is null ? null : ToView(row);
     }
 
-    private static StoreView ToView(StoreRow row) => new((long)row.Id, row.Name, row.City, row.Lat, row.Lng, row.Active, row.CreatedAt, row.UpdatedAt);
+    private static StoreView ToView(StoreRow row) =>
+        new((long)row.Id, row.Name, row.City, row.Lat, row.Lng, row.Active, row.StaffAppId, row.StaffOpenId, row.CreatedAt, row.UpdatedAt);
 
-    private static Dictionary<string, string[]> Validate(StoreRequest request)
+    private static Dictionary<string, string[]> Validate(StoreRequest request, AccountRegistry accounts)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Trim().Length > 100)
@@ -169,8 +192,23 @@ public static class StoreEndpoints
             errors["lng"] = ["lng is required, a longitude between -180 and 180."];
         }
 
+        var (staffAppId, staffOpenId) = (Blank(request.StaffAppId), Blank(request.StaffOpenId));
+        if ((staffAppId is null) != (staffOpenId is null))
+        {
+            errors["staffOpenId"] = ["staffAppId and staffOpenId are given together (the staff member's OpenID of that official account), or neither."];
+        }
+        else if (staffAppId is not null && accounts.Find(staffAppId)?.Options.Type != AccountType.OfficialAccount)
+        {
+            errors["staffAppId"] = ["staffAppId must name an official account the gateway serves."];
+        }
+        else if (staffOpenId is { Length: > 128 })
+        {
+            errors["staffOpenId"] = ["staffOpenId is at most 128 characters."];
+        }
+
         return errors;
     }
 
-    private sealed record StoreRow(ulong Id, string Name, string City, decimal Lat, decimal Lng, bool Active, DateTime CreatedAt, DateTime UpdatedAt);
+    private sealed record StoreRow(
+        ulong Id, string Name, string City, decimal Lat, decimal Lng, bool Active, string? StaffAppId, string? StaffOpenId, DateTime CreatedAt, DateTime UpdatedAt);
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Mvc;
 using MySqlConnector;
+using WechatGateway.Operations;
 using WechatGateway.Replies;
 using WechatGateway.Wechat.Messages;
 using WechatGateway.Wechat.Security;
@@ -20,10 +21,12 @@ public static class WebhookEndpoints
             .RequireWechatSignature();
 
         group.MapGet("", Verify)
-            .WithSummary("URL verification: answers echostr when the signature is right.");
+            .WithSummary("URL verification: answers echostr when the signature is right.")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain");
         group.MapPost("", ReceiveAsync)
             .WithSummary("Receives a message or event push in plaintext, compatible or safe mode.")
-            .Accepts<string>("text/xml", "application/xml");
+            .Accepts<string>("text/xml", "application/xml")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain", "application/xml");
         return app;
     }
 
@@ -31,11 +34,15 @@ public static class WebhookEndpoints
     /// WeChat's server-configuration check. The filter has already verified <c>signature</c>; only then is
     /// <c>echostr</c> echoed, so the URL cannot be used to reflect arbitrary text.
     /// </summary>
+    [ResponseExample("""5840473820398746385""")]
     public static IResult Verify([FromQuery] string? echostr) =>
         string.IsNullOrEmpty(echostr)
             ? WebhookResults.Text(StatusCodes.Status400BadRequest, "echostr is required")
             : WebhookResults.Text(StatusCodes.Status200OK, echostr);
 
+    [RequestExample("""<xml><ToUserName><![CDATA[gh_3a1b2c4d5e6f]]></ToUserName><FromUserName><![CDATA[oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA]]></FromUserName><CreateTime>1764554403</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[价格]]></Content><MsgId>24857195738201736</MsgId></xml>""")]
+    [ResponseExample("""success""", MediaType = "text/plain")]
+    [ResponseExample("""<xml><ToUserName><![CDATA[oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA]]></ToUserName><FromUserName><![CDATA[gh_3a1b2c4d5e6f]]></FromUserName><CreateTime>1764554403</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[Hi 小雨, you have 1260 points.]]></Content></xml>""", MediaType = "application/xml")]
     public static async Task<IResult> ReceiveAsync(
         HttpContext http,
         PushRecorder recorder,

@@ -49,6 +49,14 @@ public sealed class GroupTests : GatewayTest
             owner = "staff-1",
         });
 
+    /// <summary>Two stores 11 km apart with one group each.</summary>
+    private static async Task<(ulong A, ulong GroupA, ulong B, ulong GroupB)> JingAnAndHongqiaoAsync()
+    {
+        var a = await StoreAsync("Jing'an", JingAn);
+        var b = await StoreAsync("Hongqiao", Hongqiao);
+        return (a, await GroupAsync(a, "Jing'an fans 1"), b, await GroupAsync(b, "Hongqiao fans 1"));
+    }
+
     private async Task PushAsync(string xml, string openId)
     {
         var response = await _queue.SendAsync(Client, _queue.Sign(xml, openId, SecurityMode.Safe));
@@ -150,10 +158,7 @@ public sealed class GroupTests : GatewayTest
     [Test]
     public async Task RecommendedGroupsAreNearestFirstExplainedAndNeverOneAlreadyJoined()
     {
-        var a = await StoreAsync("Jing'an", JingAn);
-        var b = await StoreAsync("Hongqiao", Hongqiao);
-        var groupA = await GroupAsync(a, "Jing'an fans 1");
-        var groupB = await GroupAsync(b, "Hongqiao fans 1");
+        var (_, groupA, _, groupB) = await JingAnAndHongqiaoAsync();
         var (mp, _) = await MiniProgramClient.LoginAsync("o_mp_rec");
         using var client = mp;
 
@@ -170,6 +175,27 @@ public sealed class GroupTests : GatewayTest
         Assert.That(again.EnumerateArray().Select(g => g.GetProperty("groupId").GetUInt64()), Is.EqualTo(new[] { groupB }),
             "the joined group is never recommended; the remembered mini-program location is used");
         Assert.That(await SeatsTakenAsync(groupA), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task AStoreMovedOrDeactivatedIsRecommendedFromWhereItIsNowAtOnce()
+    {
+        var (a, groupA, b, groupB) = await JingAnAndHongqiaoAsync();
+        var (mp, _) = await MiniProgramClient.LoginAsync("o_mp_moved");
+        using var client = mp;
+        using var admin = AdminClient(TestAccounts.AdminKey);
+        var url = FormattableString.Invariant($"/api/mp/groups/recommended?lat={Hongqiao.Lat}&lng={Hongqiao.Lng - 0.002}");
+        async Task<ulong[]> RecommendedAsync() => [.. (await mp.GetFromJsonAsync<JsonElement>(url)).EnumerateArray().Select(g => g.GetProperty("groupId").GetUInt64())];
+
+        var before = await RecommendedAsync();
+        await admin.PutAsJsonAsync($"/api/admin/stores/{a}", new { name = "Jing'an", city = "Shanghai", lat = Hongqiao.Lat, lng = Hongqiao.Lng - 0.001 });
+        var moved = await RecommendedAsync();
+        await admin.DeleteAsync($"/api/admin/stores/{b}");
+        var deactivated = await RecommendedAsync();
+
+        Assert.That(before, Is.EqualTo(new[] { groupB, groupA }));
+        Assert.That(moved, Is.EqualTo(new[] { groupA, groupB }), "Jing'an moved next to the member, nearer than Hongqiao");
+        Assert.That(deactivated, Is.EqualTo(new[] { groupA }));
     }
 
     [Test]

@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Mvc.ApiExplorer;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using WechatGateway.Operations;
 using WechatGateway.Tests.Infrastructure;
 using WechatSimulator.Follower;
 
@@ -76,6 +80,90 @@ public sealed class OperationsTests : GatewayTest
             .ToList();
         Assert.That(missing, Is.Empty, "add .WithSummary(...) to: " + string.Join(", ", missing));
     }
+
+    [Test]
+    public async Task EveryOperationInTheOpenApiDocumentHasARequestAndResponseExample()
+    {
+        var document = await Client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        var missing = new List<string>();
+        foreach (var path in document.GetProperty("paths").EnumerateObject())
+        {
+            foreach (var op in path.Value.EnumerateObject().Where(op => op.Value.ValueKind == JsonValueKind.Object && op.Value.TryGetProperty("responses", out _)))
+            {
+                var name = $"{op.Name.ToUpperInvariant()} {path.Name}";
+                if (op.Value.TryGetProperty("requestBody", out var body) && Media(body).Any(m => !m.TryGetProperty("example", out _)))
+                {
+                    missing.Add($"{name} (request: [RequestExample])");
+                }
+
+                var success = op.Value.GetProperty("responses").EnumerateObject().Where(r => r.Name.StartsWith('2') && Media(r.Value).Any()).OrderBy(r => r.Name, StringComparer.Ordinal).FirstOrDefault();
+                if (success.Value.ValueKind == JsonValueKind.Object && Media(success.Value).Any(m => !m.TryGetProperty("example", out _)))
+                {
+                    missing.Add($"{name} ({success.Name} response: [ResponseExample])");
+                }
+            }
+        }
+
+        Assert.That(missing, Is.Empty, "add an example to the handler of: " + string.Join(", ", missing));
+    }
+
+    [Test]
+    public void EveryExampleIsJsonOfItsEndpointsRequestOrResponseType()
+    {
+        // Strict reading: a property the type does not have, a null where it allows none, or (in an answer) a field left
+        // out is a wrong example, not one to skip over.
+        var app = TestEnvironment.Gateway.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        var requests = new JsonSerializerOptions(app) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow, RespectNullableAnnotations = true };
+        var responses = new JsonSerializerOptions(requests) { RespectRequiredConstructorParameters = true };
+        var descriptions = TestEnvironment.Gateway.Services.GetRequiredService<IApiDescriptionGroupCollectionProvider>().ApiDescriptionGroups.Items.SelectMany(g => g.Items).ToList();
+
+        var wrong = new List<string>();
+        var checkedCount = 0;
+        foreach (var api in descriptions)
+        {
+            var name = $"{api.HttpMethod} /{api.RelativePath}";
+            var metadata = api.ActionDescriptor.EndpointMetadata;
+            var body = api.ParameterDescriptions.FirstOrDefault(p => p.Source == BindingSource.Body);
+            if (body is not null && api.SupportedRequestFormats.Any(f => f.MediaType.Contains("json", StringComparison.Ordinal)))
+            {
+                checkedCount++;
+                Check(name + " request", ExampleAttribute.For(metadata.OfType<RequestExampleAttribute>(), "application/json")?.Body, body.Type, requests);
+            }
+
+            var success = api.SupportedResponseTypes.Where(r => r.StatusCode is >= 200 and < 300 && r.Type is { } t && t != typeof(void)).MinBy(r => r.StatusCode);
+            if (success is not null && success.ApiResponseFormats.Any(f => f.MediaType.Contains("json", StringComparison.Ordinal)))
+            {
+                checkedCount++;
+                var example = ExampleAttribute.For(metadata.OfType<ResponseExampleAttribute>().Where(e => e.StatusCode == 0 || e.StatusCode == success.StatusCode), "application/json");
+                Check($"{name} {success.StatusCode} response", example?.Body, success.Type!, responses);
+            }
+        }
+
+        Assert.That(checkedCount, Is.GreaterThan(50), "the admin, mini-program and webhook APIs are described");
+        Assert.That(wrong, Is.Empty);
+
+        void Check(string what, string? json, Type type, JsonSerializerOptions options)
+        {
+            if (json is null)
+            {
+                wrong.Add($"{what}: no example");
+                return;
+            }
+
+            try
+            {
+                _ = JsonSerializer.Deserialize(json, type, options) ?? throw new JsonException("null");
+            }
+            catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+            {
+                wrong.Add($"{what} is not a {type.Name}: {e.Message}");
+            }
+        }
+    }
+
+    private static IEnumerable<JsonElement> Media(JsonElement requestOrResponse) =>
+        requestOrResponse.TryGetProperty("content", out var content) ? content.EnumerateObject().Select(m => m.Value) : [];
 
     [TestCase("Wechat:Accounts:0:EncodingAESKey", "tooShort0123456789", "Wechat:Accounts:0:EncodingAESKey")]
     [TestCase("Wechat:Accounts:1:Token", "", "Wechat:Accounts:1:Token")]

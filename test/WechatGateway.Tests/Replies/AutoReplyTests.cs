@@ -131,6 +131,42 @@ public sealed class AutoReplyTests : GatewayTest
         Assert.That(image!["Content"], Is.EqualTo("We will answer soon."));
     }
 
+    [TestCase("default", null, null, "match", TestName = "ASteerRuleOnEveryMessageIsRefused")]
+    [TestCase("event", "subscribe", null, "match", TestName = "ASteerRuleOnAFollowIsRefusedLiveCodesDoThat")]
+    [TestCase("contains", null, "image", "reply", TestName = "ASteerRuleWhoseIntroIsNotTextIsRefused")]
+    [TestCase("contains", null, "dance", "action", TestName = "AnUnknownRuleActionIsRefused")]
+    public async Task ARuleThatCannotSteerIsRefusedAtSaveTime(string match, string? evt, string? variant, string field)
+    {
+        var response = await CreateRuleAsync(new
+        {
+            name = "steer", match, keywords = new[] { "group" }, @event = evt, action = variant == "dance" ? "dance" : "steer",
+            reply = variant == "image" ? new { type = "image", mediaId = "MEDIA" } : null,
+        });
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString(), Is.EqualTo(field));
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM auto_reply"), Is.Zero);
+    }
+
+    [Test]
+    public async Task ASteerRuleIsAnsweredSuccessInTheResponseAndTheTryBoxSaysItSteers()
+    {
+        await MemberNamedAsync("Li Lei");
+        await RuleAsync(new
+        {
+            name = "join", match = "exact", keywords = new[] { "group" }, priority = 10, action = "steer",
+            reply = new { type = "text", content = "{{ group.name }} is for you, {{ member.nickname }}" },
+        });
+
+        var reply = await AskAsync(_passive.BuildText(Follower, "group", 8_000_100));
+        var tried = await _admin.GetFromJsonAsync<JsonElement>($"/api/admin/auto-replies/try?appId={TestAccounts.PassiveAppId}&text=group");
+        var saved = (await _admin.GetFromJsonAsync<JsonElement>("/api/admin/auto-replies"))[0];
+
+        Assert.That(reply, Is.Null, "the invitation goes through the queue, not the passive reply");
+        Assert.That(tried.GetProperty("action").GetString(), Is.EqualTo("steer"));
+        Assert.That(saved.GetProperty("action").GetString(), Is.EqualTo("steer"));
+    }
+
     [TestCase("Hi {% if member.nickname %}", "line", TestName = "UnclosedTagIsRefusedWithItsPosition")]
     [TestCase("Hi {{ member.nickname | shout }}", "shout", TestName = "UnknownFilterIsRefusedByName")]
     [TestCase("Hi {{ member.nickname ", "line", TestName = "UnclosedOutputIsRefusedWithItsPosition")]

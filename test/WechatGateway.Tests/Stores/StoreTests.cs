@@ -47,6 +47,24 @@ public sealed class StoreTests : GatewayTest
         Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM store"), Is.Zero);
     }
 
+    [TestCase(TestAccounts.QueueAppId, null, "staffOpenId", TestName = "AStaffAppIdWithoutOpenIdIsRefused")]
+    [TestCase("wx_unknown", "o_staff", "staffAppId", TestName = "AStaffOfAnUnknownAccountIsRefused")]
+    [TestCase(TestAccounts.MiniProgramAppId, "o_staff", "staffAppId", TestName = "AStaffOfAMiniProgramIsRefusedAlertsGoThroughAnOfficialAccount")]
+    public async Task AStoreStaffMemberWhoCannotBeMessagedIsRefusedAndChangesNothing(string appId, string? openId, string field)
+    {
+        using var admin = AdminClient(TestAccounts.AdminKey);
+        var id = (await (await admin.PostAsJsonAsync("/api/admin/stores", JingAn)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+
+        var created = await admin.PostAsJsonAsync("/api/admin/stores", new { name = "b", city = "Shanghai", lat = 31, lng = 121, staffAppId = appId, staffOpenId = openId });
+        var updated = await admin.PutAsJsonAsync($"/api/admin/stores/{id}", new { name = "renamed", city = "Shanghai", lat = 31, lng = 121, staffAppId = appId, staffOpenId = openId });
+
+        Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(updated.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That((await updated.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty(field, out _), Is.True);
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM store"), Is.EqualTo(1));
+        Assert.That(await Database.ScalarAsync<string>("SELECT name FROM store"), Is.EqualTo("Jing'an"));
+    }
+
     [Test]
     public async Task AStoreWithoutNameOrCoordinatesIsAValidationProblem()
     {

@@ -18,11 +18,12 @@ export const setKey = (k) => sessionStorage.setItem(STORE, k);
 export const forgetKey = () => sessionStorage.removeItem(STORE);
 export const onSessionEnded = (fn) => { reauthenticate = fn; };
 
-async function send(method, path, body, withKey) {
+// A body is sent as JSON, unless a content type is given: then it is sent as it is (a CSV file's text).
+async function send(method, path, body, withKey, type) {
   const headers = { Accept: 'application/json' };
   if (withKey) headers.Authorization = `Bearer ${withKey}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`/api/admin${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (body !== undefined) headers['Content-Type'] = type ?? 'application/json';
+  const res = await fetch(`/api/admin${path}`, { method, headers, body: body === undefined ? undefined : type ? body : JSON.stringify(body) });
   const text = await res.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text }; }
@@ -40,9 +41,9 @@ export async function whoIs(candidate) {
  * Calls the admin API. A 401 in the middle of work does not throw the work away: the user is asked to sign in again
  * and the same call is sent once they are back, so a form being edited keeps what was typed.
  */
-export async function api(method, path, body) {
+export async function api(method, path, body, type) {
   for (;;) {
-    const { res, data } = await send(method, path, body, key());
+    const { res, data } = await send(method, path, body, key(), type);
     if (res.status === 401 && reauthenticate) {
       await reauthenticate();
       continue;
@@ -53,11 +54,6 @@ export async function api(method, path, body) {
 }
 
 export const get = (path) => api('GET', path);
-
-/** A GET of a feature that may not exist on this gateway yet: null when it answers 404. */
-export async function optional(path) {
-  try { return await get(path); } catch (e) { if (e instanceof ApiError && e.status === 404) return null; throw e; }
-}
 
 export const qs = (params) => {
   const p = new URLSearchParams();

@@ -36,10 +36,6 @@ export const fmtDate = (v) => (v ? parseTime(v).toLocaleString('en-GB', { timeZo
 
 export const fmtNum = (n) => (n === null || n === undefined ? '' : Number(n).toLocaleString('en-US'));
 
-/** A notice that the API this page needs is not on this gateway (yet): the page lights up once it is. */
-export const notAvailable = (what) =>
-  h('p', { class: 'notice missing' }, `${what} is not available on this gateway yet. This page fills in once the gateway serves it.`);
-
 export const errorBox = (e) => h('p', { class: 'error', role: 'alert' }, e?.message ?? String(e));
 
 /** A table of rows; each column is [heading, row => cell]. Shows a page of rows, then "Show more". */

@@ -4,7 +4,7 @@ import { h, replace, fmtDate, fmtNum, errorBox, table } from './dom.js';
 import { api, get, qs } from './api.js';
 import { form } from './forms.js';
 import { can } from './session.js';
-import { title, cursorList } from './ui.js';
+import { title, cursorList, confirmThen } from './ui.js';
 
 async function search() {
   const input = h('input', { id: 'member-query', type: 'search', placeholder: 'OpenID, UnionID, phone or nickname prefix' });
@@ -58,7 +58,14 @@ async function detail(id) {
     h('section', { class: 'card' }, h('h2', null, 'Identities'), table([['Account', (i) => i.appId], ['OpenID', (i) => i.openId], ['Type', (i) => i.accountType], ['Since', (i) => fmtDate(i.createdAt)]], d.identities)),
     h('section', { class: 'card' }, h('h2', null, 'Follows'), table([['Account', (f) => f.appId], ['Following', (f) => (f.subscribed ? 'yes' : 'no')], ['Followed', (f) => fmtDate(f.subscribedAt)], ['Unfollowed', (f) => fmtDate(f.unsubscribedAt)], ['Re-follows', (f) => f.resubscribes], ['First scene', (f) => f.firstScene ?? '']], d.follows)),
     h('section', { class: 'card' }, h('h2', null, 'Timeline'), h('ol', { class: 'timeline', id: 'member-timeline' }, d.timeline.map((t) => h('li', null, h('time', null, fmtDate(t.at)), ' ', h('strong', null, t.kind), ' ', t.summary)))),
-    h('section', { class: 'card' }, h('h2', null, 'Points ledger'), ledger.el, adjust));
+    h('section', { class: 'card' }, h('h2', null, 'Points ledger'), ledger.el, adjust),
+    // The member's right to erasure: profile, phone and raw pushes go; points and the ledger stay (audited).
+    can('admin') ? h('section', { class: 'card' }, h('h2', null, 'Personal data'),
+      h('p', null, 'Erases nickname, avatar, city, gender, phone and the raw XML of this member\'s pushes. Points and the ledger stay.'),
+      h('button', { type: 'button', class: 'danger', id: 'erase-personal-data', onclick: confirmThen(`Erase the personal data of member ${m.memberId}? This cannot be undone.`, async () => {
+        await api('DELETE', `/members/${encodeURIComponent(id)}/personal-data`);
+        window.dispatchEvent(new HashChangeEvent('hashchange'));
+      }) }, 'Erase personal data')) : null);
 }
 
 export const members = ([id]) => (id ? detail(id) : search());

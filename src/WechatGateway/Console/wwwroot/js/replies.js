@@ -33,7 +33,9 @@ function tryBox(accounts) {
     onSubmit: async (v) => {
       const r = await get(`/auto-replies/try${qs(v)}`);
       replace(result, r.ruleId
-        ? [h('p', { class: 'matched' }, 'Matched rule ', h('a', { href: '#/auto-replies' }, `#${r.ruleId}`), ' ', h('strong', { class: 'rule-name' }, r.ruleName)), rendered(r.reply)]
+        ? [h('p', { class: 'matched' }, 'Matched rule ', h('a', { href: '#/auto-replies' }, `#${r.ruleId}`), ' ', h('strong', { class: 'rule-name' }, r.ruleName)),
+          r.action === 'steer' ? h('p', { class: 'steer' }, 'It steers the member to a group and sends the invitation', r.reply ? ', with this intro:' : '.') : null,
+          r.reply ? rendered(r.reply) : null]
         : h('p', { class: 'matched none' }, 'No rule matches: the follower gets no automatic reply.'));
     },
   });
@@ -48,10 +50,11 @@ export async function autoReplies() {
   const open = (rule) => {
     const f = form({
       id: 'rule-form', submit: rule ? 'Save rule' : 'Create rule',
-      initial: rule ? { ...rule, appId: rule.appId ?? '', content: rule.reply?.type === 'text' ? rule.reply.content : '', templateId: rule.templateId ?? '' } : { match: 'contains', priority: 10, enabled: true },
+      initial: rule ? { ...rule, appId: rule.appId ?? '', content: rule.reply?.type === 'text' ? rule.reply.content : '', templateId: rule.templateId ?? '' } : { action: 'reply', match: 'contains', priority: 10, enabled: true },
       fields: [
         { name: 'name', label: 'Name', required: true },
         { name: 'appId', label: 'Account', type: 'select', options: accountOptions(accounts, 'All accounts') },
+        { name: 'action', label: 'Action', type: 'select', options: [['reply', 'reply'], ['steer', 'steer to a group (the reply text is the invitation intro)']] },
         { name: 'match', label: 'Match', type: 'select', options: ['exact', 'contains', 'regex', 'event', 'default'].map((m) => [m, m]) },
         { name: 'keywords', label: 'Keywords (comma-separated)', type: 'list' },
         { name: 'event', label: 'Event (event rules)', type: 'select', options: [['', ''], ...['subscribe', 'scan', 'click', 'view', 'location'].map((e) => [e, e])] },
@@ -59,15 +62,15 @@ export async function autoReplies() {
         { name: 'priority', label: 'Priority (higher first)', type: 'number', step: 1 },
         { name: 'enabled', label: 'Enabled', type: 'checkbox' },
         { name: 'templateId', label: 'Reply with template', type: 'select', options: [['', '(the text below)'], ...templatesList.map((t) => [t.id, `#${t.id} ${t.name}`])] },
-        { name: 'content', label: 'Reply text (Liquid: {{ member.nickname }}, {{ member.points.balance }})', type: 'textarea', rows: 4 },
+        { name: 'content', label: 'Reply text (Liquid: {{ member.nickname }}, {{ member.points.balance }}; steer rules also {{ group.name }}, {{ group.store }})', type: 'textarea', rows: 4 },
       ],
       onSubmit: async (v) => {
         const keepReply = rule?.reply && rule.reply.type !== 'text' && !v.content;
         const body = {
-          appId: v.appId, name: v.name, match: v.match, keywords: v.keywords, event: v.event, eventKey: v.eventKey,
+          appId: v.appId, name: v.name, action: v.action, match: v.match, keywords: v.keywords, event: v.event, eventKey: v.eventKey,
           priority: v.priority ?? 0, enabled: v.enabled, validFrom: rule?.validFrom ?? null, validUntil: rule?.validUntil ?? null,
           templateId: v.templateId ? Number(v.templateId) : null,
-          reply: v.templateId ? null : keepReply ? rule.reply : { type: 'text', content: v.content ?? '' },
+          reply: v.templateId ? null : keepReply ? rule.reply : v.action === 'steer' && !v.content ? null : { type: 'text', content: v.content ?? '' },
         };
         await api(rule ? 'PUT' : 'POST', rule ? `/auto-replies/${rule.id}` : '/auto-replies', body);
         refresh();
@@ -81,7 +84,7 @@ export async function autoReplies() {
     table([
       ['Priority', (r) => r.priority], ['Name', (r) => r.name], ['Match', (r) => r.match],
       ['Keywords / event', (r) => (r.match === 'event' ? [r.event, r.eventKey].filter(Boolean).join(' ') : r.keywords.join(', '))],
-      ['Account', (r) => r.appId ?? 'all'], ['Enabled', (r) => (r.enabled ? 'yes' : 'no')], ['Reply', (r) => h('span', { class: 'clip' }, replyOf(r))],
+      ['Account', (r) => r.appId ?? 'all'], ['Enabled', (r) => (r.enabled ? 'yes' : 'no')], ['Reply', (r) => h('span', { class: 'clip' }, r.action === 'steer' ? `steers to a group${r.reply || r.templateId ? `: ${replyOf(r)}` : ''}` : replyOf(r))],
       ['', (r) => (can('admin') ? h('span', { class: 'row-actions' },
         h('button', { type: 'button', class: 'edit', onclick: () => open(r) }, 'Edit'),
         h('button', { type: 'button', class: 'danger', onclick: confirmThen(`Delete rule “${r.name}”?`, async () => { await api('DELETE', `/auto-replies/${r.id}`); refresh(); }) }, 'Delete')) : '')],

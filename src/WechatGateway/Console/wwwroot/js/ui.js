@@ -41,5 +41,3 @@ function flatten(obj, prefix = '') {
   });
 }
 
-export const itemsOf = (data) => (Array.isArray(data) ? data : data?.items ?? []);
-
