@@ -4,6 +4,7 @@ using MySqlConnector;
 using WechatGateway.Accounts;
 using WechatGateway.Members;
 using WechatGateway.Processing;
+using WechatGateway.Push;
 using WechatGateway.Replies;
 using WechatGateway.Wechat.Messages;
 
@@ -19,7 +20,7 @@ namespace WechatGateway.Groups;
 /// Everything is keyed by <c>push:{id}:group-invite</c>.
 /// </summary>
 public sealed class GroupPushHandler(
-    GroupSteering steering, GroupInvitations invitations, ReplyRuleSet rules, MemberQueries members, IOptions<GroupsOptions> options, TimeProvider time) : IPushHandler
+    GroupSteering steering, GroupInvitations invitations, SendOutbox outbox, ReplyRuleSet rules, MemberQueries members, IOptions<GroupsOptions> options, TimeProvider time) : IPushHandler
 {
     public string Name => "groups";
 
@@ -36,9 +37,11 @@ public sealed class GroupPushHandler(
         {
             case SubscribeEvent { Scene: { } scene } when LiveCodes.TryParseScene(scene, out var code):
                 await SteerThroughLiveCodeAsync(connection, transaction, sourceKey, to, code, SteerTriggers.Follow, ct);
+                work.Batch.AfterCommit(outbox.Committed);
                 break;
             case ScanEvent scan when LiveCodes.TryParseScene(scan.Scene, out var code):
                 await SteerThroughLiveCodeAsync(connection, transaction, sourceKey, to, code, SteerTriggers.Scan, ct);
+                work.Batch.AfterCommit(outbox.Committed);
                 break;
             case LocationEvent { Latitude: { } lat, Longitude: { } lng } when GeoPoint.IsValid(lat, lng):
                 var at = DateTimeOffset.FromUnixTimeSeconds(work.Push.CreateTime).UtcDateTime;
@@ -49,11 +52,13 @@ public sealed class GroupPushHandler(
                     && await steering.SteerAsync(connection, transaction, work.MemberId, new MemberOrigin(point, "location"), ct) is { } pick)
                 {
                     await invitations.InviteAsync(connection, transaction, sourceKey, to, pick, SteerTriggers.Location, null, ct);
+                    work.Batch.AfterCommit(outbox.Committed);
                 }
 
                 break;
             case TextMessage or ClickEvent when rules.Match(work.Push, work.Account.AppId, work.ReceivedAt) is { IsSteer: true } rule:
                 await SteerThroughRuleAsync(work, connection, transaction, sourceKey, to, rule, ct);
+                work.Batch.AfterCommit(outbox.Committed);
                 break;
         }
     }

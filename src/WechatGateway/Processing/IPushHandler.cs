@@ -18,6 +18,7 @@ public sealed record PushWork(ulong PushId, WechatAccount Account, WechatPush Pu
 public sealed class PushBatch
 {
     private readonly Dictionary<object, object> _reads = [];
+    private readonly HashSet<Action> _afterCommit = [];
 
     /// <summary>The value <paramref name="read"/> gives for <paramref name="key"/>, read at the first call of this batch.</summary>
     /// <remarks>Handlers of a batch run one after the other on its connection, so no lock is needed.</remarks>
@@ -31,6 +32,21 @@ public sealed class PushBatch
         var fresh = await read();
         _reads[key] = fresh;
         return fresh;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once the batch has committed (never if it rolls back), once however often it is
+    /// asked for: to wake a job in this process that picks up what the batch wrote (the send relay, say).
+    /// </summary>
+    public void AfterCommit(Action action) => _afterCommit.Add(action);
+
+    /// <summary>Called by the processing stage after the commit.</summary>
+    public void Committed()
+    {
+        foreach (var action in _afterCommit)
+        {
+            action();
+        }
     }
 }
 

@@ -167,6 +167,7 @@ public sealed class PushProcessingJob(
 
         await store.CompleteAsync(connection, transaction, work.Select(w => w.Claim.Id).ToArray(), ct);
         await transaction.CommitAsync(ct);
+        batch.Committed();
         await resolver.CacheAsync(resolved.Where(r => r.Value.Created));
         var now = time.GetUtcNow().UtcDateTime;
         foreach (var (claim, _, _) in work)
@@ -183,7 +184,8 @@ public sealed class PushProcessingJob(
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
             var resolved = await ResolveAsync(connection, transaction, [(account, push)], claim.ReceivedAt, ct);
-            var pushWork = WorkOf(claim, account, push, resolved[(account.AppId, push.FromUserName)], new PushBatch());
+            var batch = new PushBatch();
+            var pushWork = WorkOf(claim, account, push, resolved[(account.AppId, push.FromUserName)], batch);
             var done = Done(claim);
             var errors = new List<string>();
             for (var i = 0; i < _handlers.Length; i++)
@@ -220,6 +222,7 @@ public sealed class PushProcessingJob(
             }
 
             await transaction.CommitAsync(ct);
+            batch.Committed();
             await resolver.CacheAsync(resolved.Where(r => r.Value.Created));
             if (errors.Count == 0)
             {

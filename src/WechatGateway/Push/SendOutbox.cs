@@ -43,6 +43,12 @@ public sealed class SendOutbox(RelaySignal signal, TimeProvider time)
     }
 
     /// <summary>
+    /// Wakes the relay in this process: for a caller to call once the transaction that added sends has committed, so
+    /// they go out now rather than at the relay's next poll.
+    /// </summary>
+    public void Committed() => signal.Notify();
+
+    /// <summary>
     /// Adds several sends in the caller's transaction with multi-row INSERTs (one round trip per
     /// <see cref="RowsPerStatement"/> sends instead of one per send); a source key added before is skipped, as in the
     /// single <see cref="AddAsync(MySqlConnection, MySqlTransaction, OutboundMessage, CancellationToken)"/>. Returns how

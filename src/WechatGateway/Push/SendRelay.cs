@@ -29,7 +29,8 @@ public sealed class SendRelay(
     private static readonly TimeSpan RecoveryInterval = TimeSpan.FromSeconds(5);
 
     // A send is added inside the caller's transaction: the wake-up may come before its commit, so a woken relay that
-    // finds nothing looks again a few times shortly after.
+    // finds nothing looks again a few times shortly after. The processing stage also wakes it after its commit
+    // (SendOutbox.Committed through PushBatch.AfterCommit), so a queued reply does not wait for the next poll.
     private static readonly int[] AfterWakeMilliseconds = [2, 10, 25, 60];
 
     private readonly SendQueueOptions _options = options.Value;

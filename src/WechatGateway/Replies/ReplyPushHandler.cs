@@ -35,7 +35,10 @@ public sealed class ReplyPushHandler(ReplyRuleSet rules, MemberQueries members, 
             ReplyBody.Subscribe => SendKind.Subscribe,
             _ => SendKind.Custom,
         };
-        await outbox.AddAsync(connection, transaction, new OutboundMessage(
-            account.AppId, push.FromUserName, work.MemberId, kind, rendered.ToSendBody(push.FromUserName), $"push:{work.PushId}:reply"), ct);
+        if (await outbox.AddAsync(connection, transaction, new OutboundMessage(
+            account.AppId, push.FromUserName, work.MemberId, kind, rendered.ToSendBody(push.FromUserName), $"push:{work.PushId}:reply"), ct) is not null)
+        {
+            work.Batch.AfterCommit(outbox.Committed);
+        }
     }
 }
