@@ -416,7 +416,7 @@ public sealed class ConsoleTests : ConsoleTest
     }
 
     [Test]
-    public async Task ALiveCodeCreatedInTheConsoleOffersItsQrImageToDownload()
+    public async Task ALiveCodeCreatedInTheConsoleDownloadsItsQrImage()
     {
         await TestStores.AddAsync(1);
         using var admin = Api(TestAccounts.AdminKey);
@@ -435,10 +435,14 @@ public sealed class ConsoleTests : ConsoleTest
         await Page.ClickAsync("#live-codes-form button[type=submit]");
 
         await Page.WaitForSelectorAsync("main table >> text=Jing'an counter card");
-        var href = await Page.GetAttributeAsync("main a.qr-download", "href");
         var ticket = await Database.ScalarAsync<string>("SELECT ticket FROM group_live_code WHERE code = 'jingan-counter'");
-        Assert.That(href, Is.EqualTo("https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=" + Uri.EscapeDataString(ticket!)), "the printable image of the code's own ticket");
-        Assert.That(await Page.GetAttributeAsync("main img.qr-thumb", "src"), Is.EqualTo(href));
+        Assert.That(await Page.GetAttributeAsync("main img.qr-thumb", "src"), Is.EqualTo("https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=" + Uri.EscapeDataString(ticket!)), "the thumbnail is WeChat's image of the code's own ticket");
+
+        // The download is a file saved by the browser: the PNG the gateway draws of the code's own qrUrl.
+        var download = await Page.RunAndWaitForDownloadAsync(() => Page.ClickAsync("main button.qr-download"));
+        Assert.That(download.SuggestedFilename, Is.EqualTo("live-code-jingan-counter.png"));
+        var qrUrl = await Database.ScalarAsync<string>("SELECT qr_url FROM group_live_code WHERE code = 'jingan-counter'");
+        Assert.That(await File.ReadAllBytesAsync((await download.PathAsync())!), Is.EqualTo(WechatGateway.Groups.LiveCodes.QrPng(qrUrl!)));
         Assert.That(await Page.TextContentAsync("main table"), Does.Contain(group.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         await ScreenshotAsync("live-codes");
     }

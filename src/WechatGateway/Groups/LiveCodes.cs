@@ -44,6 +44,8 @@ public static partial class LiveCodes
         var codes = admin.MapGroup("/live-codes").WithTags("Groups");
         codes.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Live codes (a store manager's stores only) with their pools.");
         codes.MapGet("/{id}", GetAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("One live code with its QR, pool and fallback message.");
+        codes.MapGet("/{id}/qr.png", QrImageAsync).RequireAuthorization(AdminPolicies.Read).Produces(StatusCodes.Status200OK, contentType: "image/png")
+            .WithSummary("The live code's QR code as a PNG to download and print (drawn here from its qrUrl, as WeChat's own image is).");
         codes.MapPost("", CreateAsync).RequireAuthorization(AdminPolicies.Write).WithSummary("Creates the permanent QR code (qrcode/create) and its pool.");
         codes.MapPut("/{id}", UpdateAsync).RequireAuthorization(AdminPolicies.Write).WithSummary("Changes the name, pool, fallback or active flag (the QR code stays).");
         codes.MapDelete("/{id}", DeactivateAsync).RequireAuthorization(AdminPolicies.Write).WithSummary("Deactivates: scans get the fallback message.");
@@ -89,6 +91,32 @@ public static partial class LiveCodes
         http.AuditStore((long?)row.StoreId);
         return TypedResults.Ok(ToView(row, await PoolAsync(c, id, ct)));
     }
+
+    /// <summary>
+    /// The QR code of <c>qrUrl</c> (what WeChat's <c>showqrcode</c> image encodes), drawn by QRCoder, as an attachment:
+    /// WeChat serves its image from its own host, where a browser does not let a page download it.
+    /// </summary>
+    [ResponseExample("(the PNG image: a QR code of the live code's qrUrl, 10 pixels per module)", MediaType = "image/png")]
+    public static async Task<Results<FileContentHttpResult, NotFound, ProblemHttpResult>> QrImageAsync(ulong id, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, CancellationToken ct)
+    {
+        await using var c = await dataSource.OpenConnectionAsync(ct);
+        var row = await FindAsync(c, id, ct);
+        if (row is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (!CanSee(user, row.StoreId))
+        {
+            return GroupEndpoints.OtherStore();
+        }
+
+        http.AuditStore((long?)row.StoreId);
+        return TypedResults.File(QrPng(row.QrUrl), "image/png", $"live-code-{row.Code}.png");
+    }
+
+    /// <summary>The PNG of a QR code for <paramref name="content"/>, error correction M (WeChat's images use it too).</summary>
+    public static byte[] QrPng(string content) => QRCoder.PngByteQRCodeHelper.GetQRCode(content, QRCoder.QRCodeGenerator.ECCLevel.M, 10);
 
     [RequestExample("""{ "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter." }""")]
     [ResponseExample("""{ "id": 1, "ticket": "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==", "qrUrl": "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI" }""")]

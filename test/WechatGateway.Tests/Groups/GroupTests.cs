@@ -311,10 +311,33 @@ public sealed class GroupTests : GatewayTest
         Assert.That((await manager.PostAsJsonAsync($"/api/admin/groups/{other}/joins", new { memberId = 1 })).StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
         Assert.That((await manager.GetAsync($"/api/admin/live-codes/{otherCode}")).StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
         Assert.That((await manager.DeleteAsync($"/api/admin/live-codes/{otherCode}")).StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That((await manager.GetAsync($"/api/admin/live-codes/{otherCode}/qr.png")).StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "nor its QR image");
         Assert.That((await manager.GetFromJsonAsync<JsonElement>("/api/admin/live-codes")).GetArrayLength(), Is.Zero);
         var ownUpdate = await manager.PutAsJsonAsync($"/api/admin/groups/{own}", new { storeId = 1, name = "own renamed", capacity = 300 });
         Assert.That(ownUpdate.StatusCode, Is.EqualTo(HttpStatusCode.OK), await ownUpdate.Content.ReadAsStringAsync());
         Assert.That(await Database.ScalarAsync<string>("SELECT name FROM community_group WHERE id = @other", new { other }), Is.EqualTo("other"));
+    }
+
+    [Test]
+    public async Task ALiveCodesQrImageIsAPngOfItsOwnQrUrlToSaveAsAFile()
+    {
+        await TestStores.AddAsync(1);
+        var group = await GroupAsync(1, "own");
+        var code = await CreateAsync("/api/admin/live-codes", new { appId = TestAccounts.QueueAppId, code = "door-1", name = "front door", storeId = 1, groupIds = new[] { group } });
+        using var viewer = AdminClient(TestAccounts.ViewerKey);
+
+        using var answer = await viewer.GetAsync($"/api/admin/live-codes/{code}/qr.png");
+
+        Assert.That(answer.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(answer.Content.Headers.ContentType?.MediaType, Is.EqualTo("image/png"));
+        Assert.That(answer.Content.Headers.ContentDisposition?.DispositionType, Is.EqualTo("attachment"));
+        Assert.That(answer.Content.Headers.ContentDisposition?.FileNameStar ?? answer.Content.Headers.ContentDisposition?.FileName?.Trim('"'), Is.EqualTo("live-code-door-1.png"));
+        var png = await answer.Content.ReadAsByteArrayAsync();
+        Assert.That(png[..8], Is.EqualTo(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), "a PNG");
+        var qrUrl = await Database.ScalarAsync<string>("SELECT qr_url FROM group_live_code WHERE id = @code", new { code });
+        Assert.That(png, Is.EqualTo(LiveCodes.QrPng(qrUrl!)), "the code of its own qrUrl (the simulator's qrcode/create answer)");
+        Assert.That(png, Is.Not.EqualTo(LiveCodes.QrPng(qrUrl + "x")));
+        Assert.That((await viewer.GetAsync("/api/admin/live-codes/999999/qr.png")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
     }
 
     [TestCase(0)]

@@ -1,6 +1,8 @@
 // The admin API client. The key lives in sessionStorage (this tab, until it closes) and goes only into the
 // Authorization header: never into a URL, where it would end up in logs and history.
 
+import { h } from './dom.js';
+
 const STORE = 'wg.adminKey';
 
 export class ApiError extends Error {
@@ -61,3 +63,25 @@ export const qs = (params) => {
   const s = p.toString();
   return s ? `?${s}` : '';
 };
+
+/**
+ * Saves a file the admin API answers (a live code's QR image) under `filename`: fetched with the key, like api(),
+ * since a plain link could carry no Authorization header.
+ */
+export async function download(path, filename) {
+  for (;;) {
+    const res = await fetch(`/api/admin${path}`, { headers: { Authorization: `Bearer ${key()}` } });
+    if (res.status === 401 && reauthenticate) {
+      await reauthenticate();
+      continue;
+    }
+    if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
+    const url = URL.createObjectURL(await res.blob());
+    const link = h('a', { href: url, download: filename });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    return;
+  }
+}

@@ -1,7 +1,7 @@
 // Every page of the console: each is an async function of its route's arguments returning the page's element,
 // drawn only once its data has arrived (no half-drawn page). Everything shown comes from /api/admin.
 import { h, replace, fmtDate, parseTime, errorBox, table } from './dom.js';
-import { api, get, qs } from './api.js';
+import { api, get, qs, download } from './api.js';
 import { title, confirmThen, cursorList, facts } from './ui.js';
 import { form } from './forms.js';
 import { can, session } from './session.js';
@@ -188,8 +188,9 @@ const liveCodes = crud({
   columns: { title: 'Live codes', list: [['#', (c) => c.id], ['Name', (c) => c.name], ['Code', (c) => c.code], ['Store', (c) => c.storeId ?? 'all'], ['Pool (group ids, in order)', (c) => c.groupIds.join(', ')], ['Active', (c) => yesNo(c.active)],
     ['QR', (c) => h('span', { class: 'qr-cell' },
       h('img', { src: c.qrImageUrl, alt: `QR of live code ${c.name}`, class: 'qr-thumb' }),
-      // WeChat serves the image from its own host, where a download attribute is ignored: it opens to save and print.
-      h('a', { href: c.qrImageUrl, download: `live-code-${c.code}.jpg`, target: '_blank', rel: 'noopener noreferrer', class: 'qr-download' }, 'Download QR'))]] },
+      // WeChat's own image is on its host, where a page cannot download it: the gateway draws the same code as a PNG.
+      h('button', { type: 'button', class: 'qr-download', onclick: (e) => download(`/live-codes/${c.id}/qr.png`, `live-code-${c.code}.png`)
+        .catch((err) => { e.target.textContent = `Download failed: ${err.message}`; }) }, 'Download QR'))]] },
   fields: ({ accounts }) => [
     { name: 'appId', label: 'Official account', type: 'select', options: accounts.map((a) => [a.appId, a.name ? `${a.name} (${a.appId})` : a.appId]) },
     { name: 'code', label: 'Code (letters, digits, - and _; printed in the QR)', required: true }, { name: 'name', label: 'Name', required: true },
