@@ -77,19 +77,13 @@ public static partial class LiveCodes
     public static async Task<Results<Ok<LiveCodeView>, NotFound, ProblemHttpResult>> GetAsync(ulong id, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, CancellationToken ct)
     {
         await using var c = await dataSource.OpenConnectionAsync(ct);
-        var row = await FindAsync(c, id, ct);
-        if (row is null)
-        {
-            return TypedResults.NotFound();
-        }
-
-        if (!CanSee(user, row.StoreId))
+        var (row, otherStore) = await VisibleAsync(c, id, user, http, ct);
+        if (otherStore)
         {
             return GroupEndpoints.OtherStore();
         }
 
-        http.AuditStore((long?)row.StoreId);
-        return TypedResults.Ok(ToView(row, await PoolAsync(c, id, ct)));
+        return row is null ? TypedResults.NotFound() : TypedResults.Ok(ToView(row, await PoolAsync(c, id, ct)));
     }
 
     /// <summary>
@@ -100,19 +94,34 @@ public static partial class LiveCodes
     public static async Task<Results<FileContentHttpResult, NotFound, ProblemHttpResult>> QrImageAsync(ulong id, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, CancellationToken ct)
     {
         await using var c = await dataSource.OpenConnectionAsync(ct);
-        var row = await FindAsync(c, id, ct);
-        if (row is null)
-        {
-            return TypedResults.NotFound();
-        }
-
-        if (!CanSee(user, row.StoreId))
+        var (row, otherStore) = await VisibleAsync(c, id, user, http, ct);
+        if (otherStore)
         {
             return GroupEndpoints.OtherStore();
         }
 
+        return row is null ? TypedResults.NotFound() : TypedResults.File(QrPng(row.QrUrl), "image/png", $"live-code-{row.Code}.png");
+    }
+
+    /// <summary>
+    /// The live code (null when there is none) and whether it belongs to a store this user may not read; a code the
+    /// user may read has its store recorded for the audit log.
+    /// </summary>
+    private static async Task<(LiveCodeRow? Row, bool OtherStore)> VisibleAsync(MySqlConnection c, ulong id, ClaimsPrincipal user, HttpContext http, CancellationToken ct)
+    {
+        var row = await FindAsync(c, id, ct);
+        if (row is null)
+        {
+            return (null, false);
+        }
+
+        if (!CanSee(user, row.StoreId))
+        {
+            return (null, true);
+        }
+
         http.AuditStore((long?)row.StoreId);
-        return TypedResults.File(QrPng(row.QrUrl), "image/png", $"live-code-{row.Code}.png");
+        return (row, false);
     }
 
     /// <summary>The PNG of a QR code for <paramref name="content"/>, error correction M (WeChat's images use it too).</summary>
