@@ -34,6 +34,13 @@ public static class DashboardEndpoints
         return admin;
     }
 
+    /// <summary>
+    /// The join that keeps a store manager's rows to the members of their stores (<paramref name="alias"/>'s
+    /// <c>member_id</c>; the query's parameter <c>@mine</c>); nothing for a key that sees every store.
+    /// </summary>
+    private static string OfMyStores(string alias, IReadOnlyList<long>? mine) =>
+        mine is null ? "" : $"JOIN member m ON m.id = {alias}.member_id AND m.home_store_id IN @mine";
+
     [ResponseExample("""[ { "day": "2026-11-30", "follows": 184, "unfollows": 12 }, { "day": "2026-12-01", "follows": 97, "unfollows": 5 } ]""")]
     public static async Task<Results<Ok<IReadOnlyList<DayCount>>, ProblemHttpResult>> FollowsAsync(
         int? days, ClaimsPrincipal user, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
@@ -47,7 +54,7 @@ public static class DashboardEndpoints
         var sql = $"""
             SELECT DATE(t.at) AS Day, SUM(t.kind = 'follow') AS Follows, SUM(t.kind = 'unfollow') AS Unfollows
             FROM member_timeline t
-            {(mine is null ? "" : "JOIN member m ON m.id = t.member_id AND m.home_store_id IN @mine")}
+            {OfMyStores("t", mine)}
             WHERE t.kind IN ('follow', 'unfollow') AND t.at >= @since
             GROUP BY DATE(t.at) ORDER BY Day
             """;
@@ -74,7 +81,7 @@ public static class DashboardEndpoints
         var sql = $"""
             SELECT CAST(IF(s.status = @sent, 0, COALESCE(s.last_errcode, -1)) AS SIGNED) AS Errcode, COUNT(*) AS Count
             FROM outbound_send s
-            {(mine is null ? "" : "JOIN member m ON m.id = s.member_id AND m.home_store_id IN @mine")}
+            {OfMyStores("s", mine)}
             WHERE s.created_at >= @since AND s.status IN @finished
             GROUP BY Errcode ORDER BY Errcode
             """;
@@ -118,7 +125,7 @@ public static class DashboardEndpoints
                    COALESCE(SUM(CASE WHEN l.delta > 0 THEN l.delta END), 0) AS Issued,
                    COALESCE(SUM(CASE WHEN l.delta < 0 THEN -l.delta END), 0) AS Spent
             FROM points_ledger l
-            {(mine is null ? "" : "JOIN member m ON m.id = l.member_id AND m.home_store_id IN @mine")}
+            {OfMyStores("l", mine)}
             WHERE l.created_at >= @since
             GROUP BY DATE(l.created_at) ORDER BY Day
             """;
