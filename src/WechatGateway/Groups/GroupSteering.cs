@@ -11,10 +11,12 @@ public sealed record GeoPoint(double Lat, double Lng)
 {
     public static bool IsValid(double lat, double lng) => lat is >= -90 and <= 90 && lng is >= -180 and <= 180 && double.IsFinite(lat) && double.IsFinite(lng);
 
+    /// <summary>The mean Earth radius (IUGG), in km.</summary>
+    public const double EarthKm = 6371.0088;
+
     /// <summary>Great-circle distance (haversine, mean Earth radius), in km.</summary>
     public double DistanceKm(double lat, double lng)
     {
-        const double EarthKm = 6371.0088;
         var (p1, p2) = (Lat * Math.PI / 180, lat * Math.PI / 180);
         var (dp, dl) = ((lat - Lat) * Math.PI / 180, (lng - Lng) * Math.PI / 180);
         var a = Math.Pow(Math.Sin(dp / 2), 2) + Math.Cos(p1) * Math.Cos(p2) * Math.Pow(Math.Sin(dl / 2), 2);

@@ -58,8 +58,6 @@ public sealed class StoreLocations
         /// <summary>How many stores the first, cheap step orders; a recommendation rarely needs more than the nearest 8.</summary>
         private const int FirstStep = 64;
 
-        private const double EarthKm = 6371.0088;
-
         private readonly StoreLocation[] _stores;
         private readonly double[] _x;
         private readonly double[] _y;
@@ -112,7 +110,7 @@ public sealed class StoreLocations
             var bound = Rounded(p, last);
 
             // A store farther than bound + 6 m rounds past bound; one nearer may round to it and must be in this step.
-            var limit = Math.Pow(2 * Math.Sin(Math.Min(Math.PI / 2, (bound + 0.006) / (2 * EarthKm))), 2);
+            var limit = Math.Pow(2 * Math.Sin(Math.Min(Math.PI / 2, (bound + 0.006) / (2 * GeoPoint.EarthKm))), 2);
             var step = new List<StoreDistance>(FirstStep * 2);
             for (var i = 0; i < _stores.Length; i++)
             {
