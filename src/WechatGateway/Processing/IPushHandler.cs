@@ -13,12 +13,15 @@ public sealed record PushWork(ulong PushId, WechatAccount Account, WechatPush Pu
 /// <summary>
 /// The pushes of one processing transaction. A handler reads configuration it does not change itself (points rules,
 /// say) once per batch through <see cref="OnceAsync{T}"/>, instead of once per push: a change made by an operator
-/// applies from the next batch, which reads inside its own transaction.
+/// applies from the next batch, which reads inside its own transaction. Rows many pushes add to the same table (the
+/// queued replies) are collected with <see cref="Defer{T}"/> and written together, in the same transaction, before
+/// the commit.
 /// </summary>
 public sealed class PushBatch
 {
     private readonly Dictionary<object, object> _reads = [];
     private readonly HashSet<Action> _afterCommit = [];
+    private readonly Dictionary<object, IDeferredWrite> _deferred = [];
 
     /// <summary>The value <paramref name="read"/> gives for <paramref name="key"/>, read at the first call of this batch.</summary>
     /// <remarks>Handlers of a batch run one after the other on its connection, so no lock is needed.</remarks>
@@ -40,6 +43,43 @@ public sealed class PushBatch
     /// </summary>
     public void AfterCommit(Action action) => _afterCommit.Add(action);
 
+    /// <summary>
+    /// Adds <paramref name="item"/> to what this batch writes under <paramref name="key"/>: <paramref name="write"/> gets
+    /// every item added under the key since the last write, on the batch's connection and transaction, when the
+    /// processing stage calls <see cref="WriteDeferredAsync"/>: once before the commit of a batch, and after each
+    /// handler on the push-by-push path (so a handler's rows are written inside its savepoint, or dropped with it).
+    /// One multi-row INSERT for a batch's replies instead of one round trip per push.
+    /// </summary>
+    /// <remarks>A handler that needs the row's id or its existence within the transaction writes it itself.</remarks>
+    public void Defer<T>(object key, T item, Func<IReadOnlyList<T>, MySqlConnection, MySqlTransaction, CancellationToken, Task> write)
+    {
+        if (!_deferred.TryGetValue(key, out var deferred))
+        {
+            deferred = new DeferredWrite<T>(write);
+            _deferred[key] = deferred;
+        }
+
+        ((DeferredWrite<T>)deferred).Items.Add(item);
+    }
+
+    /// <summary>Writes what handlers deferred since the last call (see <see cref="Defer{T}"/>). Called by the processing stage.</summary>
+    public async Task WriteDeferredAsync(MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
+    {
+        foreach (var deferred in _deferred.Values)
+        {
+            await deferred.WriteAsync(connection, transaction, ct);
+        }
+    }
+
+    /// <summary>Drops what was deferred since the last write: the handler that deferred it failed and its savepoint was rolled back.</summary>
+    public void DiscardDeferred()
+    {
+        foreach (var deferred in _deferred.Values)
+        {
+            deferred.Discard();
+        }
+    }
+
     /// <summary>Called by the processing stage after the commit.</summary>
     public void Committed()
     {
@@ -47,6 +87,34 @@ public sealed class PushBatch
         {
             action();
         }
+    }
+
+    private interface IDeferredWrite
+    {
+        Task WriteAsync(MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct);
+
+        void Discard();
+    }
+
+    private sealed class DeferredWrite<T>(Func<IReadOnlyList<T>, MySqlConnection, MySqlTransaction, CancellationToken, Task> write) : IDeferredWrite
+    {
+        public List<T> Items { get; } = [];
+
+        public async Task WriteAsync(MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
+        {
+            if (Items.Count == 0)
+            {
+                return;
+            }
+
+            // Taken before the write: a write that fails is the batch's (or the handler's) failure, and its items go with
+            // the rolled-back transaction (or savepoint), not into the next write.
+            var items = Items.ToArray();
+            Items.Clear();
+            await write(items, connection, transaction, ct);
+        }
+
+        public void Discard() => Items.Clear();
     }
 }
 

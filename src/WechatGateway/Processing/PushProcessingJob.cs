@@ -165,6 +165,7 @@ public sealed class PushProcessingJob(
             }
         }
 
+        await batch.WriteDeferredAsync(connection, transaction, ct);
         await store.CompleteAsync(connection, transaction, work.Select(w => w.Claim.Id).ToArray(), ct);
         await transaction.CommitAsync(ct);
         batch.Committed();
@@ -201,10 +202,12 @@ public sealed class PushProcessingJob(
                 try
                 {
                     await handler.HandleAsync(pushWork, connection, transaction, ct);
+                    await batch.WriteDeferredAsync(connection, transaction, ct);
                     done.Add(handler.Name);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
+                    batch.DiscardDeferred();
                     await transaction.RollbackAsync(savepoint, ct);
                     errors.Add($"{handler.Name}: {e.GetType().Name}: {e.Message}");
                     logger.LogError(e, "Handler {Handler} failed on push {PushId} (attempt {Attempt})", handler.Name, claim.Id, claim.Attempts);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using MySqlConnector;
+using WechatGateway.Processing;
 
 namespace WechatGateway.Push;
 
@@ -43,6 +44,21 @@ public sealed class SendOutbox(RelaySignal signal, TimeProvider time)
     }
 
     /// <summary>
+    /// Adds a send to the push-processing batch's (a handler's reply): validated now, written with the batch's other
+    /// sends in multi-row INSERTs just before the batch commits (<see cref="PushBatch.Defer{T}"/>), and the relay woken
+    /// after the commit. A source key added before is skipped, as in the other overloads.
+    /// </summary>
+    /// <exception cref="ArgumentException">A body that is not a JSON object, or a field longer than its column.</exception>
+    public void Add(PushBatch batch, OutboundMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(message);
+        Validate(message);
+        batch.Defer(this, message, InsertAsync);
+        batch.AfterCommit(Committed);
+    }
+
+    /// <summary>
     /// Wakes the relay in this process: for a caller to call once the transaction that added sends has committed, so
     /// they go out now rather than at the relay's next poll.
     /// </summary>
@@ -65,6 +81,11 @@ public sealed class SendOutbox(RelaySignal signal, TimeProvider time)
             Validate(message);
         }
 
+        return await InsertAsync(messages, connection, transaction, ct);
+    }
+
+    private async Task<int> InsertAsync(IReadOnlyList<OutboundMessage> messages, MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
+    {
         var now = time.GetUtcNow().UtcDateTime;
         var added = 0;
         foreach (var chunk in messages.Chunk(RowsPerStatement))

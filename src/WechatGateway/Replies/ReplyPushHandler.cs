@@ -8,7 +8,7 @@ namespace WechatGateway.Replies;
 
 /// <summary>
 /// The queued reply path, a handler of the processing stage: the rule that answers the push is rendered for the member
-/// and added to the outbox in the stage's transaction, keyed by the push, so a push processed twice sends once. The
+/// and added to the outbox in the stage's transaction (one multi-row INSERT for the batch's replies), keyed by the push, so a push processed twice sends once. The
 /// dispatcher delivers it through the customer-service, template or subscribe API within WeChat's limits.
 /// Accounts in <c>Passive</c> mode answered text, image and news in the HTTP response already; only their template and
 /// subscribe messages come this way.
@@ -35,10 +35,8 @@ public sealed class ReplyPushHandler(ReplyRuleSet rules, MemberQueries members, 
             ReplyBody.Subscribe => SendKind.Subscribe,
             _ => SendKind.Custom,
         };
-        if (await outbox.AddAsync(connection, transaction, new OutboundMessage(
-            account.AppId, push.FromUserName, work.MemberId, kind, rendered.ToSendBody(push.FromUserName), $"push:{work.PushId}:reply"), ct) is not null)
-        {
-            work.Batch.AfterCommit(outbox.Committed);
-        }
+        // Written with the batch's other replies in one INSERT before the batch commits.
+        outbox.Add(work.Batch, new OutboundMessage(
+            account.AppId, push.FromUserName, work.MemberId, kind, rendered.ToSendBody(push.FromUserName), $"push:{work.PushId}:reply"));
     }
 }
