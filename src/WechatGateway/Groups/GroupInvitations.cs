@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 using WechatGateway.Members;
+using WechatGateway.Processing;
 using WechatGateway.Push;
 
 namespace WechatGateway.Groups;
@@ -32,7 +33,7 @@ public static class InvitationStatus
 
 /// <summary>
 /// The invitation: an intro text and the group's QR code (an image message for a media id, a one-article news message
-/// for an image URL), as WeChat customer-service bodies, added to the send outbox in the caller's transaction and
+/// for an image URL), as WeChat customer-service bodies, added to the push-processing batch's sends (written before its commit) and
 /// recorded once per cause. Two messages, so an invitation fits WeChat's 3 customer-service messages in the minute
 /// after a follow or scan; the queue enforces that limit when it sends.
 /// </summary>
@@ -42,7 +43,7 @@ public sealed class GroupInvitations(MemberStore members, SendOutbox outbox, IOp
 
     /// <param name="intro">The intro text to send instead of the group's own (or <see cref="GroupsOptions.InviteText"/>): a steer rule's rendered reply.</param>
     public async Task InviteAsync(
-        MySqlConnection c, MySqlTransaction t, string sourceKey, Target to, Recommendation pick, string trigger, ulong? liveCodeId, CancellationToken ct, string? intro = null)
+        MySqlConnection c, MySqlTransaction t, PushBatch batch, string sourceKey, Target to, Recommendation pick, string trigger, ulong? liveCodeId, CancellationToken ct, string? intro = null)
     {
         var g = pick.Group;
         intro = string.IsNullOrWhiteSpace(intro)
@@ -54,23 +55,27 @@ public sealed class GroupInvitations(MemberStore members, SendOutbox outbox, IOp
             ? JsonSerializer.Serialize(new { touser = to.OpenId, msgtype = "image", image = new { media_id = mediaId } })
             : JsonSerializer.Serialize(new { touser = to.OpenId, msgtype = "news", news = new { articles = new[] { new { title = g.Name, description = intro, url = g.QrImageUrl, picurl = g.QrImageUrl } } } });
         string[] messages = [Text(to.OpenId, intro), qr];
-        await RecordAsync(c, t, sourceKey, to, g.GroupId, g.StoreId, liveCodeId, trigger, pick.Reason, pick.DistanceKm, InvitationStatus.Queued, messages, ct);
+        await RecordAsync(c, t, batch, sourceKey, to, g.GroupId, g.StoreId, liveCodeId, trigger, pick.Reason, pick.DistanceKm, InvitationStatus.Queued, messages, ct);
         await members.AddTimelineAsync(c, t, to.MemberId, "group-invite", $"invited to group {g.Name} ({g.StoreName}): {pick.Reason}", to.AppId, $"{sourceKey}", ct);
     }
 
     /// <summary>A live code or steer rule with no usable group still answers: the member is told, never left in silence.</summary>
-    public async Task FallbackAsync(MySqlConnection c, MySqlTransaction t, string sourceKey, Target to, string trigger, ulong? liveCodeId, string? message, CancellationToken ct)
+    public async Task FallbackAsync(MySqlConnection c, MySqlTransaction t, PushBatch batch, string sourceKey, Target to, string trigger, ulong? liveCodeId, string? message, CancellationToken ct)
     {
         var text = string.IsNullOrWhiteSpace(message) ? options.Value.FallbackMessage : message;
         var reason = trigger is SteerTriggers.Keyword or SteerTriggers.Menu ? "no usable group" : "no usable group in the live code's pool";
-        await RecordAsync(c, t, sourceKey, to, null, null, liveCodeId, trigger, reason, null, InvitationStatus.Fallback, [Text(to.OpenId, text)], ct);
+        await RecordAsync(c, t, batch, sourceKey, to, null, null, liveCodeId, trigger, reason, null, InvitationStatus.Fallback, [Text(to.OpenId, text)], ct);
     }
 
     private async Task RecordAsync(
-        MySqlConnection c, MySqlTransaction t, string sourceKey, Target to, ulong? groupId, ulong? storeId, ulong? liveCodeId,
+        MySqlConnection c, MySqlTransaction t, PushBatch batch, string sourceKey, Target to, ulong? groupId, ulong? storeId, ulong? liveCodeId,
         string trigger, string reason, double? distanceKm, string status, string[] messages, CancellationToken ct)
     {
-        await outbox.AddAsync(c, t, [.. messages.Select((m, i) => new OutboundMessage(to.AppId, to.OpenId, to.MemberId, SendKind.Custom, m, $"{sourceKey}:{i + 1}"))], ct);
+        // Written with the batch's other sends before its commit; the relay is woken after it.
+        for (var i = 0; i < messages.Length; i++)
+        {
+            outbox.Add(batch, new OutboundMessage(to.AppId, to.OpenId, to.MemberId, SendKind.Custom, messages[i], $"{sourceKey}:{i + 1}"));
+        }
 
         const string sql = """
             INSERT IGNORE INTO group_invitation

@@ -4,7 +4,6 @@ using MySqlConnector;
 using WechatGateway.Accounts;
 using WechatGateway.Members;
 using WechatGateway.Processing;
-using WechatGateway.Push;
 using WechatGateway.Replies;
 using WechatGateway.Wechat.Messages;
 
@@ -20,7 +19,7 @@ namespace WechatGateway.Groups;
 /// Everything is keyed by <c>push:{id}:group-invite</c>.
 /// </summary>
 public sealed class GroupPushHandler(
-    GroupSteering steering, GroupInvitations invitations, SendOutbox outbox, ReplyRuleSet rules, MemberQueries members, IOptions<GroupsOptions> options, TimeProvider time) : IPushHandler
+    GroupSteering steering, GroupInvitations invitations, ReplyRuleSet rules, MemberQueries members, IOptions<GroupsOptions> options, TimeProvider time) : IPushHandler
 {
     public string Name => "groups";
 
@@ -36,12 +35,10 @@ public sealed class GroupPushHandler(
         switch (work.Push)
         {
             case SubscribeEvent { Scene: { } scene } when LiveCodes.TryParseScene(scene, out var code):
-                await SteerThroughLiveCodeAsync(connection, transaction, sourceKey, to, code, SteerTriggers.Follow, ct);
-                work.Batch.AfterCommit(outbox.Committed);
+                await SteerThroughLiveCodeAsync(connection, transaction, work.Batch, sourceKey, to, code, SteerTriggers.Follow, ct);
                 break;
             case ScanEvent scan when LiveCodes.TryParseScene(scan.Scene, out var code):
-                await SteerThroughLiveCodeAsync(connection, transaction, sourceKey, to, code, SteerTriggers.Scan, ct);
-                work.Batch.AfterCommit(outbox.Committed);
+                await SteerThroughLiveCodeAsync(connection, transaction, work.Batch, sourceKey, to, code, SteerTriggers.Scan, ct);
                 break;
             case LocationEvent { Latitude: { } lat, Longitude: { } lng } when GeoPoint.IsValid(lat, lng):
                 var at = DateTimeOffset.FromUnixTimeSeconds(work.Push.CreateTime).UtcDateTime;
@@ -51,14 +48,12 @@ public sealed class GroupPushHandler(
                     && await ShouldSteerOnLocationAsync(connection, transaction, work.MemberId, ct)
                     && await steering.SteerAsync(connection, transaction, work.MemberId, new MemberOrigin(point, "location"), ct) is { } pick)
                 {
-                    await invitations.InviteAsync(connection, transaction, sourceKey, to, pick, SteerTriggers.Location, null, ct);
-                    work.Batch.AfterCommit(outbox.Committed);
+                    await invitations.InviteAsync(connection, transaction, work.Batch, sourceKey, to, pick, SteerTriggers.Location, null, ct);
                 }
 
                 break;
             case TextMessage or ClickEvent when rules.Match(work.Push, work.Account.AppId, work.ReceivedAt) is { IsSteer: true } rule:
                 await SteerThroughRuleAsync(work, connection, transaction, sourceKey, to, rule, ct);
-                work.Batch.AfterCommit(outbox.Committed);
                 break;
         }
     }
@@ -69,7 +64,7 @@ public sealed class GroupPushHandler(
         var origin = await GroupSteering.OriginAsync(c, t, work.MemberId, ct);
         if (await steering.SteerAsync(c, t, work.MemberId, origin, ct) is not { } pick)
         {
-            await invitations.FallbackAsync(c, t, sourceKey, to, trigger, null, null, ct);
+            await invitations.FallbackAsync(c, t, work.Batch, sourceKey, to, trigger, null, null, ct);
             return;
         }
 
@@ -81,22 +76,22 @@ public sealed class GroupPushHandler(
             intro = (await reply.RenderAsync(model)).Content;
         }
 
-        await invitations.InviteAsync(c, t, sourceKey, to, pick, trigger, null, ct, intro);
+        await invitations.InviteAsync(c, t, work.Batch, sourceKey, to, pick, trigger, null, ct, intro);
     }
 
-    private async Task SteerThroughLiveCodeAsync(MySqlConnection c, MySqlTransaction t, string sourceKey, GroupInvitations.Target to, string code, string trigger, CancellationToken ct)
+    private async Task SteerThroughLiveCodeAsync(MySqlConnection c, MySqlTransaction t, PushBatch batch, string sourceKey, GroupInvitations.Target to, string code, string trigger, CancellationToken ct)
     {
         const string sql = "SELECT id AS Id, fallback_message AS FallbackMessage FROM group_live_code WHERE app_id = @appId AND code = @code AND active = 1";
         var live = await c.QuerySingleOrDefaultAsync<(ulong Id, string? FallbackMessage)?>(new CommandDefinition(sql, new { appId = to.AppId, code }, t, cancellationToken: ct));
         var pick = live is { } l ? await steering.SteerPoolAsync(c, t, to.MemberId, l.Id, code, ct) : null;
         if (pick is not null)
         {
-            await invitations.InviteAsync(c, t, sourceKey, to, pick, trigger, live!.Value.Id, ct);
+            await invitations.InviteAsync(c, t, batch, sourceKey, to, pick, trigger, live!.Value.Id, ct);
         }
         else
         {
             // An unknown or deactivated code, or a pool with no usable group: never silence.
-            await invitations.FallbackAsync(c, t, sourceKey, to, trigger, live?.Id, live?.FallbackMessage, ct);
+            await invitations.FallbackAsync(c, t, batch, sourceKey, to, trigger, live?.Id, live?.FallbackMessage, ct);
         }
     }
 
