@@ -54,6 +54,8 @@ public sealed class SendOutbox(RelaySignal signal, TimeProvider time)
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(message);
         Validate(message);
+        // The relay is woken once, after the commit: woken at the write it would find the rows still uncommitted and
+        // poll again and again until the commit (SendRelay's after-wake looks).
         batch.Defer(this, message, InsertAsync);
         batch.AfterCommit(Committed);
     }
@@ -81,7 +83,14 @@ public sealed class SendOutbox(RelaySignal signal, TimeProvider time)
             Validate(message);
         }
 
-        return await InsertAsync(messages, connection, transaction, ct);
+        var added = await InsertAsync(messages, connection, transaction, ct);
+        if (added > 0)
+        {
+            // The caller has not committed yet: the relay looks now and again shortly after (see SendRelay).
+            signal.Notify();
+        }
+
+        return added;
     }
 
     private async Task<int> InsertAsync(IReadOnlyList<OutboundMessage> messages, MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
@@ -93,11 +102,6 @@ public sealed class SendOutbox(RelaySignal signal, TimeProvider time)
             var parameters = new DynamicParameters();
             var sql = InsertInto + string.Join(", ", chunk.Select((m, i) => Row(parameters, i, m, now)));
             added += await connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct));
-        }
-
-        if (added > 0)
-        {
-            signal.Notify();
         }
 
         return added;
