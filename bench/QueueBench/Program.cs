@@ -74,15 +74,15 @@ var cold = await QueueAsync(gateway.Services, 0, warmUp, producers, preload: fal
 (await new HttpClient().DeleteAsync(simulatorUrl.TrimEnd('/') + "/_sim/messages")).EnsureSuccessStatusCode();
 
 var baseline = await BareStreamLoopAsync(multiplexer.GetDatabase(), sends);
-var endToEndCpu = await CpuMeter.CreateAsync(gateway.Services.GetRequiredService<MySqlDataSource>(), multiplexer);
-var cpuBefore = await endToEndCpu.ReadAsync();
+var cpu = await CpuMeter.CreateAsync(gateway.Services.GetRequiredService<MySqlDataSource>(), multiplexer);
+var cpuBefore = await cpu.ReadAsync();
 var queue = await QueueAsync(gateway.Services, warmUp, sends, producers, Environment.GetEnvironmentVariable("WG_BENCH_PRELOAD") == "1");
-var queueCpu = (await endToEndCpu.ReadAsync() - cpuBefore) * 1e6 / sends;
+var queueCpu = (await cpu.ReadAsync() - cpuBefore) * 1e6 / sends;
 
 var delivered = JsonDocument.Parse(await new HttpClient().GetStringAsync(simulatorUrl.TrimEnd('/') + "/_sim/messages")).RootElement.GetArrayLength();
 if (Environment.GetEnvironmentVariable("WG_BENCH_STAGES") == "1")
 {
-    await StagesAsync(gateway.Services, warmUp + sends, sends, producers, simulatorUrl);
+    await StagesAsync(gateway.Services, cpu, warmUp + sends, sends, producers, simulatorUrl);
 }
 
 Console.WriteLine($"sends: {sends}, producers: {producers}, delivered to the simulator: {delivered}");
@@ -192,13 +192,12 @@ static async Task<(double PerSecond, double P50, double P99)> QueueAsync(IServic
 
 // Each stage alone over the same number of sends, with the CPU it costs per send in this process (gateway code and the
 // simulator), in MariaDB and in Redis (read from /proc when the servers run on this machine).
-static async Task StagesAsync(IServiceProvider services, int first, int count, int producers, string simulatorUrl)
+static async Task StagesAsync(IServiceProvider services, CpuMeter cpu, int first, int count, int producers, string simulatorUrl)
 {
     var dataSource = services.GetRequiredService<MySqlDataSource>();
     var outbox = services.GetRequiredService<SendOutbox>();
     var relay = services.GetRequiredService<SendRelay>();
     var dispatcher = services.GetRequiredService<SendDispatcher>();
-    var cpu = await CpuMeter.CreateAsync(dataSource, services.GetRequiredService<IConnectionMultiplexer>());
 
     await Stage("add (producers, transactions of 50)", cpu, count, () => AddAllAsync(dataSource, outbox, first, count, producers));
     await Stage("relay (pending -> stream)", cpu, count, () => relay.RunUntilIdleAsync(CancellationToken.None));

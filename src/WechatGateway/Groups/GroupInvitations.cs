@@ -33,8 +33,8 @@ public static class InvitationStatus
 
 /// <summary>
 /// The invitation: an intro text and the group's QR code (an image message for a media id, a one-article news message
-/// for an image URL), as WeChat customer-service bodies, added to the push-processing batch's sends (written before its commit) and
-/// recorded once per cause. Two messages, so an invitation fits WeChat's 3 customer-service messages in the minute
+/// for an image URL), as WeChat customer-service bodies, added to the push-processing batch's sends (written before
+/// its commit) and recorded once per cause. Two messages, so an invitation fits WeChat's 3 customer-service messages in the minute
 /// after a follow or scan; the queue enforces that limit when it sends.
 /// </summary>
 public sealed class GroupInvitations(MemberStore members, SendOutbox outbox, IOptions<GroupsOptions> options, TimeProvider time)

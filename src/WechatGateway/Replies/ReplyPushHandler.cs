@@ -8,8 +8,9 @@ namespace WechatGateway.Replies;
 
 /// <summary>
 /// The queued reply path, a handler of the processing stage: the rule that answers the push is rendered for the member
-/// and added to the outbox in the stage's transaction (one multi-row INSERT for the batch's replies), keyed by the push, so a push processed twice sends once. The
-/// dispatcher delivers it through the customer-service, template or subscribe API within WeChat's limits.
+/// and added to the outbox in the stage's transaction (one multi-row INSERT for the batch's replies), keyed by the push,
+/// so a push processed twice sends once. The dispatcher delivers it through the customer-service, template or
+/// subscribe API within WeChat's limits.
 /// Accounts in <c>Passive</c> mode answered text, image and news in the HTTP response already; only their template and
 /// subscribe messages come this way.
 /// </summary>

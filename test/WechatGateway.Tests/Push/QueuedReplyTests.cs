@@ -62,6 +62,7 @@ public sealed class QueuedReplyTests : SendQueueTest
         Assert.That(messages, Has.Count.EqualTo(1));
         Assert.That(messages[0].GetProperty("body").GetProperty("text").GetProperty("content").GetString(), Is.EqualTo("Welcome from poster!"));
     }
+
     [Test]
     public async Task KeywordTextsOfManyFollowersProcessedAsOneBatchGetOneReplyEachAndAReplayAddsNone()
     {
