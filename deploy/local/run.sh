@@ -125,6 +125,20 @@ wait_http_ok() {
   wg_die "$name did not answer 200 on $url within $timeout s"
 }
 
+# The demo account answers the banner's "hello" example with a rendered passive reply: one auto-reply rule, added
+# through the admin API the first time (the database in .data keeps it across runs).
+seed_demo_reply() {
+  local rules="$WG_GATEWAY_URL/api/admin/auto-replies" auth="Authorization: Bearer $DEMO_ADMIN_KEY" existing
+  existing="$(curl -fsS -H "$auth" "$rules")" || wg_die "could not read the auto-replies from $rules"
+  if [[ "$existing" == *'"name":"demo hello"'* ]]; then
+    return
+  fi
+  curl -fsS -o /dev/null -H "$auth" -H 'Content-Type: application/json' -X POST "$rules" \
+    --data "{\"appId\":\"$DEMO_OA_APPID\",\"name\":\"demo hello\",\"match\":\"contains\",\"keywords\":[\"hello\"],\"priority\":0,\"enabled\":true,\"reply\":{\"type\":\"text\",\"content\":\"Hello from the demo account! You wrote: {{ message.content }}\"}}" \
+    || wg_die "could not add the demo auto-reply through $rules"
+  wg_log "demo: added the auto-reply \"demo hello\" (edit it in the ops console)"
+}
+
 print_banner() {
   local gw="$WG_GATEWAY_URL" sim="$WG_SIMULATOR_URL"
   cat <<EOF
@@ -215,6 +229,7 @@ main() {
   wait_http_ok "simulator" "$SIMULATOR_PIDFILE" "$SIMULATOR_LOG" "$WG_SIMULATOR_URL/healthz" 60
   start_app "gateway" "$GATEWAY_PIDFILE" "$GATEWAY_LOG" "src/WechatGateway" "$WG_GATEWAY_URL"
   wait_http_ok "gateway" "$GATEWAY_PIDFILE" "$GATEWAY_LOG" "$WG_GATEWAY_URL/readyz" "$READY_TIMEOUT"
+  seed_demo_reply
 
   print_banner
 
