@@ -33,7 +33,6 @@ builder.Services.AddPoints(gateway);
 builder.Services.AddGroups(gateway);
 builder.Services.AddWebhook(gateway);
 builder.Services.AddPushProcessing(gateway);
-// Push handlers run in the order these add them: members, points, groups, the customer-service window, replies.
 builder.Services.AddSendQueue(gateway);
 builder.Services.AddReplies();
 builder.Services.AddMiniProgram();

@@ -28,7 +28,7 @@ public sealed class AuditFilter(AuditLog audit, ILogger<AuditFilter> logger) : I
                 http.User.Role().ToString(),
                 http.Request.Method,
                 http.Request.Path + http.Request.QueryString,
-                await ReadBodyAsync(http.Request),
+                Privacy.PersonalData.MaskPhonesIn(await ReadBodyAsync(http.Request)),
                 http.Connection.RemoteIpAddress?.ToString(),
                 http.RequestAborted);
         }

@@ -41,6 +41,9 @@ public sealed class GroupInvitations(MemberStore members, SendOutbox outbox, IOp
 {
     public sealed record Target(string AppId, string OpenId, ulong MemberId);
 
+    /// <summary>Erasure (<see cref="MemberTables"/>): the bodies an invitation queued may carry the member's nickname.</summary>
+    public static readonly MemberSql EraseMessages = new("UPDATE group_invitation SET messages = '[]' WHERE member_id = @memberId");
+
     /// <param name="intro">The intro text to send instead of the group's own (or <see cref="GroupsOptions.InviteText"/>): a steer rule's rendered reply.</param>
     public async Task InviteAsync(
         MySqlConnection c, MySqlTransaction t, PushBatch batch, string sourceKey, Target to, Recommendation pick, string trigger, ulong? liveCodeId, CancellationToken ct, string? intro = null)

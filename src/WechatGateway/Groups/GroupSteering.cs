@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
+using WechatGateway.Members;
 using MySqlConnector;
 using WechatGateway.Stores;
 
@@ -70,6 +71,34 @@ public sealed class GroupSteering(StoreLocations locations, TimeProvider time)
         AND (g.member_count < g.capacity OR EXISTS (SELECT 1 FROM group_member h WHERE h.group_id = g.id AND h.member_id = @memberId))
         AND NOT EXISTS (SELECT 1 FROM group_member j WHERE j.group_id = g.id AND j.member_id = @memberId AND j.joined_at IS NOT NULL)
         """;
+
+    /// <summary>
+    /// Merges (Members/MemberTables): one person holds one seat. Where both members held a seat in the same group, the
+    /// group gives one back and the survivor's seat keeps the earlier invitation and the join; the other seats move.
+    /// </summary>
+    public const string MergeSeats = """
+        UPDATE community_group g
+          JOIN group_member f ON f.group_id = g.id AND f.member_id = @from
+          JOIN group_member s ON s.group_id = g.id AND s.member_id = @into
+           SET g.member_count = GREATEST(g.member_count - 1, 0);
+        UPDATE group_member s JOIN group_member f ON f.group_id = s.group_id AND f.member_id = @from
+           SET s.invited_at = LEAST(COALESCE(s.invited_at, f.invited_at), COALESCE(f.invited_at, s.invited_at)),
+               s.joined_by = IF(s.joined_at IS NULL, f.joined_by, s.joined_by),
+               s.joined_at = COALESCE(s.joined_at, f.joined_at)
+         WHERE s.member_id = @into;
+        DELETE f FROM group_member f JOIN group_member s ON s.group_id = f.group_id AND s.member_id = @into WHERE f.member_id = @from;
+        UPDATE group_member SET member_id = @into WHERE member_id = @from;
+        """;
+
+    /// <summary>Merges: the survivor keeps the newer of the two latest locations.</summary>
+    public const string MergeLocations = """
+        DELETE f FROM member_location f JOIN member_location s ON s.member_id = @into WHERE f.member_id = @from AND f.at <= s.at;
+        DELETE s FROM member_location s JOIN member_location f ON f.member_id = @from WHERE s.member_id = @into;
+        UPDATE member_location SET member_id = @into WHERE member_id = @from;
+        """;
+
+    /// <summary>Erasure: where the member was is personal data; steering falls back to the home store.</summary>
+    public static readonly MemberSql EraseLocation = new("DELETE FROM member_location WHERE member_id = @memberId");
 
     /// <summary>The member's latest known location: explicit, else the last LOCATION/mini-program one, else the home store.</summary>
     public static async Task<MemberOrigin?> OriginAsync(MySqlConnection c, MySqlTransaction? t, ulong memberId, CancellationToken ct)

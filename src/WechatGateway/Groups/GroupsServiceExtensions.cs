@@ -13,7 +13,6 @@ public static class GroupsServiceExtensions
         services.AddSingleton<StoreLocations>();
         services.AddSingleton<GroupSteering>();
         services.AddSingleton<GroupInvitations>();
-        services.AddPushHandler<GroupPushHandler>();
         services.AddSingleton<GroupAlertJob>();
         if (gateway.RunsWorker)
         {

@@ -13,12 +13,12 @@ public sealed class DormancyJob(MySqlDataSource dataSource, IOptions<MemberOptio
     public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
         const string sql = """
-            UPDATE member SET stage = 'dormant'
+            UPDATE member SET stage = @dormant
             WHERE stage IN @active AND last_interaction_at < @cutoff AND merged_into IS NULL
             """;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var cutoff = Time.GetUtcNow().UtcDateTime.AddDays(-options.Value.DormantAfterDays);
-        var moved = await connection.ExecuteAsync(new CommandDefinition(sql, new { active = MemberStage.Active, cutoff }, cancellationToken: ct));
+        var moved = await connection.ExecuteAsync(new CommandDefinition(sql, new { active = MemberStage.Active, cutoff, dormant = MemberStage.Dormant }, cancellationToken: ct));
         if (moved > 0)
         {
             logger.LogInformation("Dormancy sweep: {Count} members became dormant", moved);

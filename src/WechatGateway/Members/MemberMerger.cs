@@ -6,15 +6,12 @@ namespace WechatGateway.Members;
 
 /// <summary>
 /// Joins identities that share a UnionID into one member. The member that already holds the UnionID absorbs the
-/// other: identities, follows, attribution, timeline and tags move to it, profile gaps are filled, and the absorbed
-/// member stays as a tombstone pointing at the survivor. Races are settled by the unique key on member.union_id and
+/// other: the rows of every member-owned table (<see cref="MemberTables"/>) move to it, profile gaps are filled, and
+/// the absorbed member stays as a tombstone pointing at the survivor. Races are settled by the unique key on member.union_id and
 /// row locks taken in id order.
 /// </summary>
 public sealed class MemberMerger(MySqlDataSource dataSource, MemberResolver resolver, MemberStore store, TimeProvider time, ILogger<MemberMerger> logger)
 {
-    /// <summary>Tables whose rows belong to a member and simply move on a merge. Later capabilities add theirs here.</summary>
-    private static readonly string[] OwnedTables = ["member_identity", "member_follow", "member_attribution", "member_timeline", "points_ledger", "points_redemption", "shop_order"];
-
     /// <summary>Records that (appId, openId) has this UnionID; returns the member that identity belongs to afterwards.</summary>
     public async Task<ulong> AttachUnionIdAsync(string appId, string openId, string unionId, string reason, CancellationToken ct)
     {
@@ -82,25 +79,14 @@ public sealed class MemberMerger(MySqlDataSource dataSource, MemberResolver reso
         var identities = (await connection.QueryAsync<(string AppId, string OpenId)>(new CommandDefinition(
             "SELECT app_id, open_id FROM member_identity WHERE member_id = @from", new { from }, transaction, cancellationToken: ct))).AsList();
 
-        foreach (var table in OwnedTables)
-        {
-            await connection.ExecuteAsync(new CommandDefinition(
-                $"UPDATE {table} SET member_id = @into WHERE member_id = @from", new { from, into }, transaction, cancellationToken: ct));
-        }
-
-        // Balances add up; check-ins and daily counters cannot simply move (one row per member and day).
-        await Points.PointsLedger.MergeAsync(connection, transaction, from, into, ct);
-
-        const string tags = """
-            INSERT IGNORE INTO member_tag (member_id, tag) SELECT @into, tag FROM member_tag WHERE member_id = @from;
-            DELETE FROM member_tag WHERE member_id = @from;
-            """;
-        await connection.ExecuteAsync(new CommandDefinition(tags, new { from, into }, transaction, cancellationToken: ct));
+        // One round trip for every member-owned table.
+        var owned = string.Join(";\n", MemberTables.All.Select(table => table.Merge.TrimEnd().TrimEnd(';')));
+        await connection.ExecuteAsync(new CommandDefinition(owned, new { from, into }, transaction, cancellationToken: ct));
 
         // The phone is unique: take it off the absorbed member before the survivor may take it.
         const string profile = """
             UPDATE member f JOIN member t ON t.id = @into AND f.id = @from
-            SET f.phone = NULL, f.union_id = NULL, f.merged_into = @into, f.stage = 'merged',
+            SET f.phone = NULL, f.union_id = NULL, f.merged_into = @into, f.stage = @merged,
                 t.nickname = COALESCE(t.nickname, f.nickname),
                 t.avatar_url = COALESCE(t.avatar_url, f.avatar_url),
                 t.gender = IF(t.gender = 0, f.gender, t.gender),
@@ -113,7 +99,7 @@ public sealed class MemberMerger(MySqlDataSource dataSource, MemberResolver reso
             """;
         var phone = await connection.QuerySingleOrDefaultAsync<(string? Phone, DateTime? BoundAt)>(new CommandDefinition(
             "SELECT phone, phone_bound_at FROM member WHERE id = @from", new { from }, transaction, cancellationToken: ct));
-        await connection.ExecuteAsync(new CommandDefinition(profile, new { from, into }, transaction, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(profile, new { from, into, merged = MemberStage.Merged }, transaction, cancellationToken: ct));
         if (phone.Phone is not null)
         {
             await connection.ExecuteAsync(new CommandDefinition(

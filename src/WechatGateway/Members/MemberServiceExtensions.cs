@@ -12,7 +12,6 @@ public static class MemberServiceExtensions
         services.AddSingleton<MemberStore>();
         services.AddSingleton<MemberMerger>();
         services.AddSingleton<MemberQueries>();
-        services.AddPushHandler<MemberPushHandler>();
         services.AddSingleton<UnionIdFetchJob>();
         services.AddSingleton<DormancyJob>();
         if (gateway.RunsWorker)

@@ -4,9 +4,18 @@ using MySqlConnector;
 
 namespace WechatGateway.Members;
 
-/// <summary>Writes to a member's state: interaction, follow state, attribution, timeline, profile and stage.</summary>
+/// <summary>Writes to a member's state: interaction, follow state, attribution, timeline and stage.</summary>
 public sealed class MemberStore(IOptions<MemberOptions> options, TimeProvider time)
 {
+    /// <summary>Merges (<see cref="MemberTables"/>): the survivor gets the union of both members' tags.</summary>
+    public const string MergeTags = """
+        INSERT IGNORE INTO member_tag (member_id, tag) SELECT @into, tag FROM member_tag WHERE member_id = @from;
+        DELETE FROM member_tag WHERE member_id = @from;
+        """;
+
+    /// <summary>Erasure: tags are a profile of what the member did.</summary>
+    public static readonly MemberSql EraseTags = new("DELETE FROM member_tag WHERE member_id = @memberId");
+
     /// <summary>Marks an interaction; returns the member's stage (in the same round trip).</summary>
     public async Task<string> TouchAsync(MySqlConnection connection, MySqlTransaction? transaction, ulong memberId, CancellationToken ct)
     {

@@ -61,6 +61,12 @@ public sealed record OrderResult(string? OrderNo, string Status, ulong? OrderId,
 /// </summary>
 public sealed class OrderImporter(MySqlDataSource dataSource, PointsAwards awards, MemberStore members, TimeProvider time, ILogger<OrderImporter> logger)
 {
+    /// <summary>
+    /// Erasure (<see cref="MemberTables"/>): an order matched to the member no longer needs the identifiers it was matched
+    /// by; pending orders belong to nobody yet and are left alone.
+    /// </summary>
+    public static readonly MemberSql EraseMatchedOrders = new("UPDATE shop_order SET phone = NULL, open_id = NULL, union_id = NULL WHERE member_id = @memberId");
+
     public async Task<OrderResult> ImportAsync(OrderInput input, CancellationToken ct)
     {
         if (input.Validate() is { } error)

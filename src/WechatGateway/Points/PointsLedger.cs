@@ -159,31 +159,30 @@ public sealed class PointsLedger(PointsTiers tiers, MemberStore members, IOption
         throw new InvalidOperationException($"member {memberId} is merged too deep");
     }
 
-    /// <summary>
-    /// Called by <see cref="MemberMerger"/> inside the merge: the survivor's account gets the sum of both (ledger rows
-    /// and their lots move as owned rows), check-ins and cap counters move where they do not collide.
-    /// </summary>
-    public static async Task MergeAsync(MySqlConnection c, MySqlTransaction t, ulong from, ulong into, CancellationToken ct)
-    {
-        // Self-joins rather than INSERT ... SELECT ... ON DUPLICATE KEY, which MySQL refuses on one table as ambiguous.
-        const string sql = """
-            INSERT IGNORE INTO points_account (member_id, balance, lifetime, tier, updated_at) VALUES (@into, 0, 0, NULL, UTC_TIMESTAMP(6));
-            UPDATE points_account s JOIN points_account f ON f.member_id = @from
-               SET s.balance = s.balance + f.balance, s.lifetime = s.lifetime + f.lifetime
-             WHERE s.member_id = @into;
-            DELETE FROM points_account WHERE member_id = @from;
-            INSERT IGNORE INTO points_checkin (member_id, day, streak, awarded, at) SELECT @into, day, streak, awarded, at FROM points_checkin WHERE member_id = @from;
-            DELETE FROM points_checkin WHERE member_id = @from;
-            UPDATE points_rule_usage s JOIN points_rule_usage f ON f.member_id = @from AND f.rule_id = s.rule_id AND f.day = s.day
-               SET s.awards = s.awards + f.awards
-             WHERE s.member_id = @into;
-            DELETE f FROM points_rule_usage f JOIN points_rule_usage s ON s.member_id = @into AND s.rule_id = f.rule_id AND s.day = f.day
-             WHERE f.member_id = @from;
-            UPDATE points_rule_usage SET member_id = @into WHERE member_id = @from;
-            UPDATE points_expiry_reminder SET member_id = @into WHERE member_id = @from;
-            """;
-        await c.ExecuteAsync(new CommandDefinition(sql, new { from, into }, t, cancellationToken: ct));
-    }
+    // Merges (Members/MemberTables): balances add up; check-ins and daily counters cannot simply move (one row per
+    // member and day). Self-joins rather than INSERT ... SELECT ... ON DUPLICATE KEY, which MySQL refuses on one table
+    // as ambiguous.
+    public const string MergeAccounts = """
+        INSERT IGNORE INTO points_account (member_id, balance, lifetime, tier, updated_at) VALUES (@into, 0, 0, NULL, UTC_TIMESTAMP(6));
+        UPDATE points_account s JOIN points_account f ON f.member_id = @from
+           SET s.balance = s.balance + f.balance, s.lifetime = s.lifetime + f.lifetime
+         WHERE s.member_id = @into;
+        DELETE FROM points_account WHERE member_id = @from;
+        """;
+
+    public const string MergeCheckins = """
+        INSERT IGNORE INTO points_checkin (member_id, day, streak, awarded, at) SELECT @into, day, streak, awarded, at FROM points_checkin WHERE member_id = @from;
+        DELETE FROM points_checkin WHERE member_id = @from;
+        """;
+
+    public const string MergeRuleUsage = """
+        UPDATE points_rule_usage s JOIN points_rule_usage f ON f.member_id = @from AND f.rule_id = s.rule_id AND f.day = s.day
+           SET s.awards = s.awards + f.awards
+         WHERE s.member_id = @into;
+        DELETE f FROM points_rule_usage f JOIN points_rule_usage s ON s.member_id = @into AND s.rule_id = f.rule_id AND s.day = f.day
+         WHERE f.member_id = @from;
+        UPDATE points_rule_usage SET member_id = @into WHERE member_id = @from;
+        """;
 
     /// <summary>Takes <paramref name="amount"/> from the member's lots, soonest to expire first (undated lots last).</summary>
     private static async Task ConsumeLotsAsync(MySqlConnection c, MySqlTransaction t, ulong memberId, long amount, CancellationToken ct)

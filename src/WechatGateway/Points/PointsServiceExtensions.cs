@@ -18,7 +18,6 @@ public static class PointsServiceExtensions
         services.AddSingleton<Checkins>();
         services.AddSingleton<Rewards>();
         services.AddSingleton<OrderImporter>();
-        services.AddPushHandler<PointsPushHandler>();
         services.AddSingleton<PointsExpiryJob>();
         services.AddSingleton<OrderMatchJob>();
         if (gateway.RunsWorker)

@@ -1,11 +1,22 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace WechatGateway.Privacy;
 
 /// <summary>How personal data (phone numbers, OpenIDs, UnionIDs) may leave the database: masked for people, hashed for logs.</summary>
-public static class PersonalData
+public static partial class PersonalData
 {
+    /// <summary>
+    /// Every mainland mobile number in <paramref name="text"/> masked (<see cref="MaskPhone"/>): for text kept beyond
+    /// the member's reach, such as the audited body of an order import, which an erasure could not find again.
+    /// </summary>
+    public static string? MaskPhonesIn(string? text) => text is null ? null : MobileNumber().Replace(text, m => MaskPhone(m.Value)!);
+
+    // 11 digits starting 13–19, not part of a longer number (an order number, an amount).
+    [GeneratedRegex(@"(?<![0-9])1[3-9][0-9]{9}(?![0-9])", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex MobileNumber();
+
     /// <summary><c>13812348000</c> → <c>138****8000</c>: enough for support to recognise a number, not to call it.</summary>
     public static string? MaskPhone(string? phone) => phone switch
     {

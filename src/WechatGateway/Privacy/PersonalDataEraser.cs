@@ -5,12 +5,12 @@ using WechatGateway.Members;
 namespace WechatGateway.Privacy;
 
 /// <summary>
-/// Erases a member's personal data on request. Gone: nickname, avatar, city, gender, phone, and the raw XML of every
-/// push from the member's identities. Kept: the member row and its id (ledger, orders and points totals point at it),
-/// the identities' OpenIDs and the UnionID, which are WeChat's per-app pseudonyms and the only way to recognise the
-/// next push from the same follower (without them a returning follower would count as new and earn a first-follow
-/// award again, and a WeChat retry could not be told from a new push), and the timeline, whose entries name events,
-/// not data.
+/// Erases a member's personal data on request. Gone: nickname, avatar, city, gender, phone, the raw XML of every push
+/// from the member's identities and the replies rendered for them, and what each member-owned table holds of the
+/// person (<see cref="MemberTables"/>: tags, location, message bodies, the identifiers on matched orders; sends not made
+/// yet are cancelled). Kept, each for the reason <see cref="MemberTables"/> gives: the member row and its id (ledger,
+/// orders and points totals point at it), the identities' OpenIDs and UnionID (WeChat's per-app pseudonyms, needed to
+/// recognise the follower's next push), and records of what happened that hold no data about the person.
 /// </summary>
 public sealed class PersonalDataEraser(MySqlDataSource dataSource, MemberStore members, TimeProvider time, ILogger<PersonalDataEraser> logger)
 {
@@ -24,8 +24,8 @@ public sealed class PersonalDataEraser(MySqlDataSource dataSource, MemberStore m
             """;
         const string pushes = """
             UPDATE wechat_push p JOIN member_identity i ON i.app_id = p.app_id AND i.open_id = p.open_id
-            SET p.raw_xml = ''
-            WHERE i.member_id = @memberId AND p.raw_xml <> ''
+            SET p.raw_xml = '', p.reply_xml = NULL
+            WHERE i.member_id = @memberId AND (p.raw_xml <> '' OR p.reply_xml IS NOT NULL)
             """;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -36,6 +36,13 @@ public sealed class PersonalDataEraser(MySqlDataSource dataSource, MemberStore m
         }
 
         var blanked = await connection.ExecuteAsync(new CommandDefinition(pushes, new { memberId }, transaction, cancellationToken: ct));
+        foreach (var erase in MemberTables.All.Select(table => table.Erase).OfType<MemberSql>())
+        {
+            var parameters = new DynamicParameters(erase.Parameters);
+            parameters.Add("memberId", memberId);
+            await connection.ExecuteAsync(new CommandDefinition(erase.Sql, parameters, transaction, cancellationToken: ct));
+        }
+
         await transaction.CommitAsync(ct);
 
         // Outside the transaction: the stage follows the facts (no phone, so no longer "registered").

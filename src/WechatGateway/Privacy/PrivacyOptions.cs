@@ -13,4 +13,15 @@ public sealed class PrivacyOptions
     /// </summary>
     [Range(1, 3650, ErrorMessage = "Privacy:RawPushRetentionDays must be between 1 and 3650.")]
     public int RawPushRetentionDays { get; set; } = 30;
+
+    /// <summary>
+    /// Days the rendered bodies of finished sends and of group invitations are kept (they may hold a nickname or the
+    /// follower's own words); then the worker blanks them. The delivery record (status, errcode, dates) stays.
+    /// </summary>
+    [Range(1, 3650, ErrorMessage = "Privacy:MessageRetentionDays must be between 1 and 3650.")]
+    public int MessageRetentionDays { get; set; } = 30;
+
+    /// <summary>Days the request body of an admin audit row is kept; the row itself (who, what, when, outcome) stays.</summary>
+    [Range(1, 3650, ErrorMessage = "Privacy:AuditBodyRetentionDays must be between 1 and 3650.")]
+    public int AuditBodyRetentionDays { get; set; } = 365;
 }

@@ -8,10 +8,10 @@ public static class PrivacyServiceExtensions
     {
         services.AddOptions<PrivacyOptions>().BindConfiguration(PrivacyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<PersonalDataEraser>();
-        services.AddSingleton<RawPushRetentionJob>();
+        services.AddSingleton<PersonalDataRetentionJob>();
         if (gateway.RunsWorker)
         {
-            services.AddHostedService(sp => sp.GetRequiredService<RawPushRetentionJob>());
+            services.AddHostedService(sp => sp.GetRequiredService<PersonalDataRetentionJob>());
         }
 
         return services;

@@ -15,13 +15,15 @@ public sealed record PushWork(ulong PushId, WechatAccount Account, WechatPush Pu
 /// say) once per batch through <see cref="OnceAsync{T}"/>, instead of once per push: a change made by an operator
 /// applies from the next batch, which reads inside its own transaction. Rows many pushes add to the same table (the
 /// queued replies) are collected with <see cref="Defer{T}"/> and written together, in the same transaction, before
-/// the commit.
+/// the commit; calls to Redis are collected with <see cref="AfterCommit{T}"/> and made together after it, never inside
+/// the transaction (a slow Redis would hold the batch's row locks, and its lease, while it waits).
 /// </summary>
 public sealed class PushBatch
 {
     private readonly Dictionary<object, object> _reads = [];
     private readonly HashSet<Action> _afterCommit = [];
     private readonly Dictionary<object, IDeferredWrite> _deferred = [];
+    private readonly Dictionary<object, IAfterCommit> _afterCommitItems = [];
 
     /// <summary>The value <paramref name="read"/> gives for <paramref name="key"/>, read at the first call of this batch.</summary>
     /// <remarks>Handlers of a batch run one after the other on its connection, so no lock is needed.</remarks>
@@ -42,6 +44,25 @@ public sealed class PushBatch
     /// asked for: to wake a job in this process that picks up what the batch wrote (the send relay, say).
     /// </summary>
     public void AfterCommit(Action action) => _afterCommit.Add(action);
+
+    /// <summary>
+    /// Adds <paramref name="item"/> to what <paramref name="run"/> gets, once, with every item added under
+    /// <paramref name="key"/>, after the batch has committed (never after a rollback; an item added by a handler that
+    /// failed on the push-by-push path is dropped with its savepoint). For calls outside MySQL that follow from the
+    /// batch (the customer-service window in Redis): one pipeline for the batch instead of one call per push, and
+    /// none while the transaction holds its locks. <paramref name="run"/> reports its own failures: the batch is
+    /// committed whatever it does.
+    /// </summary>
+    public void AfterCommit<T>(object key, T item, Func<IReadOnlyList<T>, Task> run)
+    {
+        if (!_afterCommitItems.TryGetValue(key, out var after))
+        {
+            after = new AfterCommitItems<T>(run);
+            _afterCommitItems[key] = after;
+        }
+
+        ((AfterCommitItems<T>)after).Add(item);
+    }
 
     /// <summary>
     /// Adds <paramref name="item"/> to what this batch writes under <paramref name="key"/>: <paramref name="write"/> gets
@@ -69,6 +90,11 @@ public sealed class PushBatch
         {
             await deferred.WriteAsync(connection, transaction, ct);
         }
+
+        foreach (var after in _afterCommitItems.Values)
+        {
+            after.Accept();
+        }
     }
 
     /// <summary>Drops what was deferred since the last write: the handler that deferred it failed and its savepoint was rolled back.</summary>
@@ -78,11 +104,21 @@ public sealed class PushBatch
         {
             deferred.Discard();
         }
+
+        foreach (var after in _afterCommitItems.Values)
+        {
+            after.Discard();
+        }
     }
 
-    /// <summary>Called by the processing stage after the commit.</summary>
-    public void Committed()
+    /// <summary>Called by the processing stage after the commit: the collected calls first, then the wake-ups.</summary>
+    public async Task CommittedAsync()
     {
+        foreach (var after in _afterCommitItems.Values)
+        {
+            await after.RunAsync();
+        }
+
         foreach (var action in _afterCommit)
         {
             action();
@@ -94,6 +130,30 @@ public sealed class PushBatch
         Task WriteAsync(MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct);
 
         void Discard();
+    }
+
+    private interface IAfterCommit
+    {
+        Task RunAsync();
+
+        void Accept();
+
+        void Discard();
+    }
+
+    private sealed class AfterCommitItems<T>(Func<IReadOnlyList<T>, Task> run) : IAfterCommit
+    {
+        private readonly List<T> _items = [];
+        private int _accepted;
+
+        public void Add(T item) => _items.Add(item);
+
+        /// <summary>The items added so far survive a later handler's failure.</summary>
+        public void Accept() => _accepted = _items.Count;
+
+        public void Discard() => _items.RemoveRange(_accepted, _items.Count - _accepted);
+
+        public Task RunAsync() => _items.Count == 0 ? Task.CompletedTask : run(_items);
     }
 
     private sealed class DeferredWrite<T>(Func<IReadOnlyList<T>, MySqlConnection, MySqlTransaction, CancellationToken, Task> write) : IDeferredWrite
@@ -134,7 +194,10 @@ public interface IPushHandler
 
 public static class PushHandlerServiceExtensions
 {
-    /// <summary>Adds a handler to the processing stage; handlers run in the order they were added.</summary>
+    /// <summary>
+    /// Adds a handler to the processing stage, after those added before it. The product's handlers are added in one
+    /// list, in <see cref="ProcessingServiceExtensions.AddPushProcessing"/>, where their order is explained.
+    /// </summary>
     public static IServiceCollection AddPushHandler<THandler>(this IServiceCollection services)
         where THandler : class, IPushHandler
     {

@@ -1,12 +1,32 @@
+using WechatGateway.Groups;
+using WechatGateway.Members;
 using WechatGateway.Operations;
+using WechatGateway.Points;
+using WechatGateway.Push;
+using WechatGateway.Replies;
 
 namespace WechatGateway.Processing;
 
 public static class ProcessingServiceExtensions
 {
-    /// <summary>The processing stage; handlers are added by each capability with <see cref="PushHandlerServiceExtensions.AddPushHandler{THandler}"/>.</summary>
+    /// <summary>The processing stage and its handlers, in the one order they run for every push.</summary>
     public static IServiceCollection AddPushProcessing(this IServiceCollection services, GatewayOptions gateway)
     {
+        // The handlers, in order, and what each needs from those before it. A new capability adds its handler here,
+        // after the handlers whose writes it reads; its other services stay in its own AddX().
+        services
+            // Follow state, attribution and the stage: the handlers after it read them.
+            .AddPushHandler<MemberPushHandler>()
+            // After members: the follow award is for a first follow only, which it reads from member_follow.
+            .AddPushHandler<PointsPushHandler>()
+            // After members: steering reads the member's home store and location; its invitations are sends.
+            .AddPushHandler<GroupPushHandler>()
+            // Anywhere: it only collects the batch's interactions for the customer-service window, recorded after the commit.
+            .AddPushHandler<InteractionPushHandler>()
+            // Last: a queued reply renders the member as the handlers above left it (the balance after this push's award),
+            // and a push a steer rule answered is the groups handler's, not a reply's.
+            .AddPushHandler<ReplyPushHandler>();
+
         services.AddOptions<PushProcessingOptions>().BindConfiguration(PushProcessingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ProcessingMetrics>();
         services.AddSingleton<PushSignal>();

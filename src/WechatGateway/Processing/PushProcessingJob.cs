@@ -168,7 +168,7 @@ public sealed class PushProcessingJob(
         await batch.WriteDeferredAsync(connection, transaction, ct);
         await store.CompleteAsync(connection, transaction, work.Select(w => w.Claim.Id).ToArray(), ct);
         await transaction.CommitAsync(ct);
-        batch.Committed();
+        await batch.CommittedAsync();
         await resolver.CacheAsync(resolved.Where(r => r.Value.Created));
         var now = time.GetUtcNow().UtcDateTime;
         foreach (var (claim, _, _) in work)
@@ -225,7 +225,7 @@ public sealed class PushProcessingJob(
             }
 
             await transaction.CommitAsync(ct);
-            batch.Committed();
+            await batch.CommittedAsync();
             await resolver.CacheAsync(resolved.Where(r => r.Value.Created));
             if (errors.Count == 0)
             {

@@ -19,6 +19,9 @@ public enum InteractionKind
     Click,
 }
 
+/// <summary>A follower's interaction at <paramref name="At"/> (UTC).</summary>
+public sealed record Interaction(string AppId, string OpenId, InteractionKind Kind, DateTime At);
+
 /// <summary>What the window allows for one customer-service send.</summary>
 public enum WindowDecision
 {
@@ -112,15 +115,27 @@ public sealed class CustomerServiceWindow(IConnectionMultiplexer redis)
 
     /// <summary>
     /// Records that the follower <paramref name="openId"/> interacted with <paramref name="appId"/> at
-    /// <paramref name="at"/> (UTC): called by the push-processing stage for every message, follow, scan and menu click.
+    /// <paramref name="at"/> (UTC).
     /// </summary>
-    public async Task RecordInteractionAsync(string appId, string openId, InteractionKind kind, DateTime at)
+    public Task RecordInteractionAsync(string appId, string openId, InteractionKind kind, DateTime at) =>
+        RecordInteractionsAsync([new Interaction(appId, openId, kind, at)]);
+
+    /// <summary>
+    /// Records many interactions in one pipeline (one script call per follower, each on its own key): what the
+    /// push-processing stage does after each batch's commit for every message, follow, scan and menu click in it.
+    /// </summary>
+    public async Task RecordInteractionsAsync(IReadOnlyList<Interaction> interactions)
     {
-        ArgumentException.ThrowIfNullOrEmpty(appId);
-        ArgumentException.ThrowIfNullOrEmpty(openId);
-        var (atField, usedField) = kind == InteractionKind.Message ? ("m", "mu") : ("e", "eu");
-        await redis.GetDatabase().ScriptEvaluateAsync(RecordScript, [RedisKeys.CustomerServiceWindow(appId, openId)],
-            [atField, usedField, UnixMilliseconds(at), (long)RecordLifetime.TotalMilliseconds]);
+        ArgumentNullException.ThrowIfNull(interactions);
+        var db = redis.GetDatabase();
+        await Task.WhenAll(interactions.Select(i =>
+        {
+            ArgumentException.ThrowIfNullOrEmpty(i.AppId);
+            ArgumentException.ThrowIfNullOrEmpty(i.OpenId);
+            var (atField, usedField) = i.Kind == InteractionKind.Message ? ("m", "mu") : ("e", "eu");
+            return db.ScriptEvaluateAsync(RecordScript, [RedisKeys.CustomerServiceWindow(i.AppId, i.OpenId)],
+                [atField, usedField, UnixMilliseconds(i.At), (long)RecordLifetime.TotalMilliseconds]);
+        }));
     }
 
     /// <summary>

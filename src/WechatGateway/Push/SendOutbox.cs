@@ -18,6 +18,18 @@ public sealed class SendOutbox(RelaySignal signal, TimeProvider time)
     // not inserted means only one thing: its source key is taken.
     private const string InsertInto = "INSERT IGNORE INTO outbound_send (app_id, to_user, member_id, kind, body, fallback_body, source_key, status, created_at) VALUES ";
 
+    /// <summary>
+    /// Erasure (<see cref="Members.MemberTables"/>): the rendered bodies go (they may hold the nickname and the follower's
+    /// own words), and sends not made yet are cancelled rather than sent with an empty body.
+    /// </summary>
+    public static readonly Members.MemberSql EraseBodies = new("""
+        UPDATE outbound_send
+        SET last_error = IF(status IN @unsent, @reason, last_error),
+            status = IF(status IN @unsent, @cancelled, status),
+            body = JSON_OBJECT(), fallback_body = NULL
+        WHERE member_id = @memberId
+        """, new { unsent = SendStatus.Unsent, cancelled = SendStatus.Cancelled, reason = "cancelled: the member's personal data was erased" });
+
     // Rows per INSERT statement in AddAsync of many: a few hundred keeps a statement well under max_allowed_packet.
     private const int RowsPerStatement = 200;
 

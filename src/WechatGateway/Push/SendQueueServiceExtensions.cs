@@ -18,7 +18,6 @@ public static class SendQueueServiceExtensions
         services.AddSingleton<SendOutbox>();
         services.AddSingleton<SendStream>();
         services.AddSingleton<CustomerServiceWindow>();
-        services.AddPushHandler<InteractionPushHandler>();
         services.AddSingleton<AccountRateLimiter>();
         services.AddSingleton<SendRelay>();
         services.AddSingleton<SendDispatcher>();

@@ -9,7 +9,13 @@ public static class SendStatus
     public const string Failed = "failed";
     public const string Dead = "dead";
 
-    public static readonly string[] All = [Pending, Queued, Sent, Failed, Dead];
+    /// <summary>Never sent, and never will be: its member's personal data was erased before it left.</summary>
+    public const string Cancelled = "cancelled";
+
+    /// <summary>Not sent yet: still to be relayed, queued in the stream, or waiting for a retry.</summary>
+    public static readonly string[] Unsent = [Pending, Queued];
+
+    public static readonly string[] All = [Pending, Queued, Sent, Failed, Dead, Cancelled];
 
     public static string Of(SendKind kind) => kind switch
     {

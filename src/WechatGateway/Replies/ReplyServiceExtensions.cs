@@ -10,7 +10,6 @@ public static class ReplyServiceExtensions
         services.AddSingleton<ReplyStore>();
         services.AddSingleton<ReplyModels>();
         services.AddSingleton<PassiveReplier>();
-        services.AddPushHandler<ReplyPushHandler>();
 
         // Every role holds the rules: the web role answers passive replies, the worker sends queued ones.
         services.AddSingleton<ReplyRuleSet>();

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 using WechatGateway.Members;
 using WechatGateway.Privacy;
+using WechatGateway.Processing;
 using WechatGateway.Tests.Infrastructure;
 using WechatSimulator.Follower;
 
@@ -82,25 +83,65 @@ public sealed class PrivacyTests : GatewayTest
     }
 
     [Test]
-    public async Task OldProcessedPushesLoseTheirRawXmlInBatchesAndRecentOrUnprocessedOnesKeepIt()
+    public async Task OldSettledPushesLoseTheirXmlInBatchesAndRecentOrStillRecordedOnesKeepIt()
     {
         var old = DateTime.UtcNow.AddDays(-31);
-        var rows = Enumerable.Range(0, 1001).Select(i => (Key: $"old-{i}", Status: "processed", At: old))
-            .Append((Key: "recent", Status: "processed", At: DateTime.UtcNow.AddDays(-29)))
-            .Append((Key: "pending", Status: "received", At: old));
+        var rows = Enumerable.Range(0, 1001).Select(i => (Key: $"old-{i}", Status: PushStatus.Processed, At: old))
+            .Append((Key: "failed", Status: PushStatus.Failed, At: old))
+            .Append((Key: "unparsed", Status: PushStatus.Unparsed, At: old))
+            .Append((Key: "recent", Status: PushStatus.Processed, At: DateTime.UtcNow.AddDays(-29)))
+            .Append((Key: "still-recorded", Status: PushStatus.Recorded, At: old));
         var values = string.Join(",\n", rows.Select(r =>
-            $"('{TestAccounts.PassiveAppId}', UNHEX(SHA2('{r.Key}', 256)), '{r.Key}', 'o_retention', 'text', 0, 'Plaintext', '<xml>secret</xml>', '{r.At:yyyy-MM-dd HH:mm:ss}', '{r.Status}')"));
-        await Database.ExecuteAsync($"INSERT INTO wechat_push (app_id, dedup_hash, dedup_key, open_id, msg_type, create_time, security_mode, raw_xml, received_at, status) VALUES {values}");
-        var job = TestEnvironment.Gateway.Services.GetRequiredService<RawPushRetentionJob>();
+            $"('{TestAccounts.PassiveAppId}', UNHEX(SHA2('{r.Key}', 256)), '{r.Key}', 'o_retention', 'text', 0, 'Plaintext', '<xml>secret</xml>', '<xml>Hi Zhang</xml>', '{r.At:yyyy-MM-dd HH:mm:ss}', '{r.Status}')"));
+        await Database.ExecuteAsync($"INSERT INTO wechat_push (app_id, dedup_hash, dedup_key, open_id, msg_type, create_time, security_mode, raw_xml, reply_xml, received_at, status) VALUES {values}");
+        var job = TestEnvironment.Gateway.Services.GetRequiredService<PersonalDataRetentionJob>();
 
         var blanked = await job.RunOnceAsync(CancellationToken.None);
         var again = await job.RunOnceAsync(CancellationToken.None);
 
-        Assert.That(blanked, Is.EqualTo(1001), "more than one batch in one round");
+        Assert.That(blanked, Is.EqualTo(1003), "more than one batch in one round; failed and unparsed pushes expire too");
         Assert.That(again, Is.Zero);
-        var kept = await Database.QueryAsync<string>("SELECT dedup_key FROM wechat_push WHERE raw_xml <> '' ORDER BY dedup_key");
-        Assert.That(kept, Is.EqualTo(new[] { "pending", "recent" }));
-        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push"), Is.EqualTo(1003), "the rows stay: they still answer WeChat's retries");
+        var kept = await Database.QueryAsync<string>("SELECT dedup_key FROM wechat_push WHERE raw_xml <> '' OR reply_xml IS NOT NULL ORDER BY dedup_key");
+        Assert.That(kept, Is.EqualTo(new[] { "recent", "still-recorded" }), "a push still to be processed keeps what its handlers need");
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push"), Is.EqualTo(1005), "the rows stay: they still answer WeChat's retries");
+    }
+
+    [Test]
+    public async Task OldSendInvitationAndAuditBodiesExpireWhileUnsentSendsAndRecentRowsKeepThem()
+    {
+        var old = DateTime.UtcNow.AddDays(-31);
+        await Database.ExecuteAsync("""
+            INSERT INTO outbound_send (app_id, to_user, member_id, kind, body, fallback_body, source_key, status, created_at) VALUES
+                (@appId, 'o_r', 1, 'custom', '{"text":{"content":"Hi Zhang"}}', '{"x":1}', 'old-sent', 'sent', @old),
+                (@appId, 'o_r', 1, 'custom', '{"text":{"content":"Hi Zhang"}}', NULL, 'old-pending', 'pending', @old),
+                (@appId, 'o_r', 1, 'custom', '{"text":{"content":"Hi Zhang"}}', NULL, 'recent-sent', 'sent', UTC_TIMESTAMP(6));
+            INSERT INTO group_invitation (source_key, member_id, app_id, open_id, `trigger`, reason, status, messages, created_at) VALUES
+                ('old', 1, @appId, 'o_r', 'follow', 'r', 'queued', '["Hi Zhang"]', @old),
+                ('recent', 1, @appId, 'o_r', 'follow', 'r', 'queued', '["Hi Zhang"]', UTC_TIMESTAMP(6));
+            INSERT INTO admin_audit (at, actor, role, method, path, body) VALUES
+                (DATE_SUB(UTC_TIMESTAMP(6), INTERVAL 366 DAY), 'a', 'Admin', 'POST', '/api/admin/orders', '{"phone":"138****8004"}'),
+                (@old, 'a', 'Admin', 'POST', '/api/admin/orders', '{"phone":"138****8005"}');
+            """, new { appId = TestAccounts.PassiveAppId, old });
+
+        await TestEnvironment.Gateway.Services.GetRequiredService<PersonalDataRetentionJob>().RunOnceAsync(CancellationToken.None);
+
+        Assert.That(await Database.QueryAsync<string>("SELECT source_key FROM outbound_send WHERE JSON_LENGTH(body) > 0 ORDER BY source_key"), Is.EqualTo(new[] { "old-pending", "recent-sent" }),
+            "a send not made yet keeps its body, whatever its age");
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM outbound_send WHERE fallback_body IS NOT NULL"), Is.Zero);
+        Assert.That(await Database.QueryAsync<string>("SELECT source_key FROM group_invitation WHERE messages <> '[]'"), Is.EqualTo(new[] { "recent" }));
+        Assert.That(await Database.QueryAsync<string>("SELECT body FROM admin_audit WHERE body IS NOT NULL"), Is.EqualTo(new[] { "{\"phone\":\"138****8005\"}" }), "audit bodies live a year");
+    }
+
+    [Test]
+    public async Task AnOrderImportsAuditRowHoldsNoFullMobileNumber()
+    {
+        using var admin = AdminClient(TestAccounts.AdminKey);
+
+        var imported = await admin.PostAsJsonAsync("/api/admin/orders", new { orderNo = "AUDIT-1", phone = "13812348004", appId = TestAccounts.PassiveAppId, amount = 12.5m, paidAt = DateTime.UtcNow });
+
+        Assert.That((int)imported.StatusCode, Is.LessThan(300), await imported.Content.ReadAsStringAsync());
+        var body = await Database.ScalarAsync<string>("SELECT body FROM admin_audit WHERE path = '/api/admin/orders'");
+        Assert.That(body, Does.Contain("AUDIT-1").And.Contain("138****8004").And.Not.Contain("13812348004"));
     }
 
     [Test]

@@ -24,7 +24,7 @@ public sealed class PushBatchTests
     }
 
     [Test]
-    public void WhatRunsAfterTheCommitRunsOnceAndOnlyAfterIt()
+    public async Task WhatRunsAfterTheCommitRunsOnceAndOnlyAfterIt()
     {
         var batch = new PushBatch();
         var wakes = 0;
@@ -32,7 +32,34 @@ public sealed class PushBatchTests
         batch.AfterCommit(Wake);
         batch.AfterCommit(Wake);
         Assert.That(wakes, Is.Zero, "nothing runs before the commit (a rolled-back batch never calls Committed)");
-        batch.Committed();
+        await batch.CommittedAsync();
         Assert.That(wakes, Is.EqualTo(1), "asked for by every push of the batch, run once");
+    }
+
+    [Test]
+    public async Task CallsCollectedForAfterTheCommitRunOnceWithEveryItemButThoseOfAFailedHandler()
+    {
+        var batch = new PushBatch();
+        var runs = new List<string[]>();
+        Task Run(IReadOnlyList<string> items)
+        {
+            runs.Add([.. items]);
+            return Task.CompletedTask;
+        }
+
+        batch.AfterCommit("window", "first push", Run);
+        batch.AfterCommit("window", "second push", Run);
+        batch.DiscardDeferred();
+        Assert.That(runs, Is.Empty, "nothing runs before the commit");
+
+        // The push-by-push path: a handler's items are kept once it succeeded, dropped when it failed.
+        var written = new PushBatch();
+        written.AfterCommit("window", "succeeded", Run);
+        await written.WriteDeferredAsync(null!, null!, CancellationToken.None);
+        written.AfterCommit("window", "failed", Run);
+        written.DiscardDeferred();
+        await written.CommittedAsync();
+
+        Assert.That(runs, Is.EqualTo(new[] { new[] { "succeeded" } }));
     }
 }
