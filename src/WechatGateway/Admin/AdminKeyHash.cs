@@ -31,7 +31,7 @@ public static class AdminKeyHash
     private const string IssuedPrefix = "wgk_";
 
     /// <summary>A new key: 32 random bytes, URL-safe, with a recognisable prefix for secret scanners.</summary>
-    public static string NewKey() => IssuedPrefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+    public static string NewKey() => IssuedPrefix + System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>
     /// Whether <paramref name="key"/> has the shape of a key <see cref="NewKey"/> issues (prefix, 43 base64url characters).
@@ -44,7 +44,4 @@ public static class AdminKeyHash
 
     private static readonly System.Buffers.SearchValues<char> Base64UrlAlphabet =
         System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
-
-    private static string Base64UrlEncode(byte[] bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

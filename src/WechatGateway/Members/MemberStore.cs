@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
+using WechatGateway.Storage;
 
 namespace WechatGateway.Members;
 
@@ -85,7 +86,7 @@ public sealed class MemberStore(IOptions<MemberOptions> options, TimeProvider ti
             INSERT IGNORE INTO member_attribution (member_id, app_id, open_id, kind, scene, at, push_id)
             VALUES (@memberId, @appId, @openId, @kind, @scene, @at, @pushId)
             """;
-        await connection.ExecuteAsync(new CommandDefinition(sql, new { memberId, appId, openId, kind, scene = Truncate(scene, 128), at, pushId }, transaction, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { memberId, appId, openId, kind, scene = Columns.Fit(scene, 128), at, pushId }, transaction, cancellationToken: ct));
     }
 
     /// <summary>Adds a timeline entry once per <paramref name="sourceKey"/>.</summary>
@@ -95,7 +96,7 @@ public sealed class MemberStore(IOptions<MemberOptions> options, TimeProvider ti
             INSERT IGNORE INTO member_timeline (member_id, at, kind, summary, app_id, source_key)
             VALUES (@memberId, @at, @kind, @summary, @appId, @sourceKey)
             """;
-        await connection.ExecuteAsync(new CommandDefinition(sql, new { memberId, at = time.GetUtcNow().UtcDateTime, kind, summary = Truncate(summary, 500), appId, sourceKey }, transaction, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { memberId, at = time.GetUtcNow().UtcDateTime, kind, summary = Columns.Fit(summary, 500), appId, sourceKey }, transaction, cancellationToken: ct));
     }
 
     /// <summary>Recomputes the stage from the member's facts (see <see cref="MemberStage.Of"/>).</summary>
@@ -127,5 +128,4 @@ public sealed class MemberStore(IOptions<MemberOptions> options, TimeProvider ti
         await connection.ExecuteAsync(new CommandDefinition(update, new { memberId, stage }, transaction, cancellationToken: ct));
     }
 
-    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 }

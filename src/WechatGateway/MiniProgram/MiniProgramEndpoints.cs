@@ -133,7 +133,7 @@ public static class MiniProgramEndpoints
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
         {
             // A home store puts the member under that store's managers: only a store that exists and is open may be chosen.
-            if (update.HomeStoreId is { } storeId && !await StoreEndpoints.IsActiveAsync(connection, storeId, ct))
+            if (update.HomeStoreId is { } storeId && !await StoreQueries.IsActiveAsync(connection, storeId, ct))
             {
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["homeStoreId"] = [$"store {storeId} does not exist or is closed"] });
             }

@@ -19,7 +19,7 @@ public sealed class MiniProgramSessions(IConnectionMultiplexer redis)
 
     public async Task<string> CreateAsync(MiniProgramSession session)
     {
-        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var token = System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         await redis.GetDatabase().StringSetAsync(KeyOf(token), JsonSerializer.Serialize(session), Lifetime);
         return token;
     }

@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
+using WechatGateway.Storage;
 using WechatGateway.Members;
 
 namespace WechatGateway.Points;
@@ -56,15 +57,15 @@ public sealed class PointsLedger(PointsTiers tiers, MemberStore members, IOption
             VALUES (@memberId, @memberId, @key, @delta, @reason, @ruleId, @source, @balance, @now, @expiresAt, @remaining);
             SELECT ROW_COUNT() AS Inserted, LAST_INSERT_ID() AS Id;
             """;
-        var key = Truncate(change.Key, 160);
+        var key = Columns.Fit(change.Key, 160);
         var (inserted, ledgerId) = await c.QuerySingleAsync<(long Inserted, ulong Id)>(new CommandDefinition(insert, new
         {
             memberId,
             key,
             delta = change.Delta,
-            reason = Truncate(change.Reason, 200),
+            reason = Columns.Fit(change.Reason, 200),
             ruleId = change.RuleId,
-            source = change.Source is null ? null : Truncate(change.Source, 160),
+            source = change.Source is null ? null : Columns.Fit(change.Source, 160),
             balance,
             now,
             expiresAt,
@@ -220,5 +221,4 @@ public sealed class PointsLedger(PointsTiers tiers, MemberStore members, IOption
         await members.AddTimelineAsync(c, t, memberId, "tier", $"tier {oldTier} → {tier} at {lifetime} lifetime points", null, $"tier:{ledgerId}", ct);
     }
 
-    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 }

@@ -151,13 +151,6 @@ public static class StoreEndpoints
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
-    /// <summary>Whether <paramref name="storeId"/> is a store a member may choose now: it exists and is active.</summary>
-    public static async Task<bool> IsActiveAsync(MySqlConnection connection, long storeId, CancellationToken ct)
-    {
-        const string sql = "SELECT COUNT(*) FROM store WHERE id = @storeId AND active = 1";
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(sql, new { storeId }, cancellationToken: ct)) == 1;
-    }
-
     private static async Task<StoreView?> FindAsync(MySqlDataSource dataSource, long id, CancellationToken ct)
     {
         var sql = $"SELECT {Columns} FROM store WHERE id = @id";

@@ -68,17 +68,30 @@ public sealed class WebhookTests : GatewayTest
     }
 
     [Test]
-    public async Task RetriedMessageIsRecordedOnceAndAnsweredTheSame()
+    public async Task RetriedMessageIsRecordedOnceAndAnsweredWithTheFirstDeliverysReply()
     {
-        var push = _follower.Sign(_follower.BuildText(OpenId, "hello", 42), OpenId, SecurityMode.Safe);
+        using var admin = AdminClient(TestAccounts.AdminKey);
+        var rule = await admin.PostAsJsonAsync("/api/admin/auto-replies", new
+        {
+            appId = TestAccounts.PassiveAppId, name = "hello", match = "contains", keywords = new[] { "hello" }, priority = 1, enabled = true,
+            reply = new { type = "text", content = "the first answer" },
+        });
+        Assert.That(rule.StatusCode, Is.EqualTo(HttpStatusCode.Created), await rule.Content.ReadAsStringAsync());
+        var ruleId = (await rule.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetUInt64();
 
-        var first = await _follower.SendAsync(Client, push);
+        var first = await _follower.SendAsync(Client, _follower.Sign(_follower.BuildText(OpenId, "hello", 42), OpenId, SecurityMode.Safe));
+        // The rule changes before WeChat retries: the retry still gets what the first delivery was answered.
+        Assert.That((await admin.DeleteAsync($"/api/admin/auto-replies/{ruleId}")).StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
         var retry = await _follower.SendAsync(Client, _follower.Sign(_follower.BuildText(OpenId, "hello", 42), OpenId, SecurityMode.Safe));
 
         Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(await retry.Content.ReadAsStringAsync(), Is.EqualTo(await first.Content.ReadAsStringAsync()));
-        Assert.That(await RecordedPushesAsync(), Is.EqualTo(1));
-        Assert.That(await Database.ScalarAsync<int>("SELECT deliveries FROM wechat_push"), Is.EqualTo(2));
+        var firstReply = _follower.DecryptReply(await first.Content.ReadAsStringAsync());
+        Assert.That(firstReply, Does.Contain("the first answer"));
+        Assert.That(_follower.DecryptReply(await retry.Content.ReadAsStringAsync()), Is.EqualTo(firstReply));
+        Assert.That(await Database.ScalarAsync<int>("SELECT deliveries FROM wechat_push WHERE msg_id = 42"), Is.EqualTo(2));
+        var fresh = await _follower.SendAsync(Client, _follower.Sign(_follower.BuildText(OpenId, "hello", 43), OpenId, SecurityMode.Safe));
+        Assert.That(_follower.DecryptReply(await fresh.Content.ReadAsStringAsync()), Is.Null, "a new push finds the rule gone, so the retry's reply was the stored one");
+        Assert.That(await RecordedPushesAsync(), Is.EqualTo(2));
     }
 
     [Test]
