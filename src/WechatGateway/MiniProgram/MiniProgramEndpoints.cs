@@ -38,13 +38,14 @@ public static class MiniProgramEndpoints
 
     [RequestExample("""{ "code": "0a3Xk2000Jd7bR1lWa300zQFwD0Xk20e" }""")]
     [ResponseExample("""{ "token": "mps_7f3c1e9a4b2d48c6a0e5f1b3d7c9e2a4", "expiresIn": 7200, "member": { "memberId": "10482", "nickname": "小雨", "avatarUrl": "https://thirdwx.qlogo.cn/mmopen/vi_32/Q0j4TwGTfTK/132", "gender": 2, "city": "Shanghai", "tier": "silver", "points": { "balance": 1260, "lifetime": 1840 }, "stage": "customer", "phoneBound": true, "homeStoreId": 3 } }""")]
-    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult, NotFound>> LoginAsync(
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> LoginAsync(
         string appId, SessionRequest request, AccountRegistry accounts, WechatApiClient wechat, MemberResolver resolver,
         MemberMerger merger, MemberQueries queries, MemberStore store, MiniProgramSessions sessions, MySqlDataSource dataSource, CancellationToken ct)
     {
         if (accounts.Find(appId) is not { Options.Type: AccountType.MiniProgram })
         {
-            return TypedResults.NotFound();
+            return Problem(StatusCodes.Status404NotFound, "Unknown mini-program",
+                $"No mini-program with the appId '{appId}' is served here: log in with the appId of a mini-program in Wechat:Accounts (Type MiniProgram).");
         }
 
         if (string.IsNullOrWhiteSpace(request.Code) || request.Code.Length > 256)

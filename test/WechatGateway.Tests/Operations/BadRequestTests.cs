@@ -39,8 +39,44 @@ public sealed class BadRequestTests : GatewayTest
         await AssertProblemAsync(god, HttpStatusCode.BadRequest, "'$.role'");
         Assert.That((await god.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("role", out _), Is.True);
         await AssertProblemAsync(wrongType, HttpStatusCode.BadRequest, "'$.lat'");
-        await AssertProblemAsync(member, HttpStatusCode.BadRequest, "\"abc\"");
+        await AssertProblemAsync(member, HttpStatusCode.BadRequest, "'id' must be a whole number");
+        Assert.That((await member.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("id", out _), Is.True);
         await AssertProblemAsync(limit, HttpStatusCode.BadRequest, "limit");
+    }
+
+    [Test]
+    public async Task AMisspeltFieldIsRefusedByNameAndNothingIsSaved()
+    {
+        using var admin = AdminClient(TestAccounts.AdminKey);
+
+        var reward = await PostJsonAsync(admin, "/api/admin/rewards", "{\"name\": \"coffee\", \"points\": 50, \"stok\": 3}");
+        var rule = await PostJsonAsync(admin, "/api/admin/auto-replies",
+            "{\"name\": \"x\", \"match\": \"contains\", \"keywords\": [\"a\"], \"reply\": {\"type\": \"text\", \"contnet\": \"hi\"}}");
+        var (mini, _) = await MiniProgramClient.LoginAsync("o_misspelt");
+        using var _m = mini;
+        var profile = await PostJsonAsync(mini, "/api/mp/me", "{\"nickame\": \"Li\"}", HttpMethod.Put);
+
+        await AssertProblemAsync(reward, HttpStatusCode.BadRequest, "'stok'");
+        Assert.That((await reward.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("stok", out _), Is.True);
+        await AssertProblemAsync(rule, HttpStatusCode.BadRequest, "'reply.contnet'");
+        await AssertProblemAsync(profile, HttpStatusCode.BadRequest, "'nickame'");
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM reward"), Is.Zero, "no unlimited-stock reward was made");
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM auto_reply"), Is.Zero);
+    }
+
+    [Test]
+    public async Task AnEmptyBodyAndAnUnknownMiniProgramAreExplainedInTheProductsWords()
+    {
+        using var admin = AdminClient(TestAccounts.AdminKey);
+
+        var empty = await admin.PostAsync("/api/admin/rewards", new StringContent("", Encoding.UTF8, "application/json"));
+        var official = await Client.PostAsJsonAsync($"/api/mp/{TestAccounts.PassiveAppId}/session", new { code = "sim:o_x" });
+        var unknown = await Client.PostAsJsonAsync("/api/mp/wx_no_such_app/session", new { code = "sim:o_x" });
+
+        await AssertProblemAsync(empty, HttpStatusCode.BadRequest, "needs a JSON object in its body");
+        Assert.That(await empty.Content.ReadAsStringAsync(), Does.Not.Contain("Implicit body").And.Not.Contain("Service instead"));
+        await AssertProblemAsync(official, HttpStatusCode.NotFound, TestAccounts.PassiveAppId);
+        await AssertProblemAsync(unknown, HttpStatusCode.NotFound, "wx_no_such_app");
     }
 
     [Test]
