@@ -24,7 +24,7 @@ public static class WechatPushParser
     {
         ArgumentNullException.ThrowIfNull(document);
 
-        // The three fields without which a body is not a push at all (CONTRACT §3: 400 for a body that lacks them).
+        // The three fields without which a body is not a push at all (docs/CONTRACT.md §3: 400 for a body that lacks them).
         var to = Required(document, "ToUserName");
         var from = Required(document, "FromUserName");
         var msgType = Required(document, "MsgType").Trim().ToLowerInvariant();

@@ -9,7 +9,7 @@ using WechatGateway.Operations;
 
 namespace WechatGateway.Groups;
 
-/// <summary>The groups part of <c>/api/mp</c> (CONTRACT §5): recommendations and the member's own join confirmation.</summary>
+/// <summary>The groups part of <c>/api/mp</c> (docs/CONTRACT.md §5): recommendations and the member's own join confirmation.</summary>
 public static class GroupMiniProgramEndpoints
 {
     public sealed record RecommendedGroup(ulong GroupId, string Name, string StoreName, double? DistanceKm, string? QrImageUrl, string Reason);

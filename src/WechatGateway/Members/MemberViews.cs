@@ -1,6 +1,6 @@
 namespace WechatGateway.Members;
 
-/// <summary>A member as mini-program front-ends and the admin API see it (CONTRACT §5).</summary>
+/// <summary>A member as mini-program front-ends and the admin API see it (docs/CONTRACT.md §5).</summary>
 public sealed record MemberView(
     string MemberId,
     string? Nickname,

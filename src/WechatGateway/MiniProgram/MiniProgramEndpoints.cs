@@ -10,7 +10,7 @@ using WechatGateway.Wechat.Api;
 
 namespace WechatGateway.MiniProgram;
 
-/// <summary><c>/api/mp</c>: what mini-program front-ends call (CONTRACT §5).</summary>
+/// <summary><c>/api/mp</c>: what mini-program front-ends call (docs/CONTRACT.md §5).</summary>
 public static class MiniProgramEndpoints
 {
     public const string Policy = "mini-program";

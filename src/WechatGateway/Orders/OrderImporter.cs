@@ -7,7 +7,7 @@ using WechatGateway.Storage;
 
 namespace WechatGateway.Orders;
 
-/// <summary>One purchase from a POS or e-commerce system (CONTRACT §6). The member is found by OpenID, UnionID or phone.</summary>
+/// <summary>One purchase from a POS or e-commerce system (docs/CONTRACT.md §6). The member is found by OpenID, UnionID or phone.</summary>
 public sealed record OrderInput(string? OrderNo, string? OpenId, string? AppId, string? UnionId, string? Phone, decimal? Amount, long? StoreId, DateTime? PaidAt)
 {
     /// <summary>Ten million yuan: anything larger is a unit mistake (fen sent as yuan), not a purchase.</summary>

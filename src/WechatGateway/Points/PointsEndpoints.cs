@@ -10,7 +10,7 @@ using WechatGateway.Operations;
 
 namespace WechatGateway.Points;
 
-/// <summary>The loyalty part of <c>/api/mp</c> (CONTRACT §5): check-in, the member's ledger, rewards and redemption.</summary>
+/// <summary>The loyalty part of <c>/api/mp</c> (docs/CONTRACT.md §5): check-in, the member's ledger, rewards and redemption.</summary>
 public static class PointsEndpoints
 {
     public sealed record CheckinResponse(long Awarded, int Streak, long Balance);

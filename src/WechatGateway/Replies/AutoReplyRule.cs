@@ -3,7 +3,7 @@ using WechatGateway.Wechat.Messages;
 
 namespace WechatGateway.Replies;
 
-/// <summary>An auto-reply rule as ops write it (CONTRACT §6) and as the API returns it.</summary>
+/// <summary>An auto-reply rule as ops write it (docs/CONTRACT.md §6) and as the API returns it.</summary>
 /// <param name="Match"><c>exact</c>, <c>contains</c>, <c>regex</c> (on a text message), <c>event</c> (on <paramref name="Event"/>),
 /// or <c>default</c> (any message of the account no other rule answered).</param>
 /// <param name="Event">For event rules: subscribe, scan, click, location, view (WeChat's names, any case).</param>
@@ -75,6 +75,14 @@ public sealed class AutoReplyRule
 
     /// <summary>Checks a rule as saved; <paramref name="reply"/> is its own or its template's compiled reply.</summary>
     /// <exception cref="ReplyValidationException">The rule is not one the gateway can run.</exception>
+    /// <summary>
+    /// The order rules are tried in: highest priority first; at equal priority, a rule of the account before one for all
+    /// accounts; then the older rule. <c>default</c> rules come after every other rule, in the same order among
+    /// themselves: they answer only what nothing else did.
+    /// </summary>
+    public static int TrialOrder(AutoReplyView a, AutoReplyView b) =>
+        (a.Match == Default ? 1 : 0, -a.Priority, a.AppId is null ? 1 : 0, a.Id).CompareTo((b.Match == Default ? 1 : 0, -b.Priority, b.AppId is null ? 1 : 0, b.Id));
+
     public static AutoReplyRule Create(AutoReplyView view, CompiledReply? reply)
     {
         if (string.IsNullOrWhiteSpace(view.Name) || view.Name.Length > 100)

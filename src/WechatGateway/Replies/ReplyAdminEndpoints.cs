@@ -53,7 +53,7 @@ public static class ReplyAdminEndpoints
 
     [ResponseExample("""[ { "id": 21, "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "event": null, "eventKey": null, "priority": 10, "enabled": true, "action": "reply", "validFrom": null, "validUntil": null, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" }, "templateId": null, "createdAt": "2026-11-28T07:30:00", "updatedAt": "2026-11-28T07:30:00" } ]""")]
     public static async Task<Ok<IReadOnlyList<AutoReplyView>>> ListRulesAsync([FromServices] ReplyStore store, CancellationToken ct) =>
-        TypedResults.Ok((await store.LoadAsync(ct)).Rules);
+        TypedResults.Ok<IReadOnlyList<AutoReplyView>>([.. (await store.LoadAsync(ct)).Rules.Order(Comparer<AutoReplyView>.Create(AutoReplyRule.TrialOrder))]);
 
     [ResponseExample("""{ "id": 21, "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "event": null, "eventKey": null, "priority": 10, "enabled": true, "action": "reply", "validFrom": null, "validUntil": null, "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" }, "templateId": null, "createdAt": "2026-11-28T07:30:00", "updatedAt": "2026-11-28T07:30:00" }""")]
     public static async Task<Results<Ok<AutoReplyView>, NotFound>> GetRuleAsync(ulong id, [FromServices] ReplyStore store, CancellationToken ct) =>
@@ -113,10 +113,7 @@ public static class ReplyAdminEndpoints
             return TypedResults.Problem("appId must name a configured account.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        WechatPush push = request.Event is { Length: > 0 } evt
-            ? EventOf(evt.ToLowerInvariant(), request.EventKey)
-            : new TextMessage { Content = request.Text ?? "", MsgType = "text" };
-        push = push with { FromUserName = "o_try", ToUserName = "gh_try", CreateTime = time.GetUtcNow().ToUnixTimeSeconds() };
+        var push = SamplePush.Of(request.Text, request.Event, request.EventKey, time.GetUtcNow());
         if (rules.Match(push, request.AppId, time.GetUtcNow().UtcDateTime) is not { } rule)
         {
             return TypedResults.Ok(new TryResult(null, null, null));
@@ -270,15 +267,6 @@ public static class ReplyAdminEndpoints
     private static AutoReplyView ViewOf(ulong id, AutoReplyRequest r) => new(
         id, r.AppId, r.Name?.Trim() ?? "", r.Match?.ToLowerInvariant() ?? "", r.Keywords ?? [], r.Event?.ToLowerInvariant(), r.EventKey, r.Priority ?? 0,
         r.Enabled ?? true, r.ValidFrom, r.ValidUntil, r.Reply, r.TemplateId, default, default, r.Action?.Trim().ToLowerInvariant() ?? AutoReplyRule.ReplyAction);
-
-    private static WechatPush EventOf(string evt, string? key) => evt switch
-    {
-        "subscribe" => new SubscribeEvent { Event = evt, Scene = key, EventKey = key is null ? null : "qrscene_" + key, MsgType = "event" },
-        "scan" => new ScanEvent { Event = evt, Scene = key ?? "", EventKey = key, MsgType = "event" },
-        "click" => new ClickEvent { Event = evt, EventKey = key, MsgType = "event" },
-        "location" => new LocationEvent { Event = evt, MsgType = "event" },
-        _ => new UnknownEvent { Event = evt, EventKey = key, MsgType = "event" },
-    };
 
     private static RenderedView ToView(RenderedReply r) => new(r.Body.Type!, r.Content, r.Body.MediaId, r.Articles, r.Url, r.Data);
 

@@ -19,27 +19,9 @@ public sealed class ReplyRuleSet(ReplyStore store, LiquidTemplates liquid, IConn
 
     public long Version => _snapshot.Version;
 
-    /// <summary>The first rule that answers the push, by priority, the account's own before those for all accounts; a default rule last.</summary>
-    public AutoReplyRule? Match(WechatPush push, string appId, DateTime now)
-    {
-        AutoReplyRule? fallback = null;
-        foreach (var rule in _snapshot.Rules)
-        {
-            if (!rule.Matches(push, appId, now))
-            {
-                continue;
-            }
-
-            if (rule.View.Match != AutoReplyRule.Default)
-            {
-                return rule;
-            }
-
-            fallback ??= rule;
-        }
-
-        return fallback;
-    }
+    /// <summary>The first rule that answers the push, in <see cref="AutoReplyRule.TrialOrder"/> (default rules last).</summary>
+    public AutoReplyRule? Match(WechatPush push, string appId, DateTime now) =>
+        _snapshot.Rules.FirstOrDefault(rule => rule.Matches(push, appId, now));
 
     public CompiledReply? Template(ulong id) => _snapshot.Templates.TryGetValue(id, out var t) ? t.Reply : null;
 
@@ -76,8 +58,7 @@ public sealed class ReplyRuleSet(ReplyStore store, LiquidTemplates liquid, IConn
             }
         }
 
-        // Highest priority first; a rule of the account before one for all accounts; then the older rule.
-        compiledRules.Sort((a, b) => (b.View.Priority, b.View.AppId is null ? 0 : 1, a.View.Id).CompareTo((a.View.Priority, a.View.AppId is null ? 0 : 1, b.View.Id)));
+        compiledRules.Sort((a, b) => AutoReplyRule.TrialOrder(a.View, b.View));
         _snapshot = new Snapshot(version, compiledRules, compiledTemplates);
         logger.LogInformation("Loaded {Rules} auto-replies and {Templates} templates (version {Version})", compiledRules.Count, compiledTemplates.Count, version);
     }

@@ -10,7 +10,7 @@ using WechatGateway.Wechat.Security;
 namespace WechatGateway.Webhook;
 
 /// <summary>
-/// <c>/wechat/{appId}</c>: the URL pasted into the WeChat console (CONTRACT §3).
+/// <c>/wechat/{appId}</c>: the URL pasted into the WeChat console (docs/CONTRACT.md §3).
 /// </summary>
 public static class WebhookEndpoints
 {

@@ -4,7 +4,7 @@ using WechatGateway.Tests;
 
 namespace WechatGateway.Tests.Infrastructure;
 
-/// <summary>Calls to the simulator's control API (CONTRACT §4), shared by the tests.</summary>
+/// <summary>Calls to the simulator's control API (docs/CONTRACT.md §4), shared by the tests.</summary>
 public static class Simulator
 {
     public static async Task RegisterUserAsync(string appId, string openId, string? unionId, string? nickname = null, bool subscribed = true)

@@ -250,6 +250,34 @@ public sealed class AutoReplyTests : GatewayTest
     }
 
     [Test]
+    public async Task RulesAreListedInTheOrderTheyAreTriedAndTheFirstInThatOrderAnswers()
+    {
+        var fallback = await RuleAsync(new { name = "fallback", match = "default", priority = 100, reply = new { type = "text", content = "fallback" } });
+        var globalLow = await RuleAsync(new { name = "global low", match = "contains", keywords = new[] { "hi" }, priority = 1, reply = new { type = "text", content = "global low" } });
+        var ownLow = await RuleAsync(new { appId = TestAccounts.PassiveAppId, name = "own low", match = "contains", keywords = new[] { "hi" }, priority = 1, reply = new { type = "text", content = "own low" } });
+        var globalHigh = await RuleAsync(new { name = "global high", match = "contains", keywords = new[] { "hi" }, priority = 5, reply = new { type = "text", content = "global high" } });
+
+        var listed = (await _admin.GetFromJsonAsync<JsonElement>("/api/admin/auto-replies")).EnumerateArray().Select(r => r.GetProperty("id").GetUInt64());
+        var reply = await AskAsync(_passive.BuildText(Follower, "hi", 8_000_090));
+
+        Assert.That(listed, Is.EqualTo(new[] { globalHigh, ownLow, globalLow, fallback }), "priority, then the account's own, then older; default last");
+        Assert.That(reply!["Content"], Is.EqualTo("global high"), "the first listed rule that matches answers");
+    }
+
+    [TestCase("qrscene_spring")]
+    [TestCase("spring")]
+    public async Task TryingAFollowThroughAQrCodeRendersTheSceneAsALivePushDoes(string eventKey)
+    {
+        await RuleAsync(new { name = "welcome", match = "event", @event = "subscribe", reply = new { type = "text", content = "scene={{ message.scene }}" } });
+
+        var tried = await _admin.GetFromJsonAsync<JsonElement>($"/api/admin/auto-replies/try?appId={TestAccounts.PassiveAppId}&event=subscribe&eventKey={eventKey}");
+        var live = await AskAsync(_passive.BuildEvent(Follower, "subscribe", "qrscene_spring"));
+
+        Assert.That(tried.GetProperty("reply").GetProperty("content").GetString(), Is.EqualTo("scene=spring"));
+        Assert.That(live!["Content"], Is.EqualTo("scene=spring"));
+    }
+
+    [Test]
     public async Task TextLongerThanWechatAcceptsIsCutAtACharacterBoundary()
     {
         await RuleAsync(new { name = "long", match = "contains", keywords = new[] { "long" }, reply = new { type = "text", content = "{% for i in (1..2000) %}好{% endfor %}" } });
