@@ -6,6 +6,9 @@
 # The tests read WG_TEST_MYSQL (a server-level connection string: they create their own wechatgateway_test_* schemas)
 # and WG_TEST_REDIS. Results: .data/test-results/*.trx and summary.txt. The last line is "tests: N passed, N failed".
 # Extra arguments go to every `dotnet test`, e.g. deploy/local/test.sh --filter "FullyQualifiedName~Webhook".
+# WG_TEST_PROJECTS (a regular expression on the project path) runs only the matching test projects.
+# Nothing tracked in the checkout changes: results go under .data/, screenshots under the test output (deploy/local/screenshots.sh refreshes the
+# documentation's screenshots on purpose).
 
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -24,7 +27,11 @@ on_exit() {
 
 # The test projects of the solution: those under test/ (or named *.Tests).
 test_projects() {
-  dotnet sln "$SOLUTION" list | tr '\134' '/' | grep -E '\.csproj$' | grep -E '^test/|\.Tests\.csproj$' | sort -u
+  dotnet sln "$SOLUTION" list | tr '\134' '/' | grep -E '\.csproj$' | grep -E '^test/|\.Tests\.csproj$' | grep -E "${WG_TEST_PROJECTS:-.}" | sort -u
+}
+
+usage() {
+  sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 install_interop() {
@@ -100,6 +107,12 @@ PY
 }
 
 main() {
+  case "${1:-}" in
+    -h | --help)
+      usage
+      return 0
+      ;;
+  esac
   trap on_exit EXIT
   cd "$WG_ROOT"
 

@@ -48,7 +48,11 @@ public sealed class ConsoleBrowser
             Args = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
         });
 
-        ScreenshotDirectory = Path.Combine(RepositoryRoot(), "docs", "screenshots");
+        // The documentation's screenshots are refreshed on purpose (deploy/local/screenshots.sh sets WG_SCREENSHOTS);
+        // a test run writes its own under the test output, so running the suite leaves the checkout as it was.
+        ScreenshotDirectory = Environment.GetEnvironmentVariable("WG_SCREENSHOTS") is { Length: > 0 } wanted
+            ? Path.GetFullPath(wanted)
+            : Path.Combine(TestContext.CurrentContext.WorkDirectory, "screenshots");
         Directory.CreateDirectory(ScreenshotDirectory);
     }
 

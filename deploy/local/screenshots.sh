@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Refreshes the console screenshots in docs/screenshots (the README shows them): runs the browser suite against the
+# same local stack as test.sh, with WG_SCREENSHOTS pointing at docs/screenshots. Review and commit the result.
+# A plain test run never writes there.
+#
+#   deploy/local/screenshots.sh          refresh every screenshot
+#   deploy/local/screenshots.sh --help   this text
+set -euo pipefail
+case "${1:-}" in
+  -h | --help)
+    sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    exit 0
+    ;;
+esac
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+WG_SCREENSHOTS="$root/docs/screenshots" WG_TEST_PROJECTS='Console' exec bash "$root/deploy/local/test.sh"
