@@ -125,18 +125,15 @@ wait_http_ok() {
   wg_die "$name did not answer 200 on $url within $timeout s"
 }
 
-# The demo account answers the banner's "hello" example with a rendered passive reply: one auto-reply rule, added
-# through the admin API the first time (the database in .data keeps it across runs).
-seed_demo_reply() {
-  local rules="$WG_GATEWAY_URL/api/admin/auto-replies" auth="Authorization: Bearer $DEMO_ADMIN_KEY" existing
-  existing="$(curl -fsS -H "$auth" "$rules")" || wg_die "could not read the auto-replies from $rules"
-  if [[ "$existing" == *'"name":"demo hello"'* ]]; then
-    return
-  fi
-  curl -fsS -o /dev/null -H "$auth" -H 'Content-Type: application/json' -X POST "$rules" \
-    --data "{\"appId\":\"$DEMO_OA_APPID\",\"name\":\"demo hello\",\"match\":\"contains\",\"keywords\":[\"hello\"],\"priority\":0,\"enabled\":true,\"reply\":{\"type\":\"text\",\"content\":\"Hello from the demo account! You wrote: {{ message.content }}\"}}" \
-    || wg_die "could not add the demo auto-reply through $rules"
-  wg_log "demo: added the auto-reply \"demo hello\" (edit it in the ops console)"
+# The demo the banner walks through (deploy/local/seed_demo.py): rules, a store with a group and a live code, a
+# reward, added through the admin API the first time (the database in .data keeps them across runs).
+DEMO_SCENE=""
+seed_demo() {
+  local out
+  out="$(python3 "$WG_ROOT/deploy/local/seed_demo.py" "$WG_GATEWAY_URL" "$DEMO_ADMIN_KEY" "$DEMO_OA_APPID")" \
+    || wg_die "could not seed the demo through $WG_GATEWAY_URL/api/admin"
+  grep -v '^scene=' <<<"$out" || true
+  DEMO_SCENE="$(sed -n 's/^scene=//p' <<<"$out")"
 }
 
 print_banner() {
@@ -161,18 +158,30 @@ Demo mini-program     $DEMO_MP_APPID
 Admin API key         $DEMO_ADMIN_KEY   (role Admin; send it as "Authorization: Bearer ...")
 Ops console           $gw/admin/   (sign in with the admin key)
 
-Try it:
-  # a follower sends "hello" in safe mode; prints the HTTP status and the decrypted passive reply
-  dotnet run --no-build -c Release --project $WG_ROOT/tools/WechatSimulator -- push --gateway $gw --appid $DEMO_OA_APPID --token $DEMO_OA_TOKEN --aes-key $DEMO_OA_AESKEY --mode safe --openid $DEMO_OPENID --text "hello"
+Try it (the demo: a welcome with 100 follow points, a store with a group and a live code, check-in points, a reward):
+  push() { dotnet run --no-build -c Release --project $WG_ROOT/tools/WechatSimulator -- push --gateway $gw --appid $DEMO_OA_APPID --token $DEMO_OA_TOKEN --aes-key $DEMO_OA_AESKEY "\$@"; }
 
-  # the same follower subscribes through a parametric QR code
-  dotnet run --no-build -c Release --project $WG_ROOT/tools/WechatSimulator -- push --gateway $gw --appid $DEMO_OA_APPID --token $DEMO_OA_TOKEN --aes-key $DEMO_OA_AESKEY --openid $DEMO_OPENID --event subscribe --event-key qrscene_42
+  # 1. a follower follows through the store's live code: the passive reply welcomes them with their 100 points,
+  #    and the group invitation (intro and QR code) goes out through the customer-service API
+  push --openid $DEMO_OPENID --event subscribe --event-key qrscene_$DEMO_SCENE
+  curl -s "$sim/_sim/messages?touser=$DEMO_OPENID"
+
+  # 2. the follower writes "hello": a rendered passive reply (safe mode, decrypted by the simulator)
+  push --mode safe --openid $DEMO_OPENID --text "hello"
+
+  # 3. another follower shares a location near the store: steered to the store's group
+  push --openid oDEMO_follower_000000000002 --event subscribe
+  push --openid oDEMO_follower_000000000002 --type location-event --lat 31.2290 --lng 121.4475
+  curl -s "$sim/_sim/messages?touser=oDEMO_follower_000000000002"
+
+  # 4. a mini-program user logs in (the simulator accepts the code sim:OPENID or sim:OPENID:UNIONID from wx.login())
+  #    and checks in: 10 points, a second check-in the same day is 409
+  token=\$(curl -s -X POST $gw/api/mp/$DEMO_MP_APPID/session -H 'Content-Type: application/json' -d '{"code":"sim:oDEMO_mini_000000000001"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  curl -s -X POST $gw/api/mp/me/checkins -H "Authorization: Bearer \$token"
+  curl -s $gw/api/mp/rewards -H "Authorization: Bearer \$token"
 
   # every admin write, newest first
   curl -s -H "Authorization: Bearer $DEMO_ADMIN_KEY" $gw/api/admin/audit
-
-  # messages the gateway sent through the (simulated) WeChat API
-  curl -s $sim/_sim/messages
 
 EOF
 }
@@ -229,7 +238,7 @@ main() {
   wait_http_ok "simulator" "$SIMULATOR_PIDFILE" "$SIMULATOR_LOG" "$WG_SIMULATOR_URL/healthz" 60
   start_app "gateway" "$GATEWAY_PIDFILE" "$GATEWAY_LOG" "src/WechatGateway" "$WG_GATEWAY_URL"
   wait_http_ok "gateway" "$GATEWAY_PIDFILE" "$GATEWAY_LOG" "$WG_GATEWAY_URL/readyz" "$READY_TIMEOUT"
-  seed_demo_reply
+  seed_demo
 
   print_banner
 
