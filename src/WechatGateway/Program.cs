@@ -53,8 +53,10 @@ app.MapMetrics();
 if (gateway.RunsWeb)
 {
     app.MapOpenApi("/openapi/{documentName}.json");
-    // Scalar's own assets are embedded; its default web fonts would come from its CDN, so they are switched off.
-    app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json").DisableDefaultFonts());
+    // Scalar's own assets are embedded; its default web fonts would come from its CDN, so they are switched off, as are
+    // its hosted extras (AI chat, MCP, the deploy/SDK/share toolbar, telemetry): the page documents this API, nothing else.
+    app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json").WithTitle("WechatGateway API")
+        .DisableDefaultFonts().DisableAgent().DisableMcp().HideDeveloperTools().DisableTelemetry().WithFavicon("/admin/favicon.svg"));
     app.MapWechatWebhook();
     app.MapMiniProgram();
     app.MapPoints();

@@ -522,6 +522,47 @@ public sealed class ConsoleTests : ConsoleTest
         Assert.That(foreign, Is.Empty, "no CDN at run time");
     }
 
+    [Test]
+    public async Task AtAnOrdinaryLaptopWidthRuleActionsStayInViewDatesAreIsoAndThePagesHaveAnIcon()
+    {
+        await Page.SetViewportSizeAsync(1280, 800);
+        using var admin = Api(TestAccounts.AdminKey);
+        var longText = string.Concat(Enumerable.Repeat("A reply long enough to stretch its column well past the page. ", 8));
+        var created = await admin.PostAsJsonAsync("/api/admin/auto-replies", new
+        {
+            appId = TestAccounts.PassiveAppId, name = "a rule with a long reply", match = "contains",
+            keywords = Enumerable.Range(0, 20).Select(i => $"keyword-number-{i}").ToArray(), reply = new { type = "text", content = longText },
+        });
+        Assert.That((int)created.StatusCode, Is.EqualTo(201), await created.Content.ReadAsStringAsync());
+        await SignInAsync(TestAccounts.AdminKey);
+
+        await GoAsync("#/auto-replies");
+        var delete = await Page.Locator("main table button.danger").First.BoundingBoxAsync();
+        var table = await Page.Locator("main .table").First.BoundingBoxAsync();
+        await GoAsync("#/templates");
+        await GoAsync("#/audit");
+        var when = await Page.Locator("main table tbody tr td").Nth(1).TextContentAsync();
+        var icon = await Page.GetAttributeAsync("link[rel=icon]", "href");
+        var iconAnswer = await admin.GetAsync(icon);
+
+        Assert.That(delete!.X + delete.Width, Is.LessThanOrEqualTo(table!.X + table.Width), "the Delete button is visible without scrolling the table");
+        Assert.That(when, Does.Match(@"^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$"), "dates are ISO 8601, not 04/12/2026");
+        Assert.That((int)iconAnswer.StatusCode, Is.EqualTo(200));
+        Assert.That(iconAnswer.Content.Headers.ContentType?.MediaType, Is.EqualTo("image/svg+xml"));
+    }
+
+    [Test]
+    public async Task TheApiPageOpensWithItsIntroductionAndWithoutTheRenderersHostedExtras()
+    {
+        await Page.GotoAsync(ConsoleBrowser.BaseUrl + "/docs");
+        await Page.WaitForSelectorAsync("text=Download OpenAPI Document");
+
+        await Page.GetByText("Authentication.").First.WaitForAsync();
+        await Page.GetByText("StoreManager").First.WaitForAsync();
+        var body = await Page.InnerTextAsync("body");
+        Assert.That(body, Does.Not.Contain("Ask AI").And.Not.Contain("Generate SDK").And.Not.Contain("Deploy"));
+    }
+
     private static Task AddMemberAsync(long id, string nickname, string stage, long? homeStore) =>
         Database.ExecuteAsync(
             """

@@ -3,7 +3,17 @@ using MySqlConnector;
 
 namespace WechatGateway.Admin;
 
-public sealed record AuditEntry(ulong Id, DateTime At, string Actor, string Role, string Method, string Path, string? Body, int? StatusCode, string? RemoteIp, long? StoreId);
+/// <param name="StoreId">The store the call named or concerned; on a refused call, what was asked for, which may not exist.</param>
+public sealed record AuditEntry(ulong Id, DateTime At, string Actor, string Role, string Method, string Path, string? Body, int? StatusCode, string? RemoteIp, long? StoreId)
+{
+    /// <summary><c>done</c> (2xx/3xx), <c>refused</c> (4xx/5xx: nothing changed) or <c>pending</c> (no answer recorded).</summary>
+    public string Outcome => StatusCode switch
+    {
+        null => "pending",
+        < 400 => "done",
+        _ => "refused",
+    };
+}
 
 /// <summary>
 /// The <c>admin_audit</c> table: one row per admin write or audited read, opened before it runs and closed with its

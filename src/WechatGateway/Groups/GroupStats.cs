@@ -9,7 +9,8 @@ namespace WechatGateway.Groups;
 
 /// <summary>
 /// Conversion: invitations sent and joins confirmed, per group, per store and per live code. A join counts for an
-/// invitation when the invited member later joined the group it was invited to.
+/// invitation when the invited member later joined the group it was invited to. Seats taken and capacity are a group's
+/// own, and for a store or a live code the sum over its active groups (its pool's, for a live code).
 /// </summary>
 public static class GroupStats
 {
@@ -21,7 +22,7 @@ public static class GroupStats
         {
           "groups": [ { "id": 12, "name": "Jing'an fans 1", "invitations": 240, "joins": 117, "conversion": 0.4875, "memberCount": 117, "capacity": 200 } ],
           "stores": [ { "id": 3, "name": "Jing'an", "invitations": 310, "joins": 150, "conversion": 0.4839, "memberCount": 150, "capacity": 400 } ],
-          "liveCodes": [ { "id": 1, "name": "Jing'an counter card", "invitations": 180, "joins": 92, "conversion": 0.5111, "memberCount": null, "capacity": null } ]
+          "liveCodes": [ { "id": 1, "name": "Jing'an counter card", "invitations": 180, "joins": 92, "conversion": 0.5111, "memberCount": 117, "capacity": 200 } ]
         }
         """)]
     public static async Task<Ok<Stats>> GetAsync(ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
@@ -43,12 +44,16 @@ public static class GroupStats
             GROUP BY g.id ORDER BY g.id
             """;
         var perStore = $"""
-            SELECT s.id AS Id, s.name AS Name, COUNT(i.member_id) AS Invitations, CAST(COALESCE(SUM(i.joined), 0) AS SIGNED) AS Joins, CAST(NULL AS SIGNED) AS MemberCount, CAST(NULL AS SIGNED) AS Capacity
+            SELECT s.id AS Id, s.name AS Name, COUNT(i.member_id) AS Invitations, CAST(COALESCE(SUM(i.joined), 0) AS SIGNED) AS Joins,
+                   (SELECT CAST(SUM(g.member_count) AS SIGNED) FROM community_group g WHERE g.store_id = s.id AND g.active = 1) AS MemberCount,
+                   (SELECT CAST(SUM(g.capacity) AS SIGNED) FROM community_group g WHERE g.store_id = s.id AND g.active = 1) AS Capacity
             FROM store s JOIN ({invited}) i ON i.store_id = s.id
             GROUP BY s.id ORDER BY s.id
             """;
         var perCode = $"""
-            SELECT l.id AS Id, l.name AS Name, COUNT(i.member_id) AS Invitations, CAST(COALESCE(SUM(i.joined), 0) AS SIGNED) AS Joins, CAST(NULL AS SIGNED) AS MemberCount, CAST(NULL AS SIGNED) AS Capacity
+            SELECT l.id AS Id, l.name AS Name, COUNT(i.member_id) AS Invitations, CAST(COALESCE(SUM(i.joined), 0) AS SIGNED) AS Joins,
+                   (SELECT CAST(SUM(g.member_count) AS SIGNED) FROM group_live_code_pool p JOIN community_group g ON g.id = p.group_id WHERE p.live_code_id = l.id AND g.active = 1) AS MemberCount,
+                   (SELECT CAST(SUM(g.capacity) AS SIGNED) FROM group_live_code_pool p JOIN community_group g ON g.id = p.group_id WHERE p.live_code_id = l.id AND g.active = 1) AS Capacity
             FROM group_live_code l JOIN ({invited}) i ON i.live_code_id = l.id
             GROUP BY l.id ORDER BY l.id
             """;

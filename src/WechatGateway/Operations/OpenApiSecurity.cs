@@ -11,8 +11,39 @@ public sealed class OpenApiSecurityTransformer : IOpenApiDocumentTransformer
 {
     private const string Scheme = "Bearer";
 
+    /// <summary>The introduction /docs opens with: what a caller needs before the first request.</summary>
+    private const string Introduction = """
+        The HTTP API of WechatGateway: the WeChat webhook (`/wechat/{appId}`), the mini-program API (`/api/mp`) and the
+        admin API (`/api/admin`) behind the ops console.
+
+        **Authentication.** Send `Authorization: Bearer ...`. Admin calls take an admin key (from configuration,
+        `Admin:ApiKeys`, or issued by `POST /api/admin/api-keys`); mini-program calls take the token that
+        `POST /api/mp/{appId}/session` returns for a `wx.login()` code (valid `expiresIn` seconds). The webhook is
+        authenticated by WeChat's signature instead.
+
+        **Roles.** `Admin` may do everything; `StoreManager` reads and writes only what concerns the stores its key names
+        (their members, groups, live codes, orders); `Viewer` reads, with phone numbers and WeChat identifiers masked. A call
+        outside a key's role or stores is answered 403. Every admin write, and every read of a member's personal data, is in
+        the audit log (`GET /api/admin/audit`).
+
+        **Errors.** Every 4xx and 5xx of `/api` is a problem (RFC 9457, `application/problem+json`): `title` says what
+        kind of error, `detail` what to do, and `errors` names each field that is wrong (an unknown field included). 401
+        has no key or a wrong one; 429 comes with `Retry-After` after too many wrong keys; 503 means a dependency is away
+        and the call changed nothing (retry after `Retry-After`).
+
+        **Paging.** Lists that can grow (the audit log, pushes, dead letters, a member's points) return
+        `{ "items": [...], "next": ... }`, newest first: pass `next` back as `cursor` with the same `limit` to read on; a
+        `next` of null is the end. Member search answers at most `limit` matches.
+
+        **Idempotency.** Requests that spend or award points carry a `requestId`; sending one again returns the first
+        result and changes nothing. Orders are idempotent by `orderNo`.
+        """;
+
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
+        document.Info ??= new OpenApiInfo();
+        document.Info.Title = "WechatGateway API";
+        document.Info.Description = Introduction;
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
         document.Components.SecuritySchemes[Scheme] = new OpenApiSecurityScheme

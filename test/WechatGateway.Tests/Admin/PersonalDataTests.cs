@@ -115,6 +115,21 @@ public sealed class PersonalDataTests : GatewayTest
     }
 
     [Test]
+    public async Task AnAuditRowSaysWhetherTheCallWasDoneOrRefused()
+    {
+        using var admin = AdminClient(TestAccounts.AdminKey);
+        var made = await admin.PostAsJsonAsync("/api/admin/stores", new { name = "Jing'an", city = "Shanghai", lat = 31.2286, lng = 121.448 });
+        var missing = await admin.PutAsJsonAsync("/api/admin/stores/999", new { name = "Nowhere", city = "Shanghai", lat = 31.2, lng = 121.4, active = true });
+
+        var rows = (await admin.GetFromJsonAsync<JsonElement>("/api/admin/audit")).GetProperty("items").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("method").GetString()!, r => r.GetProperty("outcome").GetString());
+
+        Assert.That(made.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        Assert.That(missing.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(rows, Is.EqualTo(new Dictionary<string, string?> { ["POST"] = "done", ["PUT"] = "refused" }));
+    }
+
+    [Test]
     public async Task ErasingPersonalDataKeepsTheMemberAndItsIdentitiesButNotItsProfilePhoneOrRawPushes()
     {
         var follower = new FollowerDriver(TestAccounts.Passive);

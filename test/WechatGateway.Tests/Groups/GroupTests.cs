@@ -407,5 +407,8 @@ public sealed class GroupTests : GatewayTest
         var line = stats.GetProperty("groups").EnumerateArray().Single(g => g.GetProperty("id").GetUInt64() == invitedTo);
         Assert.That(line.GetProperty("conversion").GetDouble(), Is.EqualTo(1.0));
         Assert.That(stats.GetProperty("stores")[0].GetProperty("joins").GetInt64(), Is.EqualTo(1));
+        var capacity = await Database.ScalarAsync<long>("SELECT SUM(capacity) FROM community_group WHERE store_id = @a", new { a });
+        Assert.That(stats.GetProperty("stores")[0].GetProperty("memberCount").GetInt64(), Is.EqualTo(1), "a store's seats are its groups' seats");
+        Assert.That(stats.GetProperty("stores")[0].GetProperty("capacity").GetInt64(), Is.EqualTo(capacity));
     }
 }

@@ -32,7 +32,8 @@ export function replace(el, ...children) {
 /** The gateway's times are UTC; some come without a zone (MySQL DATETIME), which Date would read as local time. */
 export const parseTime = (v) => new Date(/[zZ]|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`);
 
-export const fmtDate = (v) => (v ? parseTime(v).toLocaleString('en-GB', { timeZone: 'UTC' }) + ' UTC' : '');
+/** ISO 8601 in UTC to the minute (2026-12-04 07:58 UTC): unambiguous whatever the reader's locale. */
+export const fmtDate = (v) => (v ? `${parseTime(v).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '');
 
 export const fmtNum = (n) => (n === null || n === undefined ? '' : Number(n).toLocaleString('en-US'));
 

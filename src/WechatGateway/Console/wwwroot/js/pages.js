@@ -94,7 +94,8 @@ const rewards = crud({
 
 async function audit() {
   const list = cursorList(
-    [['#', (r) => r.id], ['At', (r) => fmtDate(r.at)], ['Who', (r) => `${r.actor} (${r.role})`], ['Call', (r) => `${r.method} ${r.path}`], ['Status', (r) => r.statusCode ?? ''], ['Store', (r) => r.storeId ?? ''], ['Body', (r) => (r.body ? h('code', null, r.body) : '')]],
+    [['#', (r) => r.id], ['At', (r) => fmtDate(r.at)], ['Who', (r) => `${r.actor} (${r.role})`], ['Call', (r) => `${r.method} ${r.path}`], ['Status', (r) => (r.outcome === 'refused' ? h('span', { class: 'refused' }, `${r.statusCode} refused`) : r.statusCode ?? 'pending')],
+    ['Store', (r) => (r.storeId === null || r.storeId === undefined ? '' : r.outcome === 'refused' ? `${r.storeId} (asked for; refused)` : r.storeId)], ['Body', (r) => (r.body ? h('code', null, r.body) : '')]],
     (cursor) => get(`/audit${qs({ limit: 50, cursor })}`));
   await list.first();
   return h('div', null, title('Audit log'), h('p', null, 'Every admin write and every read of personal data, newest first.'), list.el);

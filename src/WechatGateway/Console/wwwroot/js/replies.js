@@ -83,7 +83,7 @@ export async function autoReplies() {
     tryBox(accounts), holder,
     table([
       ['Priority', (r) => r.priority], ['Name', (r) => r.name], ['Match', (r) => r.match],
-      ['Keywords / event', (r) => (r.match === 'event' ? [r.event, r.eventKey].filter(Boolean).join(' ') : r.keywords.join(', '))],
+      ['Keywords / event', (r) => h('span', { class: 'clip narrow' }, r.match === 'event' ? [r.event, r.eventKey].filter(Boolean).join(' ') : r.keywords.join(', '))],
       ['Account', (r) => r.appId ?? 'all'], ['Enabled', (r) => (r.enabled ? 'yes' : 'no')], ['Reply', (r) => h('span', { class: 'clip' }, r.action === 'steer' ? `steers to a group${r.reply || r.templateId ? `: ${replyOf(r)}` : ''}` : replyOf(r))],
       ['', (r) => (can('admin') ? h('span', { class: 'row-actions' },
         h('button', { type: 'button', class: 'edit', onclick: () => open(r) }, 'Edit'),
