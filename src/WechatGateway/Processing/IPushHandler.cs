@@ -8,7 +8,37 @@ namespace WechatGateway.Processing;
 /// <param name="PushId">The <c>wechat_push</c> row: the idempotency key of everything a handler does for this push.</param>
 /// <param name="MemberCreated">True when this push introduced the member (first sight of the OpenID).</param>
 /// <param name="Batch">What the pushes processed in the same transaction share: configuration read once for all of them.</param>
-public sealed record PushWork(ulong PushId, WechatAccount Account, WechatPush Push, ulong MemberId, bool MemberCreated, DateTime ReceivedAt, PushBatch Batch);
+/// <param name="Answer">How WeChat's request for this push is answered: see <see cref="PushAnswer"/>.</param>
+public sealed record PushWork(ulong PushId, WechatAccount Account, WechatPush Push, ulong MemberId, bool MemberCreated, DateTime ReceivedAt, PushBatch Batch, PushAnswer Answer);
+
+/// <summary>
+/// The one fact of how a push's HTTP request was (or is being) answered, so that its reply is given exactly once: in the
+/// response, or through the send queue.
+/// </summary>
+public sealed class PushAnswer
+{
+    private PushAnswer(bool answered, bool awaited)
+    {
+        AnsweredInResponse = answered;
+        AwaitedByRequest = awaited;
+    }
+
+    /// <summary>The response carried a passive reply already (stored with the push as <c>reply_xml</c>).</summary>
+    public static PushAnswer Answered { get; } = new(true, false);
+
+    /// <summary>The response said <c>success</c> (a queue-mode account, a push spooled or processed by a worker, no rule).</summary>
+    public static PushAnswer NotAnswered { get; } = new(false, false);
+
+    /// <summary>The request waits for this processing and answers with <see cref="ReplyXml"/>, which a handler sets.</summary>
+    public static PushAnswer AwaitedByTheRequest() => new(false, true);
+
+    public bool AnsweredInResponse { get; }
+
+    public bool AwaitedByRequest { get; }
+
+    /// <summary>The passive reply (unsealed XML) for the waiting request; stored with the push before the commit.</summary>
+    public string? ReplyXml { get; set; }
+}
 
 /// <summary>
 /// The pushes of one processing transaction. A handler reads configuration it does not change itself (points rules,

@@ -83,6 +83,31 @@ public sealed class PushProcessingJob(
     }
 
 
+    /// <summary>
+    /// Processes one push its request recorded held (<see cref="Webhook.PushToRecord.HeldForAnswer"/>) and waits for, so
+    /// that a passive reply renders what the push's handlers changed (a welcome with the follow award). Returns the
+    /// reply to answer with, or null to answer <c>success</c>: no passive reply, or the push could not be processed
+    /// before <paramref name="ct"/> fired — it was rolled back, and a worker processes it once the hold ends and sends
+    /// its reply through the queue (the push then carries no <c>reply_xml</c>).
+    /// </summary>
+    public async Task<string?> ProcessForAnswerAsync(ulong pushId, WechatAccount account, WechatPush push, string rawXml, DateTime receivedAt, CancellationToken ct)
+    {
+        var claim = new ClaimedPush(pushId, account.AppId, rawXml, receivedAt, 1, "", 0);
+        var answer = PushAnswer.AwaitedByTheRequest();
+        try
+        {
+            await ProcessBatchAsync([(claim, account, push)], ct, answer);
+            return answer.ReplyXml;
+        }
+        catch (Exception e)
+        {
+            // Whatever went wrong (a deadline, a database error, a handler's bug), the push is recorded and WeChat gets
+            // its 200; the careful path of a worker runs it again with retries and parking.
+            logger.LogWarning(e, "Push {PushId} could not be processed within its request; a worker takes it after the hold and its reply is queued", pushId);
+            return null;
+        }
+    }
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(() => LoopAsync(stoppingToken), stoppingToken)));
 
@@ -144,7 +169,7 @@ public sealed class PushProcessingJob(
         }
     }
 
-    private async Task ProcessBatchAsync(List<(ClaimedPush Claim, WechatAccount Account, WechatPush Push)> work, CancellationToken ct)
+    private async Task ProcessBatchAsync(List<(ClaimedPush Claim, WechatAccount Account, WechatPush Push)> work, CancellationToken ct, PushAnswer? awaited = null)
     {
         if (work.Count == 0)
         {
@@ -158,16 +183,22 @@ public sealed class PushProcessingJob(
         foreach (var (claim, account, push) in work)
         {
             var done = Done(claim);
-            var pushWork = WorkOf(claim, account, push, resolved[(account.AppId, push.FromUserName)], batch);
+            var pushWork = WorkOf(claim, account, push, resolved[(account.AppId, push.FromUserName)], batch, awaited);
             foreach (var handler in _handlers.Where(h => !done.Contains(h.Name)))
             {
                 await handler.HandleAsync(pushWork, connection, transaction, ct);
+            }
+
+            if (pushWork.Answer.ReplyXml is { } replyXml)
+            {
+                await store.AnswerAsync(connection, transaction, claim.Id, replyXml, ct);
             }
         }
 
         await batch.WriteDeferredAsync(connection, transaction, ct);
         await store.CompleteAsync(connection, transaction, work.Select(w => w.Claim.Id).ToArray(), ct);
-        await transaction.CommitAsync(ct);
+        // Not cancellable: once sent, a commit's outcome must be known (a request waiting for it answers by it).
+        await transaction.CommitAsync(CancellationToken.None);
         await batch.CommittedAsync();
         await resolver.CacheAsync(resolved.Where(r => r.Value.Created));
         var now = time.GetUtcNow().UtcDateTime;
@@ -260,8 +291,8 @@ public sealed class PushProcessingJob(
         return resolved;
     }
 
-    private static PushWork WorkOf(ClaimedPush claim, WechatAccount account, WechatPush push, MemberResolver.Resolution member, PushBatch batch) =>
-        new(claim.Id, account, push, member.MemberId, member.Created, claim.ReceivedAt, batch);
+    private static PushWork WorkOf(ClaimedPush claim, WechatAccount account, WechatPush push, MemberResolver.Resolution member, PushBatch batch, PushAnswer? awaited = null) =>
+        new(claim.Id, account, push, member.MemberId, member.Created, claim.ReceivedAt, batch, awaited ?? claim.Answer);
 
     private static HashSet<string> Done(ClaimedPush claim) =>
         claim.HandlersDone.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);

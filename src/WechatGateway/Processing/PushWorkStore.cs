@@ -8,7 +8,11 @@ namespace WechatGateway.Processing;
 /// <summary>A recorded push a worker has claimed.</summary>
 /// <param name="Attempts">This attempt's number (1 for the first).</param>
 /// <param name="HandlersDone">Handlers that committed their work in an earlier attempt.</param>
-public sealed record ClaimedPush(ulong Id, string AppId, string RawXml, DateTime ReceivedAt, long Attempts, string HandlersDone);
+/// <param name="PassiveReplies">1 when the request was answered with a passive reply (<c>reply_xml</c> is set), else 0.</param>
+public sealed record ClaimedPush(ulong Id, string AppId, string RawXml, DateTime ReceivedAt, long Attempts, string HandlersDone, int PassiveReplies)
+{
+    public PushAnswer Answer => PassiveReplies > 0 ? PushAnswer.Answered : PushAnswer.NotAnswered;
+}
 
 /// <summary>
 /// The work list of the processing stage is <c>wechat_push</c> itself: rows in status <c>recorded</c>, claimed by a
@@ -24,7 +28,8 @@ public sealed class PushWorkStore(MySqlDataSource dataSource, IOptions<PushProce
     public async Task<IReadOnlyList<ClaimedPush>> ClaimAsync(int limit, CancellationToken ct)
     {
         const string select = """
-            SELECT id AS Id, app_id AS AppId, raw_xml AS RawXml, received_at AS ReceivedAt, CAST(attempts + 1 AS SIGNED) AS Attempts, handlers_done AS HandlersDone
+            SELECT id AS Id, app_id AS AppId, raw_xml AS RawXml, received_at AS ReceivedAt, CAST(attempts + 1 AS SIGNED) AS Attempts,
+                   handlers_done AS HandlersDone, CAST(reply_xml IS NOT NULL AS SIGNED) AS PassiveReplies
             FROM wechat_push
             WHERE status = @recorded AND (claimed_until IS NULL OR claimed_until <= @now)
             ORDER BY received_at
@@ -44,6 +49,13 @@ public sealed class PushWorkStore(MySqlDataSource dataSource, IOptions<PushProce
 
         await transaction.CommitAsync(ct);
         return claimed;
+    }
+
+    /// <summary>Stores the passive reply a request answers with, inside the transaction that processed its push: a retry gets it too.</summary>
+    public async Task AnswerAsync(MySqlConnection connection, MySqlTransaction transaction, ulong id, string replyXml, CancellationToken ct)
+    {
+        const string sql = "UPDATE wechat_push SET reply_xml = @replyXml WHERE id = @id";
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { id, replyXml }, transaction, cancellationToken: ct));
     }
 
     /// <summary>Marks pushes processed, inside the transaction that did their work.</summary>

@@ -24,38 +24,53 @@ public sealed class ReplyModels(MemberQueries members)
         new(memberId is { } id ? await members.GetAsync(id, ct) : null, push, appId, null);
 }
 
+/// <summary>How the request answers a push of a <c>Passive</c> account.</summary>
+/// <param name="ReplyXml">The reply, rendered already (unsealed XML).</param>
+/// <param name="AfterProcessing">The reply reads the member, so the request processes the push first and answers with what the reply handler renders.</param>
+public sealed record PassiveAnswer(string? ReplyXml, bool AfterProcessing)
+{
+    public static readonly PassiveAnswer Success = new(null, false);
+}
+
 /// <summary>
-/// The passive reply path (<c>ReplyMode: Passive</c>): in the request, the rule is matched from memory, rendered for
-/// the member and answered in the HTTP response, within WeChat's 5 seconds. Only text, image and news can be passive;
-/// a rule answering with a template or subscribe message is left to the processing stage, which sends it.
+/// The passive reply path (<c>ReplyMode: Passive</c>): in the request, the rule is matched from memory and answered in
+/// the HTTP response, within WeChat's 5 seconds. A reply that reads only the message and the account is rendered here at
+/// once; one that reads the member is left to the processing stage's reply handler, run in the request for this push
+/// (<see cref="PassiveAnswer.AfterProcessing"/>), so it shows what the push itself changed (a welcome with the follow
+/// award, a first contact's new member). Only text, image and news can be passive; a rule answering with a template or
+/// subscribe message is left to the processing stage, which sends it.
 /// </summary>
 public sealed class PassiveReplier(ReplyRuleSet rules, ReplyModels models, TimeProvider time, ILogger<PassiveReplier> logger)
 {
-    /// <returns>The reply XML (unsealed), or null to answer <c>success</c>.</returns>
-    public async Task<string?> ReplyAsync(WechatAccount account, WechatPush push, CancellationToken ct)
+    public async Task<PassiveAnswer> ReplyAsync(WechatAccount account, WechatPush push, CancellationToken ct)
     {
         if (account.Options.ReplyMode != ReplyMode.Passive || push is UnparsedPush)
         {
-            return null;
+            return PassiveAnswer.Success;
         }
 
         var now = time.GetUtcNow();
         // A steer rule is answered "success": its invitation is queued by the processing stage.
         if (rules.Match(push, account.AppId, now.UtcDateTime) is not { IsSteer: false, Reply: { Body.CanBePassive: true } reply } rule)
         {
-            return null;
+            return PassiveAnswer.Success;
+        }
+
+        if (reply.UsesMember)
+        {
+            return new PassiveAnswer(null, AfterProcessing: true);
         }
 
         try
         {
-            var rendered = await reply.RenderAsync(await models.ForPushAsync(account, push, reply.UsesMember, ct));
-            return rendered.ToPassiveXml(push, now);
+            var rendered = await reply.RenderAsync(await models.ForPushAsync(account, push, needsMember: false, ct));
+            return new PassiveAnswer(rendered.ToPassiveXml(push, now), false);
         }
         catch (Exception e) when (e is InvalidOperationException or Fluid.FluidException or ArgumentException)
         {
             // A reply that cannot be rendered (a step limit) must not cost the push: it is answered "success" and kept.
             logger.LogError(e, "Auto-reply {RuleId} could not be rendered for a push to {AppId}", rule.View.Id, account.AppId);
-            return null;
+            return PassiveAnswer.Success;
         }
     }
 }

@@ -7,14 +7,15 @@ using WechatGateway.Push;
 namespace WechatGateway.Replies;
 
 /// <summary>
-/// The queued reply path, a handler of the processing stage: the rule that answers the push is rendered for the member
-/// and added to the outbox in the stage's transaction (one multi-row INSERT for the batch's replies), keyed by the push,
-/// so a push processed twice sends once. The dispatcher delivers it through the customer-service, template or
-/// subscribe API within WeChat's limits.
-/// Accounts in <c>Passive</c> mode answered text, image and news in the HTTP response already; only their template and
-/// subscribe messages come this way.
+/// The reply to a push, decided once, in the processing stage: the rule that answers the push is rendered for the member
+/// as the push's own handlers left it. A request waiting for this processing (<see cref="PushAnswer.AwaitedByRequest"/>)
+/// gets it as its passive reply; otherwise, unless the request already answered passively, it goes to the outbox in the
+/// stage's transaction (one multi-row INSERT for the batch's replies), keyed by the push, so a push processed twice
+/// sends once, and the dispatcher delivers it through the customer-service, template or subscribe API within WeChat's
+/// limits. A <c>Passive</c> account whose push was answered <c>success</c> (spooled, or its request gave up waiting)
+/// gets its text, image or news reply this way too, within WeChat's 48 hours.
 /// </summary>
-public sealed class ReplyPushHandler(ReplyRuleSet rules, MemberQueries members, SendOutbox outbox) : IPushHandler
+public sealed class ReplyPushHandler(ReplyRuleSet rules, MemberQueries members, SendOutbox outbox, TimeProvider time) : IPushHandler
 {
     public string Name => "replies";
 
@@ -22,14 +23,20 @@ public sealed class ReplyPushHandler(ReplyRuleSet rules, MemberQueries members, 
     {
         var (account, push) = (work.Account, work.Push);
         // A steer rule's invitation is the groups handler's to send.
-        if (rules.Match(push, account.AppId, work.ReceivedAt) is not { IsSteer: false, Reply: { } reply } rule
-            || (account.Options.ReplyMode == ReplyMode.Passive && reply.Body.CanBePassive))
+        if (rules.Match(push, account.AppId, work.ReceivedAt) is not { IsSteer: false, Reply: { } reply }
+            || (work.Answer.AnsweredInResponse && reply.Body.CanBePassive))
         {
             return;
         }
 
         var member = await members.GetAsync(connection, transaction, work.MemberId, ct);
         var rendered = await reply.RenderAsync(new ReplyModel(member, push, account.AppId, account.Options.Name));
+        if (work.Answer.AwaitedByRequest && reply.Body.CanBePassive && account.Options.ReplyMode == ReplyMode.Passive)
+        {
+            work.Answer.ReplyXml = rendered.ToPassiveXml(push, time.GetUtcNow());
+            return;
+        }
+
         var kind = reply.Body.Type switch
         {
             ReplyBody.Template => SendKind.Template,

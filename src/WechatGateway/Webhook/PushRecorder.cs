@@ -11,7 +11,11 @@ using WechatGateway.Wechat.Messages;
 namespace WechatGateway.Webhook;
 
 /// <summary>What the webhook hands the recorder: the opened push, how it came, and the passive reply it was given.</summary>
-public sealed record PushToRecord(string AppId, WechatPush Push, string SecurityMode, string RawXml, string? ReplyXml);
+/// <param name="HeldForAnswer">
+/// The request processes this push itself before answering (a passive reply that reads what the push's handlers change):
+/// the row is recorded already claimed for <see cref="PushRecorder.HoldForAnswer"/>, so no worker takes it meanwhile.
+/// </param>
+public sealed record PushToRecord(string AppId, WechatPush Push, string SecurityMode, string RawXml, string? ReplyXml, bool HeldForAnswer = false);
 
 /// <param name="Id">The <c>wechat_push</c> row.</param>
 /// <param name="IsNew">False for a retry (WeChat's, or a duplicate in the same batch): it gets <paramref name="ReplyXml"/>, the first delivery's answer.</param>
@@ -33,6 +37,13 @@ public sealed class PushRecorder(
     TimeProvider time,
     ILogger<PushRecorder> logger) : BackgroundService
 {
+    /// <summary>
+    /// How long a push recorded for its request to process stays claimed by that request: longer than the request can
+    /// take (it gives up after <see cref="WebhookOptions.AnswerAfterProcessingMilliseconds"/>), short enough that a
+    /// worker soon takes a push whose request died.
+    /// </summary>
+    public static readonly TimeSpan HoldForAnswer = TimeSpan.FromSeconds(10);
+
     private readonly WebhookOptions _options = options.Value;
 
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.Value.QueueCapacity)
@@ -131,7 +142,7 @@ public sealed class PushRecorder(
         var now = time.GetUtcNow().UtcDateTime;
         var sql = new StringBuilder("""
             INSERT INTO wechat_push (app_id, dedup_hash, dedup_key, open_id, msg_type, event, msg_id, create_time,
-                                     security_mode, raw_xml, received_at, status, problem, reply_xml, deliveries)
+                                     security_mode, raw_xml, received_at, status, problem, reply_xml, deliveries, claimed_until)
             VALUES
             """);
         for (var i = 0; i < rows.Count; i++)
@@ -139,7 +150,7 @@ public sealed class PushRecorder(
             var first = rows[i][0];
             var push = first.Push.Push;
             sql.Append(i == 0 ? "\n" : ",\n").Append(
-                $"(@a{i}, @h{i}, @k{i}, @o{i}, @t{i}, @e{i}, @m{i}, @c{i}, @s{i}, @x{i}, @now, @st{i}, @p{i}, @r{i}, @d{i})");
+                $"(@a{i}, @h{i}, @k{i}, @o{i}, @t{i}, @e{i}, @m{i}, @c{i}, @s{i}, @x{i}, @now, @st{i}, @p{i}, @r{i}, @d{i}, @u{i})");
             var parameters = command.Parameters;
             parameters.AddWithValue($"@a{i}", first.Push.AppId);
             parameters.AddWithValue($"@h{i}", first.Hash);
@@ -155,6 +166,7 @@ public sealed class PushRecorder(
             parameters.AddWithValue($"@p{i}", push is UnparsedPush unparsed ? Truncate(unparsed.Problem, 500) : null);
             parameters.AddWithValue($"@r{i}", first.Push.ReplyXml);
             parameters.AddWithValue($"@d{i}", rows[i].Count);
+            parameters.AddWithValue($"@u{i}", first.Push.HeldForAnswer ? now + HoldForAnswer : null);
         }
 
         // An existing row is a retry: it keeps its answer and counts the delivery. After this statement a row we

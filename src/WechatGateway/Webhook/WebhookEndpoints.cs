@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using MySqlConnector;
 using WechatGateway.Operations;
+using WechatGateway.Processing;
 using WechatGateway.Replies;
 using WechatGateway.Wechat.Messages;
 using WechatGateway.Wechat.Security;
@@ -43,16 +45,9 @@ public static class WebhookEndpoints
     [RequestExample("""<xml><ToUserName><![CDATA[gh_3a1b2c4d5e6f]]></ToUserName><FromUserName><![CDATA[oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA]]></FromUserName><CreateTime>1764554403</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[价格]]></Content><MsgId>24857195738201736</MsgId></xml>""")]
     [ResponseExample("""success""", MediaType = "text/plain")]
     [ResponseExample("""<xml><ToUserName><![CDATA[oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA]]></ToUserName><FromUserName><![CDATA[gh_3a1b2c4d5e6f]]></FromUserName><CreateTime>1764554403</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[Hi 小雨, you have 1260 points.]]></Content></xml>""", MediaType = "application/xml")]
-    public static async Task<IResult> ReceiveAsync(
-        HttpContext http,
-        PushRecorder recorder,
-        ReplayGuard replays,
-        PassiveReplier replier,
-        WebhookMetrics metrics,
-        TimeProvider time,
-        ILoggerFactory loggerFactory,
-        CancellationToken ct)
+    public static async Task<IResult> ReceiveAsync(HttpContext http, [AsParameters] WebhookServices services, CancellationToken ct)
     {
+        var (recorder, replays, replier, processing, options, metrics, time, loggerFactory) = services;
         var account = WechatSignatureFilter.GetWechatAccount(http);
         var logger = loggerFactory.CreateLogger(typeof(WebhookEndpoints));
         var query = http.Request.Query;
@@ -87,12 +82,14 @@ public static class WebhookEndpoints
             return Refuse(StatusCodes.Status401Unauthorized, "this signed URL was already used with another body", "replayed");
         }
 
-        // A passive reply is rendered before the push is recorded and stored with it: a retry is answered the same.
-        var reply = await replier.ReplyAsync(account, inbound.Push, ct);
+        // A passive reply is stored with the push, so a retry is answered the same: rendered before the push is recorded,
+        // or, when it reads the member, by the push's own processing, which this request runs and waits for.
+        var passive = await replier.ReplyAsync(account, inbound.Push, ct);
         RecordedPush recorded;
         try
         {
-            recorded = await recorder.RecordAsync(new PushToRecord(account.AppId, inbound.Push, inbound.Encrypted ? "aes" : "plain", inbound.PlainText, reply), ct);
+            recorded = await recorder.RecordAsync(
+                new PushToRecord(account.AppId, inbound.Push, inbound.Encrypted ? "aes" : "plain", inbound.PlainText, passive.ReplyXml, passive.AfterProcessing), ct);
         }
         catch (Exception e) when (e is MySqlException or InvalidOperationException or TimeoutException)
         {
@@ -109,7 +106,15 @@ public static class WebhookEndpoints
             (_, UnknownMessage or UnknownEvent) => "unknown_type",
             _ => "accepted",
         });
-        if (recorded.ReplyXml is not { } answer)
+        var answer = recorded.ReplyXml;
+        if (answer is null && passive.AfterProcessing && recorded.IsNew)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(TimeSpan.FromMilliseconds(options.Value.AnswerAfterProcessingMilliseconds));
+            answer = await processing.ProcessForAnswerAsync(recorded.Id, account, inbound.Push, inbound.PlainText, time.GetUtcNow().UtcDateTime, deadline.Token);
+        }
+
+        if (answer is null)
         {
             return WebhookResults.Text(StatusCodes.Status200OK, WebhookResults.Success);
         }
@@ -157,3 +162,14 @@ public static class WebhookEndpoints
 
     private static string NewNonce() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 }
+
+/// <summary>What the webhook's POST handler uses, from the container.</summary>
+public sealed record WebhookServices(
+    PushRecorder Recorder,
+    ReplayGuard Replays,
+    PassiveReplier Replier,
+    PushProcessingJob Processing,
+    IOptions<WebhookOptions> Options,
+    WebhookMetrics Metrics,
+    TimeProvider Time,
+    ILoggerFactory Loggers);

@@ -29,4 +29,12 @@ public sealed class WebhookOptions
     /// </summary>
     [Range(100, 4500)]
     public int RecordTimeoutMilliseconds { get; set; } = 3000;
+
+    /// <summary>
+    /// A passive reply that reads the member (their balance, tier, stage) is rendered after the push's own handlers have
+    /// run, in the request, so a welcome shows the follow award. When processing takes longer than this, the push is
+    /// answered <c>success</c> and the reply is sent through the queue once a worker has processed it.
+    /// </summary>
+    [Range(100, 3000)]
+    public int AnswerAfterProcessingMilliseconds { get; set; } = 1500;
 }

@@ -91,7 +91,7 @@ public sealed class PointsTests : GatewayTest
         {
             await c.OpenAsync();
             await using var t = await c.BeginTransactionAsync();
-            await Service<PointsPushHandler>().HandleAsync(new PushWork(pushId, account, push, memberId, false, DateTime.UtcNow, new PushBatch()), c, t, CancellationToken.None);
+            await Service<PointsPushHandler>().HandleAsync(new PushWork(pushId, account, push, memberId, false, DateTime.UtcNow, new PushBatch(), PushAnswer.NotAnswered), c, t, CancellationToken.None);
             await t.CommitAsync();
         }
 

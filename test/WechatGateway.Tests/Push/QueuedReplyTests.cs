@@ -64,6 +64,24 @@ public sealed class QueuedReplyTests : SendQueueTest
     }
 
     [Test]
+    public async Task AQueuedWelcomeShowsThePointsTheFollowItselfAwarded()
+    {
+        using var admin = Queue.CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestAccounts.AdminKey);
+        var points = await admin.PostAsJsonAsync("/api/admin/points/rules", new { name = "follow", trigger = "subscribe", points = 100, enabled = true });
+        Assert.That(points.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.Created), await points.Content.ReadAsStringAsync());
+        await RuleAsync(new { name = "welcome", match = "event", @event = "subscribe", reply = new { type = "text", content = "Balance {{ member.points.balance }}" } });
+        using var client = Queue.CreateClient();
+
+        await _follower.SendAsync(client, _follower.Sign(_follower.BuildEvent("o_queued_points", "subscribe"), "o_queued_points", SecurityMode.Safe));
+        await Service<PushProcessingJob>().RunUntilIdleAsync(CancellationToken.None);
+        await DeliverAsync();
+
+        var messages = await MessagesToAsync("o_queued_points");
+        Assert.That(messages.Select(m => m.GetProperty("body").GetProperty("text").GetProperty("content").GetString()), Is.EqualTo(new[] { "Balance 100" }));
+    }
+
+    [Test]
     public async Task KeywordTextsOfManyFollowersProcessedAsOneBatchGetOneReplyEachAndAReplayAddsNone()
     {
         await RuleAsync(new { name = "hours", match = "exact", keywords = new[] { "hours" }, reply = new { type = "text", content = "Open 9 to 9" } });

@@ -278,6 +278,25 @@ public sealed class AutoReplyTests : GatewayTest
     }
 
     [Test]
+    public async Task APassiveWelcomeShowsThePointsTheFollowItselfAwarded()
+    {
+        var points = await _admin.PostAsJsonAsync("/api/admin/points/rules", new { name = "follow", trigger = "subscribe", points = 100, enabled = true });
+        Assert.That(points.StatusCode, Is.EqualTo(HttpStatusCode.Created), await points.Content.ReadAsStringAsync());
+        await RuleAsync(new { name = "welcome", match = "event", @event = "subscribe", reply = new { type = "text", content = "Welcome {{ member.nickname | default: 'friend' }}: {{ member.points.balance }} points" } });
+        var follow = _passive.BuildEvent("o_welcome_points", "subscribe");
+
+        var first = await AskAsync(follow, openId: "o_welcome_points");
+        var retry = await AskAsync(follow, openId: "o_welcome_points");
+        await ProcessPushesAsync();
+
+        Assert.That(first!["Content"], Is.EqualTo("Welcome friend: 100 points"), "rendered after the follow's own award, for a member the push created");
+        Assert.That(retry!["Content"], Is.EqualTo("Welcome friend: 100 points"), "WeChat's retry gets the same answer");
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM points_ledger"), Is.EqualTo(1), "one award");
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM outbound_send"), Is.Zero, "answered in the response, so nothing is queued");
+        Assert.That(await Database.ScalarAsync<string>("SELECT status FROM wechat_push"), Is.EqualTo("processed"));
+    }
+
+    [Test]
     public async Task TextLongerThanWechatAcceptsIsCutAtACharacterBoundary()
     {
         await RuleAsync(new { name = "long", match = "contains", keywords = new[] { "long" }, reply = new { type = "text", content = "{% for i in (1..2000) %}好{% endfor %}" } });
