@@ -39,9 +39,7 @@ public static class AdminMemberEndpoints
         }
 
         var found = await queries.SearchAsync(query, user.StoresOf(), limit ?? 50, ct);
-        return TypedResults.Ok(user.Role() == AdminRole.Viewer
-            ? found.Select(m => m with { UnionId = PersonalData.MaskIdentifier(m.UnionId) }).ToList()
-            : found);
+        return TypedResults.Ok<IReadOnlyList<MemberSummary>>(found.Select(m => m with { UnionId = user.Identifier(m.UnionId) }).ToList());
     }
 
     [ResponseExample("""
@@ -77,9 +75,9 @@ public static class AdminMemberEndpoints
         {
             detail = detail with
             {
-                UnionId = PersonalData.MaskIdentifier(detail.UnionId),
-                Identities = detail.Identities.Select(i => i with { OpenId = PersonalData.MaskIdentifier(i.OpenId)!, UnionId = PersonalData.MaskIdentifier(i.UnionId) }).ToList(),
-                Follows = detail.Follows.Select(f => f with { OpenId = PersonalData.MaskIdentifier(f.OpenId)! }).ToList(),
+                UnionId = user.Identifier(detail.UnionId),
+                Identities = detail.Identities.Select(i => i with { OpenId = user.Identifier(i.OpenId)!, UnionId = user.Identifier(i.UnionId) }).ToList(),
+                Follows = detail.Follows.Select(f => f with { OpenId = user.Identifier(f.OpenId)! }).ToList(),
             };
         }
 

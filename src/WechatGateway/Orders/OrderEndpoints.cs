@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 using WechatGateway.Admin;
 using WechatGateway.Operations;
+using WechatGateway.Privacy;
 
 namespace WechatGateway.Orders;
 
@@ -27,20 +28,19 @@ public static class OrderEndpoints
     public static RouteGroupBuilder MapOrdersAdmin(this RouteGroupBuilder admin)
     {
         var orders = admin.MapGroup("/orders").WithTags("Orders");
-        orders.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Imported orders, newest first; ?pending=true for those still waiting for their member.");
+        orders.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read).AuditReads()
+            .WithSummary("Imported orders, newest first; ?pending=true for those still waiting for their member. Phones masked, and OpenIDs and UnionIDs for viewers, as in /members; each read is audited.");
         orders.MapPost("", ImportAsync).RequireAuthorization(AdminPolicies.Write).WithSummary("Imports one order; the same orderNo again changes nothing.");
         orders.MapPost("/bulk", ImportBulkAsync).RequireAuthorization(AdminPolicies.Write).Accepts<List<OrderInput>>("application/json", "text/csv")
             .WithSummary("Imports a JSON array of orders or a CSV (orderNo,openId,appId,unionId,phone,amount,storeId,paidAt) and answers per row.");
         return admin;
     }
 
-    [ResponseExample("""[ { "id": 2201, "orderNo": "POS-20261201-000123", "appId": "wx5f3c2a1b9d8e7f60", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "unionId": null, "phone": null, "amount": 128.00, "storeId": 3, "paidAt": "2026-12-01T03:20:00", "memberId": 10482, "awarded": 128, "createdAt": "2026-12-01T03:20:04", "matchedAt": "2026-12-01T03:20:04" } ]""")]
+    [ResponseExample("""[ { "id": 2201, "orderNo": "POS-20261201-000123", "appId": "wx5f3c2a1b9d8e7f60", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "unionId": null, "phone": "138****5678", "amount": 128.00, "storeId": 3, "paidAt": "2026-12-01T03:20:00", "memberId": 10482, "awarded": 128, "createdAt": "2026-12-01T03:20:04", "matchedAt": "2026-12-01T03:20:04" } ]""")]
     public static async Task<Ok<IReadOnlyList<OrderView>>> ListAsync(bool? pending, int? limit, ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
     {
         // A store manager sees the orders of its stores only.
-        var stores = user.Role() == AdminRole.StoreManager
-            ? user.FindAll(AdminPrincipal.StoreClaim).Select(c => long.Parse(c.Value, CultureInfo.InvariantCulture)).ToList()
-            : null;
+        var stores = user.StoresOf();
         var sql = $"""
             SELECT id AS Id, order_no AS OrderNo, app_id AS AppId, open_id AS OpenId, union_id AS UnionId, phone AS Phone, amount AS Amount,
                    store_id AS StoreId, paid_at AS PaidAt, member_id AS MemberId, awarded AS Awarded, created_at AS CreatedAt, matched_at AS MatchedAt
@@ -50,7 +50,11 @@ public static class OrderEndpoints
             """;
         await using var c = await dataSource.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<OrderView>(new CommandDefinition(sql, new { limit = Math.Clamp(limit ?? 100, 1, 1000), stores }, cancellationToken: ct));
-        return TypedResults.Ok<IReadOnlyList<OrderView>>(rows.AsList());
+
+        // The same masking as /members: an order must not show what a member's page hides.
+        return TypedResults.Ok<IReadOnlyList<OrderView>>(rows
+            .Select(o => o with { OpenId = user.Identifier(o.OpenId), UnionId = user.Identifier(o.UnionId), Phone = PersonalData.MaskPhone(o.Phone) })
+            .ToList());
     }
 
     [RequestExample("""{ "orderNo": "POS-20261201-000123", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "appId": "wx5f3c2a1b9d8e7f60", "amount": 128.00, "storeId": 3, "paidAt": "2026-12-01T03:20:00Z" }""")]
