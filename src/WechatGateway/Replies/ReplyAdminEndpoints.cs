@@ -46,8 +46,8 @@ public static class ReplyAdminEndpoints
         templates.MapPut("/{id}", UpdateTemplateAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Replaces a template.");
         templates.MapDelete("/{id}", DeleteTemplateAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Deletes a template no rule uses (409 otherwise).");
         templates.MapPost("/{id}/preview", PreviewAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Renders a template for a member; changes nothing.");
-        templates.MapGet("/render", RenderDraftAsync).RequireAuthorization(AdminPolicies.Read)
-            .WithSummary("Renders unsaved text-template content for a member (the console's live preview); 400 with line and column when it does not parse. Changes nothing.");
+        templates.MapGet("/render", RenderDraftAsync).RequireAuthorization(AdminPolicies.Write)
+            .WithSummary("Renders unsaved text-template content for a member (the console's live preview), for keys that may write replies; 400 with line and column when it does not parse, 400 naming the field when it renders past a bound. Changes nothing.");
         return admin;
     }
 
@@ -122,7 +122,16 @@ public static class ReplyAdminEndpoints
             return TypedResults.Ok(new TryResult(null, null, null));
         }
 
-        var rendered = rule.Reply is null ? null : await rule.Reply.RenderAsync(await models.ForMemberAsync(request.MemberId, push, request.AppId, ct));
+        RenderedReply? rendered;
+        try
+        {
+            rendered = rule.Reply is null ? null : await rule.Reply.RenderAsync(await models.ForMemberAsync(request.MemberId, push, request.AppId, ct));
+        }
+        catch (ReplyRenderException e)
+        {
+            return TypedResults.Problem(e.Message, title: "The reply cannot be rendered", statusCode: StatusCodes.Status400BadRequest);
+        }
+
         return TypedResults.Ok(new TryResult(rule.View.Id, rule.View.Name, rendered is null ? null : ToView(rendered), rule.View.Action));
     }
 
@@ -186,7 +195,7 @@ public static class ReplyAdminEndpoints
 
     [RequestExample("""{ "memberId": 10482, "text": "hello" }""")]
     [ResponseExample("""{ "type": "text", "content": "Welcome back 小雨! A coffee is yours for 50 points.", "mediaId": null, "articles": [], "url": null, "data": {} }""")]
-    public static async Task<Results<Ok<RenderedView>, NotFound>> PreviewAsync(
+    public static async Task<Results<Ok<RenderedView>, NotFound, ValidationProblem>> PreviewAsync(
         ulong id, PreviewRequest? request, [FromServices] ReplyStore store, [FromServices] LiquidTemplates liquid, [FromServices] ReplyModels models, CancellationToken ct)
     {
         if (await store.GetTemplateAsync(id, ct) is not { } template)
@@ -195,13 +204,12 @@ public static class ReplyAdminEndpoints
         }
 
         var push = new TextMessage { Content = request?.Text ?? "", MsgType = "text" };
-        var rendered = await CompiledReply.Compile(template.Reply, liquid).RenderAsync(await models.ForMemberAsync(request?.MemberId, push, null, ct));
-        return TypedResults.Ok(ToView(rendered));
+        return await RenderAsync(CompiledReply.Compile(template.Reply, liquid), await models.ForMemberAsync(request?.MemberId, push, null, ct));
     }
 
-    /// <summary>A GET, so typing in the editor neither writes audit rows nor needs a write role; a draft is one text template, short enough for a URL.</summary>
+    /// <summary>A GET, so typing in the editor writes no audit rows (unless it names a member); a draft is one text template, short enough for a URL.</summary>
     [ResponseExample("""{ "type": "text", "content": "Welcome back 小雨! A coffee is yours for 50 points.", "mediaId": null, "articles": [], "url": null, "data": {} }""")]
-    public static async Task<Results<Ok<RenderedView>, ValidationProblem>> RenderDraftAsync(
+    public static async Task<Results<Ok<RenderedView>, NotFound, ValidationProblem>> RenderDraftAsync(
         string? content, ulong? memberId, string? text, [FromServices] LiquidTemplates liquid, [FromServices] ReplyModels models, CancellationToken ct)
     {
         CompiledReply compiled;
@@ -215,7 +223,19 @@ public static class ReplyAdminEndpoints
         }
 
         var push = new TextMessage { Content = text ?? "", MsgType = "text" };
-        return TypedResults.Ok(ToView(await compiled.RenderAsync(await models.ForMemberAsync(memberId, push, null, ct))));
+        return await RenderAsync(compiled, await models.ForMemberAsync(memberId, push, null, ct));
+    }
+
+    private static async Task<Results<Ok<RenderedView>, NotFound, ValidationProblem>> RenderAsync(CompiledReply reply, ReplyModel model)
+    {
+        try
+        {
+            return TypedResults.Ok(ToView(await reply.RenderAsync(model)));
+        }
+        catch (ReplyRenderException e)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [e.Field] = [e.Message] }, detail: e.Message, extensions: new Dictionary<string, object?> { ["field"] = e.Field });
+        }
     }
 
     private static ValidationProblem? Validate(AutoReplyRequest request, ReplyRuleSet rules, LiquidTemplates liquid, AccountRegistry accounts)
