@@ -113,8 +113,7 @@ public static class AdminMemberEndpoints
         }
 
         // A store manager is told nothing about members outside its stores, not even that they exist.
-        var stores = user.StoresOf();
-        if (stores is not null && (detail.Member.HomeStoreId is not { } home || !stores.Contains(home)))
+        if (!user.CanSeeMember(detail.Member.HomeStoreId))
         {
             return null;
         }

@@ -31,6 +31,10 @@ public static class AdminPrincipal
     public static string? Identifier(this ClaimsPrincipal user, string? id) =>
         user.Role() == AdminRole.Viewer ? PersonalData.MaskIdentifier(id) : id;
 
+    /// <summary>Admins and viewers see every member; store managers only members whose home store is theirs.</summary>
+    public static bool CanSeeMember(this ClaimsPrincipal user, long? homeStoreId) =>
+        user.StoresOf() is not { } mine || (homeStoreId is { } home && mine.Contains(home));
+
     /// <summary>Admins and viewers read every store; store managers only theirs.</summary>
     public static bool CanReadStore(this ClaimsPrincipal user, long storeId) => user.StoresOf() is not { } mine || mine.Contains(storeId);
 
