@@ -48,7 +48,7 @@ public static class StoreEndpoints
         var sql = $"SELECT {Columns} FROM store {(mine is null ? "" : "WHERE id IN @mine")} ORDER BY id";
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<StoreRow>(new CommandDefinition(sql, new { mine }, cancellationToken: ct));
-        return TypedResults.Ok(rows.Select(ToView).ToList());
+        return TypedResults.Ok(rows.Select(r => ToView(r) with { StaffOpenId = user.Identifier(r.StaffOpenId) }).ToList());
     }
 
     [ResponseExample("""{ "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "staffAppId": "wx5f3c2a1b9d8e7f60", "staffOpenId": "oStaff_JingAn_Manager01", "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" }""")]
@@ -62,7 +62,7 @@ public static class StoreEndpoints
 
         http.AuditStore(id);
         var store = await FindAsync(dataSource, id, ct);
-        return store is null ? TypedResults.NotFound() : TypedResults.Ok(store);
+        return store is null ? TypedResults.NotFound() : TypedResults.Ok(store with { StaffOpenId = user.Identifier(store.StaffOpenId) });
     }
 
     [RequestExample("""{ "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480 }""")]
