@@ -12,7 +12,8 @@ namespace WechatGateway.Orders;
 
 /// <summary>
 /// <c>/api/admin/orders</c>: purchases imported from POS or e-commerce, one at a time or in bulk (a JSON array or CSV),
-/// idempotent by order number. Store managers import for their own stores only.
+/// idempotent by order number. Store managers import for their own stores only, credit only members of the order's
+/// store and are capped in yuan per day (<see cref="OrderImporterKey"/>).
 /// </summary>
 public static class OrderEndpoints
 {
@@ -69,7 +70,7 @@ public static class OrderEndpoints
             return TypedResults.Problem("A store manager imports orders of its own stores only (storeId).", title: "Not your store", statusCode: StatusCodes.Status403Forbidden);
         }
 
-        var result = await importer.ImportAsync(input, ct);
+        var result = await importer.ImportAsync(input, KeyOf(user), ct);
         return result.Status switch
         {
             OrderStatus.Invalid => TypedResults.Problem(result.Error, title: "Invalid order", statusCode: StatusCodes.Status400BadRequest),
@@ -126,7 +127,7 @@ public static class OrderEndpoints
                 ? new OrderResult(null, OrderStatus.Invalid, null, null, 0, "not an order")
                 : !MayImport(user, input)
                     ? new OrderResult(input.OrderNo, OrderStatus.Invalid, null, null, 0, "storeId is not one of this key's stores")
-                    : await importer.ImportAsync(input, ct);
+                    : await importer.ImportAsync(input, KeyOf(user), ct);
             rows.Add(new BulkRow(i + 1, result.OrderNo, result.Status, result.OrderId, result.MemberId, result.Awarded, result.Error));
         }
 
@@ -137,6 +138,8 @@ public static class OrderEndpoints
             rows.Count(r => r.Status == OrderStatus.Invalid),
             rows));
     }
+
+    private static OrderImporterKey KeyOf(ClaimsPrincipal user) => new(user.Actor(), user.Role() == AdminRole.StoreManager);
 
     /// <summary>Admins import anything; a store manager only orders of its own stores.</summary>
     private static bool MayImport(ClaimsPrincipal user, OrderInput input) =>
