@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
+using WechatGateway.Privacy;
 using WechatGateway.Wechat.Api;
 
 namespace WechatGateway.Push;
@@ -438,7 +439,7 @@ public sealed class SendDispatcher(
 
         foreach (var outcome in dead)
         {
-            logger.LogError("Send {SendId} to {ToUser} of {AppId} is dead after {Attempts} attempts: {Error}", outcome.Send.Id, outcome.Send.ToUser, outcome.Send.AppId, outcome.Send.Attempts, outcome.Error);
+            logger.LogError("Send {SendId} to {AppId}/{OpenIdHash} is dead after {Attempts} attempts: {Error}", outcome.Send.Id, outcome.Send.AppId, PersonalData.Hash(outcome.Send.ToUser), outcome.Send.Attempts, outcome.Error);
             await stream.AddDeadLetterAsync(outcome.Send.Id, outcome.Errcode, outcome.Error);
         }
     }

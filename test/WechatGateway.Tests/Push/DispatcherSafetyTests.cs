@@ -1,11 +1,34 @@
 using Microsoft.Extensions.DependencyInjection;
 using WechatGateway.Push;
+using WechatGateway.Tests.Infrastructure;
 using WechatGateway.Tests.Wechat;
 
 namespace WechatGateway.Tests.Push;
 
-public sealed class SendLeaseTests : SendQueueTest
+public sealed class DispatcherSafetyTests : SendQueueTest
 {
+    [Test]
+    public async Task ADeadSendIsLoggedWithItsOpenIdHashed()
+    {
+        const string openId = "o_dead_and_logged";
+        await SimulatorControl.AddFaultAsync("message/custom/send", errcode: -1, count: 3);
+        var id = (await AddAsync(CustomText(openId, "never", "push:31:reply")))[0];
+        var log = new CapturedLogger<SendDispatcher>();
+        var dispatcher = ActivatorUtilities.CreateInstance<SendDispatcher>(Queue.Services, log);
+
+        // SendQueue:MaxAttempts is 3 here, with back-offs of at most 1 s.
+        for (var i = 0; i < 100 && (await RowAsync(id)).Status != SendStatus.Dead; i++)
+        {
+            await Service<SendRelay>().RunUntilIdleAsync(CancellationToken.None);
+            await dispatcher.RunUntilIdleAsync(CancellationToken.None);
+            await Task.Delay(100);
+        }
+
+        Assert.That((await RowAsync(id)).Status, Is.EqualTo(SendStatus.Dead));
+        Assert.That(log.Lines, Has.Some.Contains(WechatGateway.Privacy.PersonalData.Hash(openId)));
+        Assert.That(log.Lines, Has.None.Contains(openId));
+    }
+
     [Test]
     public async Task ASlowWechatDoesNotLetAnotherDispatcherResendWhatOneIsStillSending()
     {
