@@ -156,6 +156,32 @@ public sealed class GroupTests : GatewayTest
     }
 
     [Test]
+    public async Task AMemberConfirmsAtMostThreeGroupsItself()
+    {
+        var store = await StoreAsync("Jing'an", JingAn);
+        var groups = new List<ulong>();
+        for (var i = 0; i < 4; i++)
+        {
+            groups.Add(await GroupAsync(store, $"Jing'an fans {i}"));
+        }
+
+        var (mp, _) = await MiniProgramClient.LoginAsync("o_mp_joiner");
+        using var client = mp;
+
+        var statuses = new List<HttpStatusCode>();
+        foreach (var group in groups)
+        {
+            statuses.Add((await mp.PostAsync($"/api/mp/groups/{group}/join", null)).StatusCode);
+        }
+
+        var again = await mp.PostAsync($"/api/mp/groups/{groups[0]}/join", null);
+
+        Assert.That(statuses, Is.EqualTo(new[] { HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.Conflict }), "Groups:MaxJoinsPerMember is 3 by default");
+        Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.OK), "confirming a group it is in again takes no seat");
+        Assert.That(await Database.ScalarAsync<long>("SELECT member_count FROM community_group WHERE id = @id", new { id = groups[3] }), Is.Zero);
+    }
+
+    [Test]
     public async Task RecommendedGroupsAreNearestFirstExplainedAndNeverOneAlreadyJoined()
     {
         var (_, groupA, _, groupB) = await JingAnAndHongqiaoAsync();
