@@ -19,7 +19,7 @@ public static class AdminMemberEndpoints
     {
         var members = admin.MapGroup("/members");
         members.MapGet("", SearchAsync).RequireAuthorization(AdminPolicies.Read)
-            .WithSummary("Members by OpenID, UnionID or phone (exact) or nickname (prefix).");
+            .WithSummary("Members by OpenID, UnionID or phone (exact; phone not for viewers) or nickname (prefix).");
         members.MapGet("/{id}", GetAsync).RequireAuthorization(AdminPolicies.Read).AuditReads()
             .WithSummary("A member with identities, follows, attribution and timeline; the phone number masked. Each read is audited.");
         members.MapPost("/{id}/reveal-phone", RevealPhoneAsync).RequireAuthorization(AdminPolicies.AdminOnly)
@@ -38,7 +38,8 @@ public static class AdminMemberEndpoints
             return TypedResults.Problem("limit must be between 1 and 200.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var found = await queries.SearchAsync(query, user.StoresOf(), limit ?? 50, ct);
+        // A viewer's search does not match phone numbers: it would tell who owns a number, unaudited.
+        var found = await queries.SearchAsync(query, user.StoresOf(), byPhone: user.Role() != AdminRole.Viewer, limit ?? 50, ct);
         return TypedResults.Ok<IReadOnlyList<MemberSummary>>(found.Select(m => m with { UnionId = user.Identifier(m.UnionId) }).ToList());
     }
 
