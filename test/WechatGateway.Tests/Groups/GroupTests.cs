@@ -156,6 +156,36 @@ public sealed class GroupTests : GatewayTest
     }
 
     [Test]
+    public async Task GroupsAndLiveCodesAreListedInPagesAndPoolsReadInOneQuery()
+    {
+        var store = await StoreAsync("Jing'an", JingAn);
+        var groups = new List<ulong>();
+        for (var i = 0; i < 3; i++)
+        {
+            groups.Add(await GroupAsync(store, $"Jing'an page {i}"));
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            await CreateAsync("/api/admin/live-codes", new { appId = TestAccounts.QueueAppId, code = $"page-{i}", name = $"card {i}", storeId = store, groupIds = new[] { groups[i], groups[(i + 1) % 3] } });
+        }
+
+        using var admin = AdminClient(TestAccounts.AdminKey);
+        await admin.GetAsync("/api/admin/live-codes?limit=1"); // warm
+
+        var first = await admin.GetFromJsonAsync<JsonElement>("/api/admin/groups?limit=2");
+        var rest = await admin.GetFromJsonAsync<JsonElement>($"/api/admin/groups?limit=2&after={first[1].GetProperty("id").GetUInt64()}");
+        var (one, queriesForOne) = await MySqlCommands.CountAsync(() => admin.GetFromJsonAsync<JsonElement>("/api/admin/live-codes?limit=1"));
+        var (all, queriesForAll) = await MySqlCommands.CountAsync(() => admin.GetFromJsonAsync<JsonElement>("/api/admin/live-codes"));
+
+        Assert.That(first.EnumerateArray().Select(g => g.GetProperty("id").GetUInt64()), Is.EqualTo(groups.Take(2)));
+        Assert.That(rest.EnumerateArray().Select(g => g.GetProperty("id").GetUInt64()), Is.EqualTo(groups.Skip(2)));
+        Assert.That((one.GetArrayLength(), all.GetArrayLength()), Is.EqualTo((1, 3)));
+        Assert.That(all[2].GetProperty("groupIds").EnumerateArray().Select(g => g.GetUInt64()), Is.EqualTo(new[] { groups[2], groups[0] }), "each pool in its order");
+        Assert.That(queriesForAll, Is.EqualTo(queriesForOne), "three codes cost the queries of one");
+    }
+
+    [Test]
     public async Task AMemberConfirmsAtMostThreeGroupsItself()
     {
         var store = await StoreAsync("Jing'an", JingAn);
