@@ -47,6 +47,7 @@ app.UseGatewayProxies(gateway);
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAdminBodyBuffering();
+app.UseMiniProgramLimits();
 app.UseAuthentication();
 app.UseAuthorization();
 
