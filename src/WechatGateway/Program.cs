@@ -44,6 +44,7 @@ builder.Services.AddPrivacy(gateway);
 var app = builder.Build();
 
 app.UseGatewayProxies(gateway);
+app.UseOperationsPort(gateway);
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAdminBodyBuffering();

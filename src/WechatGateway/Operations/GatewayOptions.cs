@@ -20,6 +20,14 @@ public sealed class GatewayOptions : IValidatableObject
     /// </summary>
     public List<string> KnownProxies { get; set; } = [];
 
+    /// <summary>
+    /// When set, <c>/metrics</c>, <c>/openapi</c> and <c>/docs</c> answer only requests that arrive on this local port
+    /// (add it to the listening URLs, e.g. <c>--urls http://0.0.0.0:5080;http://127.0.0.1:9090</c>) and 404 on the
+    /// others. Unset: they are served on every port, as <c>/healthz</c> and <c>/readyz</c> always are.
+    /// </summary>
+    [Range(1, 65535, ErrorMessage = "Gateway:OperationsPort must be a port number (1-65535).")]
+    public int? OperationsPort { get; set; }
+
     public bool RunsWeb => Roles.Contains("Web", StringComparison.Ordinal);
 
     public bool RunsWorker => Roles.Contains("Worker", StringComparison.Ordinal);
