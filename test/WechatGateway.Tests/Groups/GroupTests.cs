@@ -49,6 +49,19 @@ public sealed class GroupTests : GatewayTest
             owner = "staff-1",
         });
 
+    /// <summary>One store with <paramref name="count"/> groups, in the order they were created.</summary>
+    private static async Task<(ulong Store, List<ulong> Groups)> StoreWithGroupsAsync(int count)
+    {
+        var store = await StoreAsync("Jing'an", JingAn);
+        var groups = new List<ulong>();
+        for (var i = 0; i < count; i++)
+        {
+            groups.Add(await GroupAsync(store, $"Jing'an fans {i}"));
+        }
+
+        return (store, groups);
+    }
+
     /// <summary>Two stores 11 km apart with one group each.</summary>
     private static async Task<(ulong A, ulong GroupA, ulong B, ulong GroupB)> JingAnAndHongqiaoAsync()
     {
@@ -158,12 +171,7 @@ public sealed class GroupTests : GatewayTest
     [Test]
     public async Task GroupsAndLiveCodesAreListedInPagesAndPoolsReadInOneQuery()
     {
-        var store = await StoreAsync("Jing'an", JingAn);
-        var groups = new List<ulong>();
-        for (var i = 0; i < 3; i++)
-        {
-            groups.Add(await GroupAsync(store, $"Jing'an page {i}"));
-        }
+        var (store, groups) = await StoreWithGroupsAsync(3);
 
         for (var i = 0; i < 3; i++)
         {
@@ -188,12 +196,7 @@ public sealed class GroupTests : GatewayTest
     [Test]
     public async Task AMemberConfirmsAtMostThreeGroupsItself()
     {
-        var store = await StoreAsync("Jing'an", JingAn);
-        var groups = new List<ulong>();
-        for (var i = 0; i < 4; i++)
-        {
-            groups.Add(await GroupAsync(store, $"Jing'an fans {i}"));
-        }
+        var (_, groups) = await StoreWithGroupsAsync(4);
 
         var (mp, _) = await MiniProgramClient.LoginAsync("o_mp_joiner");
         using var client = mp;
