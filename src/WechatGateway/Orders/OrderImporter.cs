@@ -131,11 +131,16 @@ public sealed class OrderImporter(
                 : new OrderResult(orderNo, OrderStatus.Duplicate, first.Id, first.MemberId is { } m ? MemberQueries.Id(m) : null, first.Awarded, null);
         }
 
-        if (key.StoreMembersOnly && await ImportedTodayAsync(c, t, key.Actor, now, ct) is var today && today > options.Value.StoreManagerOrderAmountPerDay)
+        if (key.StoreMembersOnly)
         {
-            await t.RollbackAsync(ct);
-            return new OrderResult(orderNo, OrderStatus.Invalid, null, null, 0,
-                $"this key may import {options.Value.StoreManagerOrderAmountPerDay.ToString(CultureInfo.InvariantCulture)} yuan in 24 hours (Points:StoreManagerOrderAmountPerDay); this order would make it {today.ToString(CultureInfo.InvariantCulture)}");
+            var cap = options.Value.StoreManagerOrderAmountPerDay;
+            var today = await ImportedTodayAsync(c, t, key.Actor, now, ct);
+            if (today > cap)
+            {
+                await t.RollbackAsync(ct);
+                return new OrderResult(orderNo, OrderStatus.Invalid, null, null, 0,
+                    $"this key may import {cap.ToString(CultureInfo.InvariantCulture)} yuan in 24 hours (Points:StoreManagerOrderAmountPerDay); this order would make it {today.ToString(CultureInfo.InvariantCulture)}");
+            }
         }
 
         var memberId = await FindMemberAsync(c, t, Blank(input.AppId), Blank(input.OpenId), Blank(input.UnionId), Blank(input.Phone), key.StoreMembersOnly ? input.StoreId : null, ct);
