@@ -21,6 +21,7 @@ var gateway = builder.Configuration.GetSection(GatewayOptions.Section).Get<Gatew
 builder.AddObservability();
 builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddGatewayProxies(gateway);
 builder.Services.AddHttpApiDefaults();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
 builder.Services.AddGatewayOpenApi();
@@ -41,9 +42,12 @@ builder.Services.AddPrivacy(gateway);
 
 var app = builder.Build();
 
+app.UseGatewayProxies(gateway);
+app.UseOperationsPort(gateway);
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAdminBodyBuffering();
+app.UseMiniProgramLimits();
 app.UseAuthentication();
 app.UseAuthorization();
 

@@ -9,7 +9,7 @@ namespace WechatGateway.Admin;
 
 /// <summary>
 /// <c>Authorization: Bearer KEY</c> for the admin API: bootstrap keys from configuration, then keys created through
-/// <c>/api/admin/api-keys</c> (stored hashed, revocable). Failures are counted per client address
+/// <c>/api/admin/api-keys</c> (stored hashed, revocable). Failures are counted per client address and per key prefix
 /// (<see cref="AdminAuthThrottle"/>); a key that cannot have been issued costs no database query.
 /// </summary>
 public sealed class AdminKeyAuthenticationHandler(
@@ -30,7 +30,8 @@ public sealed class AdminKeyAuthenticationHandler(
         .Where(k => k.Hash is not null)
         .ToDictionary(k => Convert.ToHexString(k.Hash!), k => k.Key, StringComparer.Ordinal);
 
-    private string Address => Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    /// <summary>The client as forwarded headers from a known proxy name it (<c>Gateway:KnownProxies</c>), else the peer.</summary>
+    private string Address => AdminAuthThrottle.Address(Context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -40,19 +41,34 @@ public sealed class AdminKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        // A blocked address is refused before its key is looked at: were a right key let through, the 429s would
-        // only slow a guesser down, not stop the guess from working.
-        if (throttle.IsBlocked(Address, out var retryAfter))
-        {
-            return AuthenticateResult.Fail(new ThrottledException(retryAfter));
-        }
-
+        // A blocked address still gets in with a right key: behind a proxy one client's wrong keys must not lock out
+        // the others, and keys are too long to guess. Its wrong keys are refused (429) without being counted again.
+        var addressBlocked = throttle.IsBlocked(Address, out var retryAfter);
         var key = header["Bearer ".Length..].Trim();
         if (key.Length is 0 or > 200)
         {
-            return Failed();
+            return addressBlocked ? Throttled(retryAfter) : Failed(null);
         }
 
+        // Guesses at the rest of one key are refused before the key is looked at, from whatever address they come.
+        var prefix = AdminAuthThrottle.KeyPrefix(key);
+        if (throttle.IsBlocked(prefix, out var prefixRetryAfter))
+        {
+            return Throttled(prefixRetryAfter);
+        }
+
+        if (await FindAsync(key) is { } found)
+        {
+            return found;
+        }
+
+        return addressBlocked ? Throttled(retryAfter) : Failed(prefix);
+    }
+
+    private static AuthenticateResult Throttled(TimeSpan retryAfter) => AuthenticateResult.Fail(new ThrottledException(retryAfter));
+
+    private async Task<AuthenticateResult?> FindAsync(string key)
+    {
         var hash = AdminKeyHash.Of(key);
         if (_bootstrap.TryGetValue(Convert.ToHexString(hash), out var configured))
         {
@@ -61,7 +77,7 @@ public sealed class AdminKeyAuthenticationHandler(
 
         if (!AdminKeyHash.CouldBeIssued(key))
         {
-            return Failed();
+            return null;
         }
 
         const string sql = """
@@ -70,9 +86,7 @@ public sealed class AdminKeyAuthenticationHandler(
             """;
         await using var connection = await dataSource.OpenConnectionAsync(Context.RequestAborted);
         var stored = await connection.QuerySingleOrDefaultAsync<StoredKey>(new CommandDefinition(sql, new { hash }, cancellationToken: Context.RequestAborted));
-        return stored is null
-            ? Failed()
-            : Success(stored.Name, Enum.Parse<AdminRole>(stored.Role), ApiKeyEndpoints.ParseStoreIds(stored.StoreIds));
+        return stored is null ? null : Success(stored.Name, Enum.Parse<AdminRole>(stored.Role), ApiKeyEndpoints.ParseStoreIds(stored.StoreIds));
     }
 
     /// <summary>401 says whether the key was missing or wrong; 429 (with <c>Retry-After</c>) once an address has failed too often.</summary>
@@ -84,7 +98,7 @@ public sealed class AdminKeyAuthenticationHandler(
             var seconds = Math.Max(1, (int)Math.Ceiling(throttled.RetryAfter.TotalSeconds));
             Response.StatusCode = StatusCodes.Status429TooManyRequests;
             Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            await WriteProblemAsync("Too many failed admin authentications", $"This address sent too many wrong admin keys; try again in {seconds} s.");
+            await WriteProblemAsync("Too many failed admin authentications", $"Too many wrong admin keys came from this address or started like this one; try again in {seconds} s.");
             return;
         }
 
@@ -101,13 +115,16 @@ public sealed class AdminKeyAuthenticationHandler(
         await WriteProblemAsync("Not allowed for this key", $"Keys with the role {Context.User.Role()} may not call {Request.Method} {Request.Path}.");
     }
 
-    private AuthenticateResult Failed()
+    private AuthenticateResult Failed(string? prefix)
     {
-        throttle.RecordFailure(Address);
-        if (throttle.IsBlocked(Address, out var retryAfter))
+        foreach (var partition in prefix is null ? [Address] : new[] { Address, prefix })
         {
-            // Once per block: the failures that follow are refused before they are counted.
-            Logger.LogWarning("Admin authentication from {Address} blocked for {Seconds:0} s after {Limit} wrong keys", Address, retryAfter.TotalSeconds, admin.Value.FailedAuthPerMinute);
+            throttle.RecordFailure(partition);
+            if (throttle.IsBlocked(partition, out var retryAfter))
+            {
+                // Once per block: the failures that follow are refused before they are counted.
+                Logger.LogWarning("Admin authentication blocked for {Seconds:0} s after {Limit} wrong keys from {Partition}", retryAfter.TotalSeconds, admin.Value.FailedAuthPerMinute, partition == Address ? Address : "one key prefix");
+            }
         }
 
         return AuthenticateResult.Fail(WrongKey);

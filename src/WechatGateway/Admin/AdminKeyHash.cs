@@ -30,6 +30,11 @@ public static class AdminKeyHash
 
     private const string IssuedPrefix = "wgk_";
 
+    /// <summary>Characters of a key shown in listings (<c>key_prefix</c>) and counted by the throttle: <c>wgk_</c> and 6 more.</summary>
+    public const int PrefixLength = 10;
+
+    public static string Prefix(string key) => key.Length <= PrefixLength ? key : key[..PrefixLength];
+
     /// <summary>A new key: 32 random bytes, URL-safe, with a recognisable prefix for secret scanners.</summary>
     public static string NewKey() => IssuedPrefix + System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 

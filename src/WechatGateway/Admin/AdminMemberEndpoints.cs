@@ -19,7 +19,7 @@ public static class AdminMemberEndpoints
     {
         var members = admin.MapGroup("/members");
         members.MapGet("", SearchAsync).RequireAuthorization(AdminPolicies.Read)
-            .WithSummary("Members by OpenID, UnionID or phone (exact) or nickname (prefix).");
+            .WithSummary("Members by OpenID, UnionID or phone (exact; phone not for viewers) or nickname (prefix).");
         members.MapGet("/{id}", GetAsync).RequireAuthorization(AdminPolicies.Read).AuditReads()
             .WithSummary("A member with identities, follows, attribution and timeline; the phone number masked. Each read is audited.");
         members.MapPost("/{id}/reveal-phone", RevealPhoneAsync).RequireAuthorization(AdminPolicies.AdminOnly)
@@ -38,10 +38,9 @@ public static class AdminMemberEndpoints
             return TypedResults.Problem("limit must be between 1 and 200.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var found = await queries.SearchAsync(query, user.StoresOf(), limit ?? 50, ct);
-        return TypedResults.Ok(user.Role() == AdminRole.Viewer
-            ? found.Select(m => m with { UnionId = PersonalData.MaskIdentifier(m.UnionId) }).ToList()
-            : found);
+        // A viewer's search does not match phone numbers: it would tell who owns a number, unaudited.
+        var found = await queries.SearchAsync(query, user.StoresOf(), byPhone: user.Role() != AdminRole.Viewer, limit ?? 50, ct);
+        return TypedResults.Ok<IReadOnlyList<MemberSummary>>(found.Select(m => m with { UnionId = user.Identifier(m.UnionId) }).ToList());
     }
 
     [ResponseExample("""
@@ -77,9 +76,9 @@ public static class AdminMemberEndpoints
         {
             detail = detail with
             {
-                UnionId = PersonalData.MaskIdentifier(detail.UnionId),
-                Identities = detail.Identities.Select(i => i with { OpenId = PersonalData.MaskIdentifier(i.OpenId)!, UnionId = PersonalData.MaskIdentifier(i.UnionId) }).ToList(),
-                Follows = detail.Follows.Select(f => f with { OpenId = PersonalData.MaskIdentifier(f.OpenId)! }).ToList(),
+                UnionId = user.Identifier(detail.UnionId),
+                Identities = detail.Identities.Select(i => i with { OpenId = user.Identifier(i.OpenId)!, UnionId = user.Identifier(i.UnionId) }).ToList(),
+                Follows = detail.Follows.Select(f => f with { OpenId = user.Identifier(f.OpenId)! }).ToList(),
             };
         }
 
@@ -115,8 +114,7 @@ public static class AdminMemberEndpoints
         }
 
         // A store manager is told nothing about members outside its stores, not even that they exist.
-        var stores = user.StoresOf();
-        if (stores is not null && (detail.Member.HomeStoreId is not { } home || !stores.Contains(home)))
+        if (!user.CanSeeMember(detail.Member.HomeStoreId))
         {
             return null;
         }

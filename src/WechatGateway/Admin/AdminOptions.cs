@@ -22,8 +22,9 @@ public sealed class AdminOptions
     public List<AdminKeyOptions> ApiKeys { get; set; } = [];
 
     /// <summary>
-    /// Failed admin authentications one client address may make per minute; past that, every admin call from it is
-    /// answered 429 until the minute is over, a right key included, so guessing gains nothing from the refusals.
+    /// Failed admin authentications one client address, and one key prefix, may make per minute; past that, the
+    /// address's wrong keys are answered 429 until the minute is over (a right key still works), and keys with the
+    /// prefix are refused from any address.
     /// </summary>
     [Range(1, 100_000, ErrorMessage = "Admin:FailedAuthPerMinute must be between 1 and 100000.")]
     public int FailedAuthPerMinute { get; set; } = 10;

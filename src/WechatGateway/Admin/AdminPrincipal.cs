@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using WechatGateway.Privacy;
 
 namespace WechatGateway.Admin;
 
@@ -25,6 +26,14 @@ public static class AdminPrincipal
         user.Role() == AdminRole.StoreManager
             ? user.FindAll(StoreClaim).Select(c => long.Parse(c.Value, CultureInfo.InvariantCulture)).ToList()
             : null;
+
+    /// <summary>An OpenID or UnionID as this key may see it: masked for viewers, which recognise but need not copy one.</summary>
+    public static string? Identifier(this ClaimsPrincipal user, string? id) =>
+        user.Role() == AdminRole.Viewer ? PersonalData.MaskIdentifier(id) : id;
+
+    /// <summary>Admins and viewers see every member; store managers only members whose home store is theirs.</summary>
+    public static bool CanSeeMember(this ClaimsPrincipal user, long? homeStoreId) =>
+        user.StoresOf() is not { } mine || (homeStoreId is { } home && mine.Contains(home));
 
     /// <summary>Admins and viewers read every store; store managers only theirs.</summary>
     public static bool CanReadStore(this ClaimsPrincipal user, long storeId) => user.StoresOf() is not { } mine || mine.Contains(storeId);

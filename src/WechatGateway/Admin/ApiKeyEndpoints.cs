@@ -75,7 +75,7 @@ public static class ApiKeyEndpoints
         {
             name = request.Name,
             keyHash = AdminKeyHash.Of(key),
-            keyPrefix = key[..10],
+            keyPrefix = AdminKeyHash.Prefix(key),
             role = request.Role!.Value.ToString(),
             storeIds = string.Join(',', stores),
             now = time.GetUtcNow().UtcDateTime,

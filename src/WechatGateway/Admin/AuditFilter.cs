@@ -15,7 +15,7 @@ public sealed class AuditFilter(AuditLog audit, ILogger<AuditFilter> logger) : I
     {
         var http = context.HttpContext;
         var isRead = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method);
-        if (isRead && http.GetEndpoint()?.Metadata.GetMetadata<AuditedRead>() is null)
+        if (isRead && !IsAuditedRead(http))
         {
             return await next(context);
         }
@@ -44,6 +44,11 @@ public sealed class AuditFilter(AuditLog audit, ILogger<AuditFilter> logger) : I
         http.Response.OnStarting(() => CompleteAsync(id, http));
         return await next(context);
     }
+
+    /// <summary>The route is marked, and names no query parameter or this call carries it.</summary>
+    private static bool IsAuditedRead(HttpContext http) =>
+        http.GetEndpoint()?.Metadata.GetMetadata<AuditedRead>() is { } audited
+        && (audited.OnlyWith is not { } parameter || http.Request.Query.ContainsKey(parameter));
 
     private async Task CompleteAsync(ulong id, HttpContext http)
     {
@@ -79,15 +84,21 @@ public sealed class AuditFilter(AuditLog audit, ILogger<AuditFilter> logger) : I
     }
 }
 
-/// <summary>Marks a read route whose answers hold personal data: each call is audited like a write.</summary>
-public sealed class AuditedRead;
+/// <summary>
+/// Marks a read route whose answers hold personal data: each call is audited like a write, or only the calls that
+/// carry the query parameter <see cref="OnlyWith"/> (a preview is personal only when it names a member).
+/// </summary>
+public sealed class AuditedRead(string? onlyWith = null)
+{
+    public string? OnlyWith { get; } = onlyWith;
+}
 
 public static class AuditFilterExtensions
 {
     internal const string StoreItem = "wg:audit-store";
 
-    public static TBuilder AuditReads<TBuilder>(this TBuilder builder)
-        where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(new AuditedRead());
+    public static TBuilder AuditReads<TBuilder>(this TBuilder builder, string? onlyWithQuery = null)
+        where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(new AuditedRead(onlyWithQuery));
 
     /// <summary>
     /// Names the store this request concerns (the store of a store route, the home store of a member), so the audit row

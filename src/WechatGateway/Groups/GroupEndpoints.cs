@@ -41,7 +41,8 @@ public static class GroupEndpoints
     public static RouteGroupBuilder MapGroups(this RouteGroupBuilder admin)
     {
         var groups = admin.MapGroup("/groups").WithTags("Groups");
-        groups.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Groups (a store manager's stores only); ?storeId= filters.");
+        groups.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("Groups (a store manager's stores only) by id; ?storeId= filters; at most limit (default and most 500), the next page after=the last id.");
         groups.MapGet("/alerts", GroupAlerts.GetAsync).RequireAuthorization(AdminPolicies.Read)
             .WithSummary("Groups whose QR expires within 24 h, or has expired while active; live codes with no usable group.");
         groups.MapGet("/stats", GroupStats.GetAsync).RequireAuthorization(AdminPolicies.Read)
@@ -56,6 +57,9 @@ public static class GroupEndpoints
         return admin;
     }
 
+    /// <summary>Groups or live codes one list answers; the next page starts <c>after</c> the last id.</summary>
+    public const int MaxPage = 500;
+
     private const string Columns = """
         id AS Id, store_id AS StoreId, name AS Name, capacity AS Capacity, member_count AS MemberCount, tags AS Tags,
         qr_image_url AS QrImageUrl, qr_media_id AS QrMediaId, qr_expires_at AS QrExpiresAt, owner AS Owner, intro AS Intro,
@@ -63,16 +67,22 @@ public static class GroupEndpoints
         """;
 
     [ResponseExample("""[ { "id": 12, "storeId": 3, "name": "Jing'an fans 1", "capacity": 200, "memberCount": 117, "tags": ["coffee"], "qrImageUrl": "https://cdn.example-brand.cn/groups/jingan-1.png", "qrMediaId": null, "qrExpiresAt": "2026-12-07T00:00:00", "owner": "Ms Li (store 3)", "intro": "Weekly tastings and member offers at {store}", "active": true, "usable": true, "createdAt": "2026-11-30T08:00:00", "updatedAt": "2026-12-01T02:10:00" } ]""")]
-    public static async Task<Ok<List<GroupView>>> ListAsync(long? storeId, ClaimsPrincipal user, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
+    public static async Task<Results<Ok<List<GroupView>>, ProblemHttpResult>> ListAsync(
+        long? storeId, int? limit, ulong? after, ClaimsPrincipal user, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
+        if (limit is < 1 or > MaxPage)
+        {
+            return TypedResults.Problem($"limit must be between 1 and {MaxPage}.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
         var mine = user.StoresOf();
         var sql = $"""
             SELECT {Columns} FROM community_group
-            WHERE (@storeId IS NULL OR store_id = @storeId) {(mine is null ? "" : "AND store_id IN @mine")}
-            ORDER BY store_id, id
+            WHERE (@storeId IS NULL OR store_id = @storeId) AND (@after IS NULL OR id > @after) {(mine is null ? "" : "AND store_id IN @mine")}
+            ORDER BY id LIMIT @take
             """;
         await using var c = await dataSource.OpenConnectionAsync(ct);
-        var rows = await c.QueryAsync<GroupRow>(new CommandDefinition(sql, new { storeId, mine = mine ?? [] }, cancellationToken: ct));
+        var rows = await c.QueryAsync<GroupRow>(new CommandDefinition(sql, new { storeId, after, take = limit ?? MaxPage, mine = mine ?? [] }, cancellationToken: ct));
         var now = time.GetUtcNow().UtcDateTime;
         return TypedResults.Ok(rows.Select(r => ToView(r, now)).ToList());
     }

@@ -19,7 +19,7 @@ public static class GroupMiniProgramEndpoints
         var mp = app.MapGroup("/api/mp/groups").WithTags("Mini-program").RequireAuthorization(MiniProgramEndpoints.Policy);
         mp.MapGet("/recommended", RecommendedAsync)
             .WithSummary("The best groups for the member, best first; lat/lng (both or neither) are remembered as the member's location. Takes no seat.");
-        mp.MapPost("/{id}/join", JoinAsync).WithSummary("The member confirms having joined the group; 409 when it is full.");
+        mp.MapPost("/{id}/join", JoinAsync).WithSummary("The member confirms having joined the group; 409 when it is full, or when the member is in Groups:MaxJoinsPerMember groups already.");
         return app;
     }
 
@@ -55,13 +55,21 @@ public static class GroupMiniProgramEndpoints
 
     [ResponseExample("""{ "groupId": 12, "memberId": 10482, "memberCount": 118, "alreadyMember": false }""")]
     public static async Task<Results<Ok<GroupEndpoints.JoinResult>, NotFound, ProblemHttpResult>> JoinAsync(
-        ulong id, ClaimsPrincipal user, MemberResolver resolver, MySqlDataSource dataSource, GroupSteering steering, CancellationToken ct)
+        ulong id, ClaimsPrincipal user, MemberResolver resolver, MySqlDataSource dataSource, GroupSteering steering, IOptions<GroupsOptions> options, CancellationToken ct)
     {
         var memberId = await CurrentMemberAsync(user, resolver, ct);
         await using var c = await dataSource.OpenConnectionAsync(ct);
         if (await Dapper.SqlMapper.ExecuteScalarAsync<long>(c, new Dapper.CommandDefinition("SELECT COUNT(*) FROM community_group WHERE id = @id AND active = 1", new { id }, cancellationToken: ct)) == 0)
         {
             return TypedResults.NotFound();
+        }
+
+        // Confirming another group is a seat taken: counted before the join (two confirmations sent at once may both pass).
+        const string joinedSql = "SELECT COUNT(*) FROM group_member WHERE member_id = @memberId AND joined_at IS NOT NULL AND group_id <> @id";
+        var max = options.Value.MaxJoinsPerMember;
+        if (await Dapper.SqlMapper.ExecuteScalarAsync<long>(c, new Dapper.CommandDefinition(joinedSql, new { memberId, id }, cancellationToken: ct)) >= max)
+        {
+            return TypedResults.Problem($"A member confirms at most {max} groups.", title: "Too many groups", statusCode: StatusCodes.Status409Conflict);
         }
 
         return await GroupEndpoints.JoinAsync(c, steering, id, memberId, "member", ct) is { } joined ? TypedResults.Ok(joined) : GroupEndpoints.GroupFull();

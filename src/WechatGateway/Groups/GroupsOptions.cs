@@ -21,6 +21,13 @@ public sealed class GroupsOptions
     [StringLength(1000, MinimumLength = 1)]
     public string InviteText { get; set; } = "Scan the QR code to join {group}, the community of {store}.";
 
+    /// <summary>
+    /// Groups a member may confirm joining itself (<c>POST /api/mp/groups/{id}/join</c>), so no one account can take
+    /// the seats of every group; staff joins through the admin API are not limited.
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxJoinsPerMember { get; set; } = 3;
+
     /// <summary>How many groups <c>GET /api/mp/groups/recommended</c> lists.</summary>
     [Range(1, 20)]
     public int RecommendedCount { get; set; } = 3;

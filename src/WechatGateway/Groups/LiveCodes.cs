@@ -42,7 +42,8 @@ public static partial class LiveCodes
     public static RouteGroupBuilder MapLiveCodes(this RouteGroupBuilder admin)
     {
         var codes = admin.MapGroup("/live-codes").WithTags("Groups");
-        codes.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Live codes (a store manager's stores only) with their pools.");
+        codes.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("Live codes (a store manager's stores only) with their pools, by id: at most limit (default and most 500), the next page after=the last id.");
         codes.MapGet("/{id}", GetAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("One live code with its QR, pool and fallback message.");
         codes.MapGet("/{id}/qr.png", QrImageAsync).RequireAuthorization(AdminPolicies.Read).Produces(StatusCodes.Status200OK, contentType: "image/png")
             .WithSummary("The live code's QR code as a PNG to download and print (drawn here from its qrUrl, as WeChat's own image is).");
@@ -58,19 +59,19 @@ public static partial class LiveCodes
         """;
 
     [ResponseExample("""[ { "id": 1, "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter.", "ticket": "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==", "qrUrl": "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI", "qrImageUrl": "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw%3D%3D", "active": true, "createdAt": "2026-11-30T08:05:00", "updatedAt": "2026-11-30T08:05:00" } ]""")]
-    public static async Task<Ok<List<LiveCodeView>>> ListAsync(ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
+    public static async Task<Results<Ok<List<LiveCodeView>>, ProblemHttpResult>> ListAsync(int? limit, ulong? after, ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
     {
-        var mine = user.StoresOf();
-        var sql = $"SELECT {Columns} FROM group_live_code {(mine is null ? "" : "WHERE store_id IN @mine")} ORDER BY id";
-        await using var c = await dataSource.OpenConnectionAsync(ct);
-        var rows = (await c.QueryAsync<LiveCodeRow>(new CommandDefinition(sql, new { mine }, cancellationToken: ct))).AsList();
-        var views = new List<LiveCodeView>();
-        foreach (var row in rows)
+        if (limit is < 1 or > GroupEndpoints.MaxPage)
         {
-            views.Add(ToView(row, await PoolAsync(c, row.Id, ct)));
+            return TypedResults.Problem($"limit must be between 1 and {GroupEndpoints.MaxPage}.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        return TypedResults.Ok(views);
+        var mine = user.StoresOf();
+        var sql = $"SELECT {Columns} FROM group_live_code WHERE (@after IS NULL OR id > @after) {(mine is null ? "" : "AND store_id IN @mine")} ORDER BY id LIMIT @take";
+        await using var c = await dataSource.OpenConnectionAsync(ct);
+        var rows = (await c.QueryAsync<LiveCodeRow>(new CommandDefinition(sql, new { after, take = limit ?? GroupEndpoints.MaxPage, mine }, cancellationToken: ct))).AsList();
+        var pools = await PoolsAsync(c, [.. rows.Select(r => r.Id)], ct);
+        return TypedResults.Ok(rows.Select(r => ToView(r, pools.GetValueOrDefault(r.Id) ?? [])).ToList());
     }
 
     [ResponseExample("""{ "id": 1, "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter.", "ticket": "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==", "qrUrl": "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI", "qrImageUrl": "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw%3D%3D", "active": true, "createdAt": "2026-11-30T08:05:00", "updatedAt": "2026-11-30T08:05:00" }""")]
@@ -304,7 +305,20 @@ public static partial class LiveCodes
     }
 
     private static async Task<IReadOnlyList<ulong>> PoolAsync(MySqlConnection c, ulong id, CancellationToken ct) =>
-        (await c.QueryAsync<ulong>(new CommandDefinition("SELECT group_id FROM group_live_code_pool WHERE live_code_id = @id ORDER BY position", new { id }, cancellationToken: ct))).AsList();
+        (await PoolsAsync(c, [id], ct)).GetValueOrDefault(id) ?? [];
+
+    /// <summary>The pools of several live codes in one query, each in its order.</summary>
+    private static async Task<Dictionary<ulong, List<ulong>>> PoolsAsync(MySqlConnection c, ulong[] ids, CancellationToken ct)
+    {
+        if (ids.Length == 0)
+        {
+            return [];
+        }
+
+        const string sql = "SELECT live_code_id, group_id FROM group_live_code_pool WHERE live_code_id IN @ids ORDER BY live_code_id, position";
+        var rows = await c.QueryAsync<(ulong LiveCodeId, ulong GroupId)>(new CommandDefinition(sql, new { ids }, cancellationToken: ct));
+        return rows.GroupBy(r => r.LiveCodeId).ToDictionary(g => g.Key, g => g.Select(r => r.GroupId).ToList());
+    }
 
     private static async Task<LiveCodeRow?> FindAsync(MySqlConnection c, ulong id, CancellationToken ct) =>
         await c.QuerySingleOrDefaultAsync<LiveCodeRow>(new CommandDefinition($"SELECT {Columns} FROM group_live_code WHERE id = @id", new { id }, cancellationToken: ct));

@@ -85,8 +85,11 @@ public sealed class MemberQueries(MySqlDataSource dataSource, Points.PointsTiers
         return new MemberDetail(ToView(row), row.UnionId, row.Phone, row.FirstChannel, row.CreatedAt, row.LastInteractionAt, tags, identities, follows, attribution, timeline);
     }
 
-    /// <summary>Finds members by exact OpenID, UnionID or phone, or by nickname prefix; newest interaction first.</summary>
-    public async Task<IReadOnlyList<MemberSummary>> SearchAsync(string? query, IReadOnlyList<long>? storeIds, int limit, CancellationToken ct)
+    /// <summary>
+    /// Finds members by exact OpenID, UnionID or (<paramref name="byPhone"/>) phone, or by nickname prefix; newest
+    /// interaction first.
+    /// </summary>
+    public async Task<IReadOnlyList<MemberSummary>> SearchAsync(string? query, IReadOnlyList<long>? storeIds, bool byPhone, int limit, CancellationToken ct)
     {
         var text = query?.Trim() ?? "";
         var sql = $"""
@@ -96,7 +99,7 @@ public sealed class MemberQueries(MySqlDataSource dataSource, Points.PointsTiers
             WHERE m.merged_into IS NULL
               {(text.Length == 0 ? "" : """
                 AND (m.id IN (SELECT member_id FROM member_identity WHERE open_id = @text)
-                     OR m.union_id = @text OR m.phone = @text OR m.nickname LIKE @prefix)
+                     OR m.union_id = @text OR (@byPhone AND m.phone = @text) OR m.nickname LIKE @prefix)
                 """)}
               {(storeIds is null ? "" : "AND m.home_store_id IN @storeIds")}
             ORDER BY m.last_interaction_at DESC
@@ -104,7 +107,7 @@ public sealed class MemberQueries(MySqlDataSource dataSource, Points.PointsTiers
             """;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<(ulong Id, string? Nickname, string Stage, string? UnionId, long PhoneBound, long? HomeStoreId, DateTime LastInteractionAt)>(
-            new CommandDefinition(sql, new { text, prefix = EscapeLike(text) + "%", storeIds, limit }, cancellationToken: ct));
+            new CommandDefinition(sql, new { text, prefix = EscapeLike(text) + "%", storeIds, byPhone, limit }, cancellationToken: ct));
         return rows.Select(r => new MemberSummary(Id(r.Id), r.Nickname, r.Stage, r.UnionId, r.PhoneBound != 0, r.HomeStoreId, r.LastInteractionAt)).ToList();
     }
 

@@ -26,7 +26,8 @@ public static class MiniProgramEndpoints
     public static IEndpointRouteBuilder MapMiniProgram(this IEndpointRouteBuilder app)
     {
         var mp = app.MapGroup("/api/mp").WithTags("Mini-program");
-        mp.MapPost("/{appId}/session", LoginAsync).AllowAnonymous().WithSummary("Logs a user in with the code from wx.login().");
+        mp.MapPost("/{appId}/session", LoginAsync).AllowAnonymous().RequireRateLimiting(MiniProgramServiceExtensions.LoginLimit)
+            .WithSummary("Logs a user in with the code from wx.login(); 429 past MiniProgram:LoginsPerMinute from one address.");
         mp.MapDelete("/session", EndSessionAsync).RequireAuthorization(Policy).WithSummary("Logs out: the token answers 401 from now on.");
 
         var me = mp.MapGroup("/me").RequireAuthorization(Policy);

@@ -6,12 +6,14 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using MySqlConnector;
 using WechatGateway.Admin;
 using WechatGateway.Operations;
+using WechatGateway.Privacy;
 
 namespace WechatGateway.Orders;
 
 /// <summary>
 /// <c>/api/admin/orders</c>: purchases imported from POS or e-commerce, one at a time or in bulk (a JSON array or CSV),
-/// idempotent by order number. Store managers import for their own stores only.
+/// idempotent by order number. Store managers import for their own stores only, credit only members of the order's
+/// store and are capped in yuan per day (<see cref="OrderImporterKey"/>).
 /// </summary>
 public static class OrderEndpoints
 {
@@ -27,20 +29,19 @@ public static class OrderEndpoints
     public static RouteGroupBuilder MapOrdersAdmin(this RouteGroupBuilder admin)
     {
         var orders = admin.MapGroup("/orders").WithTags("Orders");
-        orders.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Imported orders, newest first; ?pending=true for those still waiting for their member.");
+        orders.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read).AuditReads()
+            .WithSummary("Imported orders, newest first; ?pending=true for those still waiting for their member. Phones masked, and OpenIDs and UnionIDs for viewers, as in /members; each read is audited.");
         orders.MapPost("", ImportAsync).RequireAuthorization(AdminPolicies.Write).WithSummary("Imports one order; the same orderNo again changes nothing.");
         orders.MapPost("/bulk", ImportBulkAsync).RequireAuthorization(AdminPolicies.Write).Accepts<List<OrderInput>>("application/json", "text/csv")
             .WithSummary("Imports a JSON array of orders or a CSV (orderNo,openId,appId,unionId,phone,amount,storeId,paidAt) and answers per row.");
         return admin;
     }
 
-    [ResponseExample("""[ { "id": 2201, "orderNo": "POS-20261201-000123", "appId": "wx5f3c2a1b9d8e7f60", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "unionId": null, "phone": null, "amount": 128.00, "storeId": 3, "paidAt": "2026-12-01T03:20:00", "memberId": 10482, "awarded": 128, "createdAt": "2026-12-01T03:20:04", "matchedAt": "2026-12-01T03:20:04" } ]""")]
+    [ResponseExample("""[ { "id": 2201, "orderNo": "POS-20261201-000123", "appId": "wx5f3c2a1b9d8e7f60", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "unionId": null, "phone": "138****5678", "amount": 128.00, "storeId": 3, "paidAt": "2026-12-01T03:20:00", "memberId": 10482, "awarded": 128, "createdAt": "2026-12-01T03:20:04", "matchedAt": "2026-12-01T03:20:04" } ]""")]
     public static async Task<Ok<IReadOnlyList<OrderView>>> ListAsync(bool? pending, int? limit, ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
     {
         // A store manager sees the orders of its stores only.
-        var stores = user.Role() == AdminRole.StoreManager
-            ? user.FindAll(AdminPrincipal.StoreClaim).Select(c => long.Parse(c.Value, CultureInfo.InvariantCulture)).ToList()
-            : null;
+        var stores = user.StoresOf();
         var sql = $"""
             SELECT id AS Id, order_no AS OrderNo, app_id AS AppId, open_id AS OpenId, union_id AS UnionId, phone AS Phone, amount AS Amount,
                    store_id AS StoreId, paid_at AS PaidAt, member_id AS MemberId, awarded AS Awarded, created_at AS CreatedAt, matched_at AS MatchedAt
@@ -50,7 +51,11 @@ public static class OrderEndpoints
             """;
         await using var c = await dataSource.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<OrderView>(new CommandDefinition(sql, new { limit = Math.Clamp(limit ?? 100, 1, 1000), stores }, cancellationToken: ct));
-        return TypedResults.Ok<IReadOnlyList<OrderView>>(rows.AsList());
+
+        // The same masking as /members: an order must not show what a member's page hides.
+        return TypedResults.Ok<IReadOnlyList<OrderView>>(rows
+            .Select(o => o with { OpenId = user.Identifier(o.OpenId), UnionId = user.Identifier(o.UnionId), Phone = PersonalData.MaskPhone(o.Phone) })
+            .ToList());
     }
 
     [RequestExample("""{ "orderNo": "POS-20261201-000123", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "appId": "wx5f3c2a1b9d8e7f60", "amount": 128.00, "storeId": 3, "paidAt": "2026-12-01T03:20:00Z" }""")]
@@ -65,7 +70,7 @@ public static class OrderEndpoints
             return TypedResults.Problem("A store manager imports orders of its own stores only (storeId).", title: "Not your store", statusCode: StatusCodes.Status403Forbidden);
         }
 
-        var result = await importer.ImportAsync(input, ct);
+        var result = await importer.ImportAsync(input, KeyOf(user), ct);
         return result.Status switch
         {
             OrderStatus.Invalid => TypedResults.Problem(result.Error, title: "Invalid order", statusCode: StatusCodes.Status400BadRequest),
@@ -122,7 +127,7 @@ public static class OrderEndpoints
                 ? new OrderResult(null, OrderStatus.Invalid, null, null, 0, "not an order")
                 : !MayImport(user, input)
                     ? new OrderResult(input.OrderNo, OrderStatus.Invalid, null, null, 0, "storeId is not one of this key's stores")
-                    : await importer.ImportAsync(input, ct);
+                    : await importer.ImportAsync(input, KeyOf(user), ct);
             rows.Add(new BulkRow(i + 1, result.OrderNo, result.Status, result.OrderId, result.MemberId, result.Awarded, result.Error));
         }
 
@@ -133,6 +138,8 @@ public static class OrderEndpoints
             rows.Count(r => r.Status == OrderStatus.Invalid),
             rows));
     }
+
+    private static OrderImporterKey KeyOf(ClaimsPrincipal user) => new(user.Actor(), user.Role() == AdminRole.StoreManager);
 
     /// <summary>Admins import anything; a store manager only orders of its own stores.</summary>
     private static bool MayImport(ClaimsPrincipal user, OrderInput input) =>

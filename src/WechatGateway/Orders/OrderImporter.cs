@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using Microsoft.Extensions.Options;
 using MySqlConnector;
 using WechatGateway.Members;
 using WechatGateway.Points;
@@ -56,10 +57,18 @@ public static class OrderStatus
 public sealed record OrderResult(string? OrderNo, string Status, ulong? OrderId, string? MemberId, long Awarded, string? Error);
 
 /// <summary>
+/// Who imports. A store manager's orders (<paramref name="StoreMembersOnly"/>) credit only members whose home store is
+/// the order's store, now or when matched later, and its amounts are capped per day
+/// (<see cref="PointsOptions.StoreManagerOrderAmountPerDay"/>).
+/// </summary>
+public sealed record OrderImporterKey(string Actor, bool StoreMembersOnly);
+
+/// <summary>
 /// Imports orders idempotently by order number (a unique key), counts them on the member (stage customer, repeat)
 /// and awards the <c>order</c> rules. Each order is its own transaction, so one bad row never undoes the others.
 /// </summary>
-public sealed class OrderImporter(MySqlDataSource dataSource, PointsAwards awards, MemberStore members, TimeProvider time, ILogger<OrderImporter> logger)
+public sealed class OrderImporter(
+    MySqlDataSource dataSource, PointsAwards awards, MemberStore members, IOptions<PointsOptions> options, TimeProvider time, ILogger<OrderImporter> logger)
 {
     /// <summary>
     /// Erasure (<see cref="MemberTables"/>): an order matched to the member no longer needs the identifiers it was matched
@@ -67,7 +76,7 @@ public sealed class OrderImporter(MySqlDataSource dataSource, PointsAwards award
     /// </summary>
     public static readonly MemberSql EraseMatchedOrders = new("UPDATE shop_order SET phone = NULL, open_id = NULL, union_id = NULL WHERE member_id = @memberId");
 
-    public async Task<OrderResult> ImportAsync(OrderInput input, CancellationToken ct)
+    public async Task<OrderResult> ImportAsync(OrderInput input, OrderImporterKey key, CancellationToken ct)
     {
         if (input.Validate() is { } error)
         {
@@ -75,7 +84,7 @@ public sealed class OrderImporter(MySqlDataSource dataSource, PointsAwards award
         }
 
         return await DeadlockRetry.RunAsync(
-            () => TryImportAsync(input, ct),
+            () => TryImportAsync(input, key, ct),
             () => logger.LogInformation("Order {OrderNo} import was a deadlock victim; running it again", input.OrderNo));
     }
 
@@ -91,14 +100,14 @@ public sealed class OrderImporter(MySqlDataSource dataSource, PointsAwards award
         return awarded is not null;
     }
 
-    private async Task<OrderResult> TryImportAsync(OrderInput input, CancellationToken ct)
+    private async Task<OrderResult> TryImportAsync(OrderInput input, OrderImporterKey key, CancellationToken ct)
     {
         var orderNo = input.OrderNo!.Trim();
         await using var c = await dataSource.OpenConnectionAsync(ct);
         await using var t = await c.BeginTransactionAsync(ct);
         const string insert = """
-            INSERT IGNORE INTO shop_order (order_no, app_id, open_id, union_id, phone, amount, store_id, paid_at, created_at)
-            VALUES (@orderNo, @AppId, @OpenId, @UnionId, @Phone, @Amount, @StoreId, @paidAt, @now);
+            INSERT IGNORE INTO shop_order (order_no, app_id, open_id, union_id, phone, amount, store_id, paid_at, created_at, imported_by, store_members_only)
+            VALUES (@orderNo, @AppId, @OpenId, @UnionId, @Phone, @Amount, @StoreId, @paidAt, @now, @Actor, @StoreMembersOnly);
             SELECT ROW_COUNT() AS Inserted, LAST_INSERT_ID() AS Id;
             """;
         var now = time.GetUtcNow().UtcDateTime;
@@ -113,16 +122,34 @@ public sealed class OrderImporter(MySqlDataSource dataSource, PointsAwards award
             input.StoreId,
             paidAt = input.PaidAt?.ToUniversalTime() ?? now,
             now,
+            key.Actor,
+            key.StoreMembersOnly,
         }, t, cancellationToken: ct));
         if (inserted == 0)
         {
-            const string existing = "SELECT id AS Id, member_id AS MemberId, awarded AS Awarded FROM shop_order WHERE order_no = @orderNo LOCK IN SHARE MODE";
-            var first = await c.QuerySingleAsync<(ulong Id, ulong? MemberId, long Awarded)>(new CommandDefinition(existing, new { orderNo }, t, cancellationToken: ct));
+            const string existing = "SELECT id AS Id, member_id AS MemberId, awarded AS Awarded, store_id AS StoreId FROM shop_order WHERE order_no = @orderNo LOCK IN SHARE MODE";
+            var first = await c.QuerySingleAsync<(ulong Id, ulong? MemberId, long Awarded, ulong? StoreId)>(new CommandDefinition(existing, new { orderNo }, t, cancellationToken: ct));
             await t.CommitAsync(ct);
-            return new OrderResult(orderNo, OrderStatus.Duplicate, first.Id, first.MemberId is { } m ? MemberQueries.Id(m) : null, first.Awarded, null);
+
+            // A store manager learns nothing about another store's order by reusing its number.
+            return key.StoreMembersOnly && (long?)first.StoreId != input.StoreId
+                ? new OrderResult(orderNo, OrderStatus.Duplicate, null, null, 0, null)
+                : new OrderResult(orderNo, OrderStatus.Duplicate, first.Id, first.MemberId is { } m ? MemberQueries.Id(m) : null, first.Awarded, null);
         }
 
-        var memberId = await FindMemberAsync(c, t, Blank(input.AppId), Blank(input.OpenId), Blank(input.UnionId), Blank(input.Phone), ct);
+        if (key.StoreMembersOnly)
+        {
+            var cap = options.Value.StoreManagerOrderAmountPerDay;
+            var today = await ImportedTodayAsync(c, t, key.Actor, now, ct);
+            if (today > cap)
+            {
+                await t.RollbackAsync(ct);
+                return new OrderResult(orderNo, OrderStatus.Invalid, null, null, 0,
+                    $"this key may import {cap.ToString(CultureInfo.InvariantCulture)} yuan in 24 hours (Points:StoreManagerOrderAmountPerDay); this order would make it {today.ToString(CultureInfo.InvariantCulture)}");
+            }
+        }
+
+        var memberId = await FindMemberAsync(c, t, Blank(input.AppId), Blank(input.OpenId), Blank(input.UnionId), Blank(input.Phone), key.StoreMembersOnly ? input.StoreId : null, ct);
         if (memberId is null)
         {
             await t.CommitAsync(ct);
@@ -134,18 +161,32 @@ public sealed class OrderImporter(MySqlDataSource dataSource, PointsAwards award
         return new OrderResult(orderNo, OrderStatus.Imported, orderId, MemberQueries.Id(awarded!.Value.MemberId), awarded.Value.Points, null);
     }
 
-    /// <summary>OpenID (on the given account, or on any account when none is given), then UnionID, then phone.</summary>
-    private static async Task<ulong?> FindMemberAsync(MySqlConnection c, MySqlTransaction t, string? appId, string? openId, string? unionId, string? phone, CancellationToken ct)
+    /// <summary>
+    /// OpenID (on the given account, or on any account when none is given), then UnionID, then phone; with
+    /// <paramref name="homeStoreId"/>, only a member of that store.
+    /// </summary>
+    private static async Task<ulong?> FindMemberAsync(
+        MySqlConnection c, MySqlTransaction t, string? appId, string? openId, string? unionId, string? phone, long? homeStoreId, CancellationToken ct)
     {
         const string sql = """
-            SELECT member_id FROM (
+            SELECT found.member_id FROM (
                 SELECT 1 AS pass, member_id FROM member_identity WHERE @openId IS NOT NULL AND open_id = @openId AND (@appId IS NULL OR app_id = @appId)
                 UNION ALL SELECT 2, id FROM member WHERE @unionId IS NOT NULL AND union_id = @unionId
                 UNION ALL SELECT 3, member_id FROM member_identity WHERE @unionId IS NOT NULL AND union_id = @unionId
                 UNION ALL SELECT 4, id FROM member WHERE @phone IS NOT NULL AND phone = @phone
-            ) found ORDER BY pass LIMIT 1
+            ) found
+            JOIN member m ON m.id = found.member_id
+            WHERE @homeStoreId IS NULL OR m.home_store_id = @homeStoreId
+            ORDER BY found.pass LIMIT 1
             """;
-        return await c.QuerySingleOrDefaultAsync<ulong?>(new CommandDefinition(sql, new { appId, openId, unionId, phone }, t, cancellationToken: ct));
+        return await c.QuerySingleOrDefaultAsync<ulong?>(new CommandDefinition(sql, new { appId, openId, unionId, phone, homeStoreId }, t, cancellationToken: ct));
+    }
+
+    /// <summary>Yuan this key imported in the last 24 hours, this order included; its rows locked, so two imports of one key add up in turn.</summary>
+    private static async Task<decimal> ImportedTodayAsync(MySqlConnection c, MySqlTransaction t, string actor, DateTime now, CancellationToken ct)
+    {
+        const string sql = "SELECT COALESCE(SUM(amount), 0) FROM shop_order WHERE imported_by = @actor AND created_at > @since FOR UPDATE";
+        return await c.ExecuteScalarAsync<decimal>(new CommandDefinition(sql, new { actor, since = now.AddDays(-1) }, t, cancellationToken: ct));
     }
 
     /// <returns>The live member and points awarded, or null when the order was matched already.</returns>

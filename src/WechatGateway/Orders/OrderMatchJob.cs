@@ -21,9 +21,10 @@ public sealed class OrderMatchJob(MySqlDataSource dataSource, OrderImporter impo
     public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
         // Joins on indexed keys only (identity primary key, unique UnionID and phone), so a large backlog of orders
-        // whose members never appear costs index lookups, not a scan per member.
+        // whose members never appear costs index lookups, not a scan per member. A store manager's order waits for a
+        // member of its store.
         const string sql = """
-            SELECT id AS OrderId, MIN(member_id) AS MemberId FROM (
+            SELECT found.id AS OrderId, MIN(found.member_id) AS MemberId FROM (
                 SELECT o.id, i.member_id FROM shop_order o
                   JOIN member_identity i ON i.open_id = o.open_id AND (o.app_id IS NULL OR i.app_id = o.app_id)
                  WHERE o.matched_at IS NULL AND o.open_id IS NOT NULL
@@ -33,7 +34,11 @@ public sealed class OrderMatchJob(MySqlDataSource dataSource, OrderImporter impo
                 UNION ALL
                 SELECT o.id, m.id FROM shop_order o JOIN member m ON m.phone = o.phone
                  WHERE o.matched_at IS NULL AND o.phone IS NOT NULL
-            ) found GROUP BY id ORDER BY id LIMIT @Batch
+            ) found
+            JOIN shop_order so ON so.id = found.id
+            JOIN member m ON m.id = found.member_id
+            WHERE so.store_members_only = 0 OR m.home_store_id = so.store_id
+            GROUP BY found.id ORDER BY found.id LIMIT @Batch
             """;
         List<(ulong OrderId, ulong MemberId)> due;
         await using (var c = await dataSource.OpenConnectionAsync(ct))

@@ -200,6 +200,6 @@ public static class PointsAdminEndpoints
         const string sql = "SELECT id AS Id, home_store_id AS HomeStoreId FROM member WHERE id = @memberId";
         await using var c = await dataSource.OpenConnectionAsync(ct);
         var member = await c.QuerySingleOrDefaultAsync<(ulong Id, ulong? HomeStoreId)?>(new CommandDefinition(sql, new { memberId }, cancellationToken: ct));
-        return member is { } m && (user.Role() != AdminRole.StoreManager || (m.HomeStoreId is { } store && user.CanWriteStore((long)store)));
+        return member is { } m && user.CanSeeMember((long?)m.HomeStoreId);
     }
 }

@@ -27,6 +27,13 @@ public sealed class PointsOptions : IValidatableObject
     [Range(1, 3600)]
     public int OrderMatchIntervalSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Yuan one store manager's key may import in 24 hours (orders still pending included); past it, its orders are
+    /// refused. A leaked or careless store key can then credit only so much.
+    /// </summary>
+    [Range(0, 1_000_000_000)]
+    public decimal StoreManagerOrderAmountPerDay { get; set; } = 100_000m;
+
     /// <summary>Tiers by lifetime points; empty means basic (0), silver (1000), gold (5000).</summary>
     public List<TierOptions> Tiers { get; set; } = [];
 

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -21,7 +22,7 @@ public static class PushAdminEndpoints
     {
         var pushes = admin.MapGroup("/pushes");
         pushes.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read)
-            .WithSummary("Recorded pushes, newest first; status=failed lists what needs an operator, status=unparsed what WeChat sent that did not fit.");
+            .WithSummary("Recorded pushes, newest first; status=failed lists what needs an operator, status=unparsed what WeChat sent that did not fit. OpenIDs are masked for viewers; a store manager sees the pushes of its stores' members.");
         pushes.MapGet("/{id}", GetAsync).WithSummary("One recorded push with its raw XML, attempts and last error.")
             .RequireAuthorization(AdminPolicies.AdminOnly);
         pushes.MapPost("/{id}/replay", ReplayAsync)
@@ -46,7 +47,7 @@ public static class PushAdminEndpoints
 
     [ResponseExample("""{ "items": [ { "id": 88104, "appId": "wx5f3c2a1b9d8e7f60", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "msgType": "event", "event": "subscribe", "msgId": null, "status": "failed", "problem": null, "lastError": "MySqlException: Lock wait timeout exceeded", "attempts": 5, "deliveries": 1, "receivedAt": "2026-12-01T02:00:03", "processedAt": null } ], "next": null }""")]
     public static async Task<Results<Ok<PushPage>, ProblemHttpResult>> ListAsync(
-        string? status, int? limit, ulong? cursor, [FromServices] MySqlDataSource dataSource, CancellationToken ct)
+        string? status, int? limit, ulong? cursor, ClaimsPrincipal user, [FromServices] MySqlDataSource dataSource, CancellationToken ct)
     {
         if (status is not null && !Statuses.Contains(status))
         {
@@ -58,16 +59,18 @@ public static class PushAdminEndpoints
             return TypedResults.Problem("limit must be between 1 and 200.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        const string sql = $"""
-            SELECT {Columns} FROM wechat_push
+        var stores = user.StoresOf();
+        var sql = $"""
+            SELECT {Columns} FROM wechat_push p
             WHERE (@status IS NULL OR status = @status) AND (@cursor IS NULL OR id < @cursor)
+              {(stores is null ? "" : "AND EXISTS (SELECT 1 FROM member_identity i JOIN member m ON m.id = i.member_id WHERE i.app_id = p.app_id AND i.open_id = p.open_id AND m.home_store_id IN @stores)")}
             ORDER BY id DESC LIMIT @take
             """;
         var take = limit ?? 50;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var rows = (await connection.QueryAsync<PushSummary>(new CommandDefinition(sql, new { status, cursor, take = take + 1 }, cancellationToken: ct))).AsList();
+        var rows = (await connection.QueryAsync<PushSummary>(new CommandDefinition(sql, new { status, cursor, take = take + 1, stores }, cancellationToken: ct))).AsList();
         var next = rows.Count > take ? rows[take - 1].Id : (ulong?)null;
-        return TypedResults.Ok(new PushPage(rows.Take(take).ToList(), next));
+        return TypedResults.Ok(new PushPage(rows.Take(take).Select(p => p with { OpenId = user.Identifier(p.OpenId)! }).ToList(), next));
     }
 
     [ResponseExample("""{ "push": { "id": 88104, "appId": "wx5f3c2a1b9d8e7f60", "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "msgType": "event", "event": "subscribe", "msgId": null, "status": "failed", "problem": null, "lastError": "MySqlException: Lock wait timeout exceeded", "attempts": 5, "deliveries": 1, "receivedAt": "2026-12-01T02:00:03", "processedAt": null }, "rawXml": "<xml><ToUserName><![CDATA[gh_3a1b2c4d5e6f]]></ToUserName><FromUserName><![CDATA[oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA]]></FromUserName><CreateTime>1764554403</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event></xml>", "handlersDone": "members" }""")]

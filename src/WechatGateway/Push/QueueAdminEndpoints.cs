@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -19,7 +20,8 @@ public static class QueueAdminEndpoints
         var queue = admin.MapGroup("/queue");
         queue.MapGet("", GetAsync).RequireAuthorization(AdminPolicies.Read)
             .WithSummary("Stream depth, entries in flight, sends per status and the oldest pending send's age (stream figures are null while Redis is down).");
-        queue.MapGet("/dead", ListDeadAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Sends out of attempts, newest first, with their last errcode and error.");
+        queue.MapGet("/dead", ListDeadAsync).RequireAuthorization(AdminPolicies.Read)
+            .WithSummary("Sends out of attempts, newest first, with their last errcode and error. OpenIDs are masked for viewers; a store manager sees the sends to its stores' members.");
         queue.MapPost("/dead/{id}/replay", ReplayAsync)
             .WithSummary("Gives a dead send its attempts back and queues it again.")
             .RequireAuthorization(AdminPolicies.AdminOnly);
@@ -77,23 +79,25 @@ public static class QueueAdminEndpoints
     }
 
     [ResponseExample("""{ "items": [ { "id": 77310, "appId": "wx5f3c2a1b9d8e7f60", "toUser": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "memberId": 10482, "kind": "Custom", "sourceKey": "push:88104:reply", "status": "dead", "attempts": 8, "lastErrcode": 45047, "lastError": "out of response count limit", "fellBack": false, "createdAt": "2026-12-01T01:10:00", "queuedAt": "2026-12-01T01:10:00", "sentAt": null, "nextAttemptAt": null } ], "next": null }""")]
-    public static async Task<Results<Ok<SendPage>, ProblemHttpResult>> ListDeadAsync(int? limit, ulong? cursor, [FromServices] MySqlDataSource dataSource, CancellationToken ct)
+    public static async Task<Results<Ok<SendPage>, ProblemHttpResult>> ListDeadAsync(int? limit, ulong? cursor, ClaimsPrincipal user, [FromServices] MySqlDataSource dataSource, CancellationToken ct)
     {
         if (limit is < 1 or > 200)
         {
             return TypedResults.Problem("limit must be between 1 and 200.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        const string sql = $"""
+        var stores = user.StoresOf();
+        var sql = $"""
             SELECT {Columns} FROM outbound_send
             WHERE status = @dead AND (@cursor IS NULL OR id < @cursor)
+              {(stores is null ? "" : "AND member_id IN (SELECT id FROM member WHERE home_store_id IN @stores)")}
             ORDER BY id DESC LIMIT @take
             """;
         var take = limit ?? 50;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var rows = (await connection.QueryAsync<SendSummary>(new CommandDefinition(sql, new { dead = SendStatus.Dead, cursor, take = take + 1 }, cancellationToken: ct))).AsList();
+        var rows = (await connection.QueryAsync<SendSummary>(new CommandDefinition(sql, new { dead = SendStatus.Dead, cursor, take = take + 1, stores }, cancellationToken: ct))).AsList();
         var next = rows.Count > take ? rows[take - 1].Id : (ulong?)null;
-        return TypedResults.Ok(new SendPage(rows.Take(take).ToList(), next));
+        return TypedResults.Ok(new SendPage(rows.Take(take).Select(s => s with { ToUser = user.Identifier(s.ToUser)! }).ToList(), next));
     }
 
     /// <summary>Only a dead send is replayed: it is pending again with no attempts used, and its dead letter is removed.</summary>

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
+using WechatGateway.Privacy;
 using WechatGateway.Wechat.Api;
 
 namespace WechatGateway.Push;
@@ -65,7 +66,25 @@ public sealed class SendDispatcher(
         var token = Guid.NewGuid().ToString("N");
         var ids = entries.Select(e => e.SendId).Where(id => id != 0).Distinct().Order().ToArray();
         var sends = await Deadlocks.RetryAsync(() => LeaseAsync(ids, token, ct));
-        var outcomes = await SendAllAsync(sends, ct);
+        var lease = new BatchLease(time.GetUtcNow().UtcDateTime.AddSeconds(_options.LeaseSeconds));
+        List<Outcome> outcomes;
+        using (var renewing = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            // A batch's calls can outlast one lease (waves of MaxConcurrency calls, each up to a token wait, the send
+            // and a refreshed retry): the lease is renewed until the outcomes are recorded, so no other dispatcher
+            // takes a send this one is still sending.
+            var renewal = RenewAsync(sends, token, lease, renewing.Token);
+            try
+            {
+                outcomes = await SendAllAsync(sends, lease, ct);
+            }
+            finally
+            {
+                await renewing.CancelAsync();
+                await renewal;
+            }
+        }
+
         // A failure to record leaves the entries unacknowledged: they are claimed again once the lease has run out and
         // sent again, so recording is retried rather than given up at the first deadlock.
         await Deadlocks.RetryAsync(() => RecordAsync(outcomes, token, ct));
@@ -131,7 +150,40 @@ public sealed class SendDispatcher(
         }, cancellationToken: ct))).AsList();
     }
 
-    private async Task<List<Outcome>> SendAllAsync(IReadOnlyList<LeasedSend> sends, CancellationToken ct)
+    /// <summary>Every third of <see cref="SendQueueOptions.LeaseSeconds"/>, extends the batch's leases this dispatcher still holds.</summary>
+    private async Task RenewAsync(IReadOnlyList<LeasedSend> sends, string token, BatchLease lease, CancellationToken stop)
+    {
+        if (sends.Count == 0)
+        {
+            return;
+        }
+
+        const string sql = "UPDATE outbound_send SET lease_until = @until WHERE id IN @ids AND claim_token = @token";
+        var ids = sends.Select(s => s.Id).ToArray();
+        var every = TimeSpan.FromSeconds(_options.LeaseSeconds / 3.0);
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(every, time, stop);
+                var until = time.GetUtcNow().UtcDateTime.AddSeconds(_options.LeaseSeconds);
+                await using var connection = await dataSource.OpenConnectionAsync(stop);
+                await connection.ExecuteAsync(new CommandDefinition(sql, new { ids, token, until }, cancellationToken: stop));
+                lease.Until = until;
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The batch is done.
+        }
+        catch (MySqlException e)
+        {
+            // The leases run out; a send not yet called is then given back instead of called (SendAllAsync).
+            logger.LogWarning(e, "Could not renew the leases of {Count} sends", ids.Length);
+        }
+    }
+
+    private async Task<List<Outcome>> SendAllAsync(IReadOnlyList<LeasedSend> sends, BatchLease lease, CancellationToken ct)
     {
         var outcomes = new List<Outcome>(sends.Count);
         var toSend = new List<LeasedSend>(sends.Count);
@@ -181,6 +233,13 @@ public sealed class SendDispatcher(
 
             try
             {
+                if (!lease.IsHeld(time.GetUtcNow().UtcDateTime))
+                {
+                    // Another dispatcher may hold it now: back to pending (a no-op if so), the attempt not counted.
+                    await window.GiveBackAsync(send.AppId, send.ToUser, decision);
+                    return new Outcome(send, OutcomeKind.Deferred, null, null, null, TimeSpan.Zero);
+                }
+
                 return await SendOneAsync(send, decision, ct);
             }
             finally
@@ -380,7 +439,7 @@ public sealed class SendDispatcher(
 
         foreach (var outcome in dead)
         {
-            logger.LogError("Send {SendId} to {ToUser} of {AppId} is dead after {Attempts} attempts: {Error}", outcome.Send.Id, outcome.Send.ToUser, outcome.Send.AppId, outcome.Send.Attempts, outcome.Error);
+            logger.LogError("Send {SendId} to {AppId}/{OpenIdHash} is dead after {Attempts} attempts: {Error}", outcome.Send.Id, outcome.Send.AppId, PersonalData.Hash(outcome.Send.ToUser), outcome.Send.Attempts, outcome.Error);
             await stream.AddDeadLetterAsync(outcome.Send.Id, outcome.Errcode, outcome.Error);
         }
     }
@@ -412,6 +471,20 @@ public sealed class SendDispatcher(
     }
 
     private sealed record Outcome(LeasedSend Send, OutcomeKind Kind, int? Errcode, string? Error, long? MsgId, TimeSpan? Delay);
+
+    /// <summary>Until when this dispatcher holds its batch's leases, as last written.</summary>
+    private sealed class BatchLease(DateTime until)
+    {
+        private long _until = until.Ticks;
+
+        public DateTime Until
+        {
+            get => new(Interlocked.Read(ref _until), DateTimeKind.Utc);
+            set => Interlocked.Exchange(ref _until, value.Ticks);
+        }
+
+        public bool IsHeld(DateTime now) => now < Until;
+    }
 }
 
 /// <summary>A send this dispatcher holds the lease of.</summary>

@@ -48,7 +48,10 @@ public sealed class SendQueueOptions : IValidatableObject
     [Range(100, 3_600_000, ErrorMessage = "SendQueue:ClaimIdleMilliseconds must be between {1} and {2}.")]
     public int ClaimIdleMilliseconds { get; set; } = 60_000;
 
-    /// <summary>How long a dispatcher holds a send while calling WeChat; above WeChat's call timeout (10 s).</summary>
+    /// <summary>
+    /// How long a dispatcher's hold on its sends lasts without renewal; it is renewed every third of this while the
+    /// batch is sent, so this is how soon a dead dispatcher's sends go to another.
+    /// </summary>
     [Range(1, 3600, ErrorMessage = "SendQueue:LeaseSeconds must be between {1} and {2}.")]
     public int LeaseSeconds { get; set; } = 30;
 

@@ -91,6 +91,20 @@ public sealed class CompiledReply
     /// <summary>WeChat's limit on a text message (2048 bytes of UTF-8); longer text is cut at a character boundary.</summary>
     public const int MaxTextBytes = 2048;
 
+    /// <summary>A news article's title as WeChat shows it (64 characters); longer titles are cut.</summary>
+    public const int MaxTitleLength = 64;
+
+    /// <summary>A news article's description (WeChat's 120-character digest); longer ones are cut.</summary>
+    public const int MaxDescriptionLength = 120;
+
+    /// <summary>One keyword value of a template or subscribe message (WeChat refuses longer ones); longer values are cut.</summary>
+    public const int MaxDataValueLength = 200;
+
+    /// <summary>A link in a news article or template message. A cut link would lead elsewhere, so a longer one fails the render.</summary>
+    public const int MaxUrlLength = 1024;
+
+    private const string Ellipsis = "…";
+
     private readonly LiquidTemplates _liquid;
     private readonly IFluidTemplate? _content;
     private readonly IFluidTemplate? _url;
@@ -161,22 +175,40 @@ public sealed class CompiledReply
     public static CompiledReply Compile(ReplyBody? body, LiquidTemplates liquid) =>
         new(body ?? throw new ReplyValidationException("reply", "a reply is required"), liquid);
 
+    /// <exception cref="ReplyRenderException">The reply went past a bound of the render, or its link past <see cref="MaxUrlLength"/>.</exception>
     public async Task<RenderedReply> RenderAsync(ReplyModel model)
     {
-        var content = _content is null ? null : CutToBytes(await _liquid.RenderAsync(_content, model), MaxTextBytes);
+        var content = _content is null ? null : CutToBytes(await _liquid.RenderAsync("content", _content, model, MaxTextBytes), MaxTextBytes);
         var articles = new List<NewsArticle>(_articles.Count);
-        foreach (var (title, description, picUrl, url) in _articles)
+        for (var i = 0; i < _articles.Count; i++)
         {
-            articles.Add(new NewsArticle(await _liquid.RenderAsync(title, model), await _liquid.RenderAsync(description, model), picUrl, await _liquid.RenderAsync(url, model)));
+            var (title, description, picUrl, url) = _articles[i];
+            articles.Add(new NewsArticle(
+                await CutAsync($"articles[{i}].title", title, model, MaxTitleLength),
+                await CutAsync($"articles[{i}].description", description, model, MaxDescriptionLength),
+                picUrl,
+                await UrlAsync($"articles[{i}].url", url, model)));
         }
 
         var data = new Dictionary<string, string>(_data.Count);
         foreach (var (key, value) in _data)
         {
-            data[key] = await _liquid.RenderAsync(value, model);
+            data[key] = await CutAsync($"data.{key}", value, model, MaxDataValueLength);
         }
 
-        return new RenderedReply(Body, content, articles, _url is null ? null : await _liquid.RenderAsync(_url, model), data);
+        return new RenderedReply(Body, content, articles, _url is null ? null : await UrlAsync("url", _url, model), data);
+    }
+
+    private async Task<string> CutAsync(string field, IFluidTemplate template, ReplyModel model, int maxLength)
+    {
+        var text = await _liquid.RenderAsync(field, template, model, maxLength);
+        return text.Length <= maxLength ? text : string.Concat(text.AsSpan(0, maxLength - 1), Ellipsis);
+    }
+
+    private async Task<string> UrlAsync(string field, IFluidTemplate template, ReplyModel model)
+    {
+        var url = await _liquid.RenderAsync(field, template, model, MaxUrlLength);
+        return url.Length <= MaxUrlLength ? url : throw new ReplyRenderException(field, $"the link is longer than {MaxUrlLength} characters");
     }
 
     private static string Required(string? value, string field, string message) =>
@@ -189,8 +221,7 @@ public sealed class CompiledReply
             return text;
         }
 
-        const string ellipsis = "…";
-        var budget = maxBytes - Encoding.UTF8.GetByteCount(ellipsis);
+        var budget = maxBytes - Encoding.UTF8.GetByteCount(Ellipsis);
         var length = 0;
         var bytes = 0;
         foreach (var rune in text.EnumerateRunes())
@@ -204,6 +235,6 @@ public sealed class CompiledReply
             length += rune.Utf16SequenceLength;
         }
 
-        return text[..length] + ellipsis;
+        return text[..length] + Ellipsis;
     }
 }

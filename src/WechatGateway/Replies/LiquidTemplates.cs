@@ -1,6 +1,10 @@
 using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.RegularExpressions;
 using Fluid;
+using Fluid.Ast;
+using Fluid.Values;
 
 namespace WechatGateway.Replies;
 
@@ -15,36 +19,68 @@ public sealed class ReplyValidationException(string field, string message, int? 
     public int? Column { get; } = column;
 }
 
+/// <summary>A render that went past a bound (steps, a value's size, a range), or an output WeChat would refuse.</summary>
+public sealed class ReplyRenderException(string field, string message) : InvalidOperationException($"{field}: {message}")
+{
+    public string Field { get; } = field;
+}
+
 /// <summary>
 /// Liquid through Fluid. A template is parsed once, when it is saved; a syntax error or an unknown filter is refused
-/// then, with its line and column, never discovered at send time. Rendering is bounded (steps, recursion) so a
-/// template cannot loop a worker, and the model is data: text a follower wrote is a value, never Liquid.
+/// then, with its line and column, never discovered at send time. Rendering is bounded so a template can neither loop
+/// a worker nor fill its memory: steps and recursion; the output, kept up to the caller's limit; every value a filter
+/// or a <c>capture</c> builds (<see cref="MaxValueLength"/>), since a doubling <c>append</c> needs only ~30 steps to
+/// reach a gigabyte; and ranges (<see cref="MaxItems"/>), which Fluid builds as arrays. The model is data: text a
+/// follower wrote is a value, never Liquid.
 /// </summary>
 public sealed partial class LiquidTemplates
 {
+    /// <summary>Characters in one value built by a filter or a capture: four times the longest text WeChat delivers.</summary>
+    public const int MaxValueLength = 8 * 1024;
+
+    /// <summary>Steps a render may take; the <c>for</c> a render can finish needs no longer range than this.</summary>
+    public const int MaxSteps = 10_000;
+
+    /// <summary>Items in an array a filter or a range builds: as many as a render has steps.</summary>
+    public const int MaxItems = MaxSteps;
+
     private static readonly FluidParser Parser = new(new FluidParserOptions { AllowFunctions = false });
 
     private readonly TemplateOptions _options = new()
     {
-        MaxSteps = 10_000,
+        MaxSteps = MaxSteps,
         MaxRecursion = 10,
         StrictFilters = true,
         CultureInfo = CultureInfo.InvariantCulture,
         TimeZone = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai"),
     };
 
-    /// <summary>Parses one field's Liquid and renders it once on a sample member, which is how unknown filters show.</summary>
+    public LiquidTemplates()
+    {
+        foreach (var (name, filter) in _options.Filters.ToList())
+        {
+            _options.Filters.AddFilter(name, async (input, arguments, context) => Bounded(await filter(input, arguments, context)));
+        }
+    }
+
+    /// <summary>
+    /// Parses one field's Liquid and renders it once on a sample member, which is how unknown filters show. The sample
+    /// render has the bounds of a real one; a template that passes it can still exceed them for another member, and
+    /// then that render fails (<see cref="ReplyRenderException"/>) instead of growing.
+    /// </summary>
     public IFluidTemplate Compile(string field, string source)
     {
-        if (!Parser.TryParse(source, out var template, out var error))
+        if (!Parser.TryParse(source, out var parsed, out var error))
         {
             var (line, column) = Position(error);
             throw new ReplyValidationException(field, "the Liquid does not parse: " + error, line, column);
         }
 
+        var template = new Bounds().VisitTemplate(parsed);
         try
         {
-            template.Render(Context(ReplyModel.Sample));
+            // Our model is in memory, so the render completes synchronously (as Fluid's own Render waits on it).
+            template.RenderAsync(new BoundedWriter(MaxValueLength), NullEncoder.Default, Context(ReplyModel.Sample)).AsTask().GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is InvalidOperationException or FluidException)
         {
@@ -54,7 +90,29 @@ public sealed partial class LiquidTemplates
         return template;
     }
 
-    public ValueTask<string> RenderAsync(IFluidTemplate template, ReplyModel model) => template.RenderAsync(Context(model));
+    /// <summary>The rendered text, of which only the first <paramref name="maxLength"/> + 1 characters are kept: enough for the caller to see that it must cut.</summary>
+    /// <exception cref="ReplyRenderException">The render went past a bound.</exception>
+    public async ValueTask<string> RenderAsync(string field, IFluidTemplate template, ReplyModel model, int maxLength)
+    {
+        var output = new BoundedWriter(maxLength + 1);
+        try
+        {
+            await template.RenderAsync(output, NullEncoder.Default, Context(model));
+        }
+        catch (Exception e) when (e is InvalidOperationException or FluidException)
+        {
+            throw new ReplyRenderException(field, e.Message);
+        }
+
+        return output.ToString();
+    }
+
+    private static FluidValue Bounded(FluidValue value) => value switch
+    {
+        StringValue s when s.ToStringValue().Length > MaxValueLength => throw new InvalidOperationException($"a value grew past {MaxValueLength} characters"),
+        ArrayValue a when a.Values.Count > MaxItems => throw new InvalidOperationException($"an array grew past {MaxItems} items"),
+        _ => value,
+    };
 
     private TemplateContext Context(ReplyModel model)
     {
@@ -95,6 +153,99 @@ public sealed partial class LiquidTemplates
         }
 
         return null;
+    }
+
+    /// <summary>Puts the bounds Fluid's options cannot express into a parsed template: on ranges and on captures.</summary>
+    private sealed class Bounds : AstRewriter
+    {
+        protected override Expression VisitRangeExpression(RangeExpression rangeExpression) =>
+            new BoundedRange((RangeExpression)base.VisitRangeExpression(rangeExpression));
+
+        protected override Statement VisitCaptureStatement(CaptureStatement captureStatement) =>
+            new BoundedCapture((CaptureStatement)base.VisitCaptureStatement(captureStatement));
+    }
+
+    /// <summary>Fluid materialises <c>(1..n)</c> as an array of n numbers in one step, even in a <c>for</c>.</summary>
+    private sealed class BoundedRange(RangeExpression range) : Expression
+    {
+        public override async ValueTask<FluidValue> EvaluateAsync(TemplateContext context)
+        {
+            var from = (await range.From.EvaluateAsync(context)).ToNumberValue();
+            var to = (await range.To.EvaluateAsync(context)).ToNumberValue();
+            return to - from >= MaxItems
+                ? throw new InvalidOperationException($"a range holds more than {MaxItems} numbers")
+                : await range.EvaluateAsync(context);
+        }
+    }
+
+    /// <summary>A <c>capture</c> into a bounded writer: doubling a captured value would otherwise need no filter.</summary>
+    private sealed class BoundedCapture(CaptureStatement capture) : Statement
+    {
+        public override async ValueTask<Completion> WriteToAsync(TextWriter writer, TextEncoder encoder, TemplateContext context)
+        {
+            context.IncrementSteps();
+            var captured = new BoundedWriter(MaxValueLength + 1);
+            var completion = Completion.Normal;
+            foreach (var statement in capture.Statements)
+            {
+                completion = await statement.WriteToAsync(captured, encoder, context);
+                if (completion != Completion.Normal)
+                {
+                    break;
+                }
+            }
+
+            context.SetValue(capture.Identifier, Bounded(new StringValue(captured.ToString(), false)));
+            return completion;
+        }
+    }
+
+    /// <summary>Keeps the first <c>maxLength</c> characters written and drops the rest, so output costs no memory past the limit.</summary>
+    private sealed class BoundedWriter(int maxLength) : TextWriter
+    {
+        private readonly StringBuilder _text = new();
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value)
+        {
+            if (_text.Length < maxLength)
+            {
+                _text.Append(value);
+            }
+        }
+
+        public override void Write(string? value) => Write(value.AsSpan());
+
+        public override void Write(char[] buffer, int index, int count) => Write(buffer.AsSpan(index, count));
+
+        public override void Write(ReadOnlySpan<char> buffer) => _text.Append(buffer[..Math.Min(buffer.Length, maxLength - _text.Length)]);
+
+        public override Task WriteAsync(char value)
+        {
+            Write(value);
+            return Task.CompletedTask;
+        }
+
+        public override Task WriteAsync(string? value)
+        {
+            Write(value);
+            return Task.CompletedTask;
+        }
+
+        public override Task WriteAsync(char[] buffer, int index, int count)
+        {
+            Write(buffer, index, count);
+            return Task.CompletedTask;
+        }
+
+        public override Task WriteAsync(ReadOnlyMemory<char> buffer, CancellationToken cancellationToken = default)
+        {
+            Write(buffer.Span);
+            return Task.CompletedTask;
+        }
+
+        public override string ToString() => _text.ToString();
     }
 
     [GeneratedRegex(@"\((\d+):(\d+)\)")]

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using WechatGateway.Accounts;
@@ -36,8 +37,8 @@ public static class ReplyAdminEndpoints
         rules.MapPost("", CreateRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Creates a rule; 400 with the field, line and column when it cannot run.");
         rules.MapPut("/{id}", UpdateRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Replaces a rule.");
         rules.MapDelete("/{id}", DeleteRuleAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Deletes a rule.");
-        rules.MapGet("/try", TryAsync).RequireAuthorization(AdminPolicies.Read)
-            .WithSummary("Which rule answers a message or event, and the reply rendered for a member; changes nothing.");
+        rules.MapGet("/try", TryAsync).RequireAuthorization(AdminPolicies.Read).AuditReads(onlyWithQuery: "memberId")
+            .WithSummary("Which rule answers a message or event, and the reply rendered for a member (404 for a member outside a store manager's stores; audited); changes nothing.");
 
         var templates = admin.MapGroup("/templates").WithTags("Replies");
         templates.MapGet("", ListTemplatesAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Every reply template.");
@@ -46,8 +47,8 @@ public static class ReplyAdminEndpoints
         templates.MapPut("/{id}", UpdateTemplateAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Replaces a template.");
         templates.MapDelete("/{id}", DeleteTemplateAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Deletes a template no rule uses (409 otherwise).");
         templates.MapPost("/{id}/preview", PreviewAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Renders a template for a member; changes nothing.");
-        templates.MapGet("/render", RenderDraftAsync).RequireAuthorization(AdminPolicies.Read)
-            .WithSummary("Renders unsaved text-template content for a member (the console's live preview); 400 with line and column when it does not parse. Changes nothing.");
+        templates.MapGet("/render", RenderDraftAsync).RequireAuthorization(AdminPolicies.Write).AuditReads(onlyWithQuery: "memberId")
+            .WithSummary("Renders unsaved text-template content for a member (the console's live preview), for keys that may write replies; 400 with line and column when it does not parse, 400 naming the field when it renders past a bound; 404 for a member outside a store manager's stores. Audited when it names a member. Changes nothing.");
         return admin;
     }
 
@@ -105,8 +106,8 @@ public static class ReplyAdminEndpoints
     }
 
     [ResponseExample("""{ "ruleId": 21, "ruleName": "price list", "reply": { "type": "text", "content": "Hi 小雨, you have 1260 points. Our price list: https://example-brand.cn/prices", "mediaId": null, "articles": [], "url": null, "data": {} } }""")]
-    public static async Task<Results<Ok<TryResult>, ProblemHttpResult>> TryAsync(
-        [AsParameters] TryRequest request, [FromServices] ReplyRuleSet rules, [FromServices] ReplyModels models, [FromServices] AccountRegistry accounts, [FromServices] TimeProvider time, CancellationToken ct)
+    public static async Task<Results<Ok<TryResult>, NotFound, ProblemHttpResult>> TryAsync(
+        [AsParameters] TryRequest request, ClaimsPrincipal user, HttpContext http, [FromServices] ReplyRuleSet rules, [FromServices] ReplyModels models, [FromServices] AccountRegistry accounts, [FromServices] TimeProvider time, CancellationToken ct)
     {
         if (request.AppId is null || accounts.Find(request.AppId) is null)
         {
@@ -119,7 +120,21 @@ public static class ReplyAdminEndpoints
             return TypedResults.Ok(new TryResult(null, null, null));
         }
 
-        var rendered = rule.Reply is null ? null : await rule.Reply.RenderAsync(await models.ForMemberAsync(request.MemberId, push, request.AppId, ct));
+        if (await VisibleModelAsync(request.MemberId, push, request.AppId, user, http, models, ct) is not { } model)
+        {
+            return TypedResults.NotFound();
+        }
+
+        RenderedReply? rendered;
+        try
+        {
+            rendered = rule.Reply is null ? null : await rule.Reply.RenderAsync(model);
+        }
+        catch (ReplyRenderException e)
+        {
+            return TypedResults.Problem(e.Message, title: "The reply cannot be rendered", statusCode: StatusCodes.Status400BadRequest);
+        }
+
         return TypedResults.Ok(new TryResult(rule.View.Id, rule.View.Name, rendered is null ? null : ToView(rendered), rule.View.Action));
     }
 
@@ -183,7 +198,7 @@ public static class ReplyAdminEndpoints
 
     [RequestExample("""{ "memberId": 10482, "text": "hello" }""")]
     [ResponseExample("""{ "type": "text", "content": "Welcome back 小雨! A coffee is yours for 50 points.", "mediaId": null, "articles": [], "url": null, "data": {} }""")]
-    public static async Task<Results<Ok<RenderedView>, NotFound>> PreviewAsync(
+    public static async Task<Results<Ok<RenderedView>, NotFound, ValidationProblem>> PreviewAsync(
         ulong id, PreviewRequest? request, [FromServices] ReplyStore store, [FromServices] LiquidTemplates liquid, [FromServices] ReplyModels models, CancellationToken ct)
     {
         if (await store.GetTemplateAsync(id, ct) is not { } template)
@@ -192,14 +207,13 @@ public static class ReplyAdminEndpoints
         }
 
         var push = new TextMessage { Content = request?.Text ?? "", MsgType = "text" };
-        var rendered = await CompiledReply.Compile(template.Reply, liquid).RenderAsync(await models.ForMemberAsync(request?.MemberId, push, null, ct));
-        return TypedResults.Ok(ToView(rendered));
+        return await RenderAsync(CompiledReply.Compile(template.Reply, liquid), await models.ForMemberAsync(request?.MemberId, push, null, ct));
     }
 
-    /// <summary>A GET, so typing in the editor neither writes audit rows nor needs a write role; a draft is one text template, short enough for a URL.</summary>
+    /// <summary>A GET, so typing in the editor writes no audit rows (unless it names a member); a draft is one text template, short enough for a URL.</summary>
     [ResponseExample("""{ "type": "text", "content": "Welcome back 小雨! A coffee is yours for 50 points.", "mediaId": null, "articles": [], "url": null, "data": {} }""")]
-    public static async Task<Results<Ok<RenderedView>, ValidationProblem>> RenderDraftAsync(
-        string? content, ulong? memberId, string? text, [FromServices] LiquidTemplates liquid, [FromServices] ReplyModels models, CancellationToken ct)
+    public static async Task<Results<Ok<RenderedView>, NotFound, ValidationProblem>> RenderDraftAsync(
+        string? content, ulong? memberId, string? text, ClaimsPrincipal user, HttpContext http, [FromServices] LiquidTemplates liquid, [FromServices] ReplyModels models, CancellationToken ct)
     {
         CompiledReply compiled;
         try
@@ -212,7 +226,42 @@ public static class ReplyAdminEndpoints
         }
 
         var push = new TextMessage { Content = text ?? "", MsgType = "text" };
-        return TypedResults.Ok(ToView(await compiled.RenderAsync(await models.ForMemberAsync(memberId, push, null, ct))));
+        return await VisibleModelAsync(memberId, push, null, user, http, models, ct) is { } model
+            ? await RenderAsync(compiled, model)
+            : TypedResults.NotFound();
+    }
+
+    /// <summary>
+    /// The model for a member this key may see (a store manager: members of its stores, as <c>/members</c>), naming the
+    /// member's store for the audit row; null for a member it may not see, or that does not exist.
+    /// </summary>
+    private static async Task<ReplyModel?> VisibleModelAsync(ulong? memberId, WechatPush push, string? appId, ClaimsPrincipal user, HttpContext http, ReplyModels models, CancellationToken ct)
+    {
+        var model = await models.ForMemberAsync(memberId, push, appId, ct);
+        if (memberId is null)
+        {
+            return model;
+        }
+
+        if (model.Member is not { } member || !user.CanSeeMember(member.HomeStoreId))
+        {
+            return null;
+        }
+
+        http.AuditStore(member.HomeStoreId);
+        return model;
+    }
+
+    private static async Task<Results<Ok<RenderedView>, NotFound, ValidationProblem>> RenderAsync(CompiledReply reply, ReplyModel model)
+    {
+        try
+        {
+            return TypedResults.Ok(ToView(await reply.RenderAsync(model)));
+        }
+        catch (ReplyRenderException e)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [e.Field] = [e.Message] }, detail: e.Message, extensions: new Dictionary<string, object?> { ["field"] = e.Field });
+        }
     }
 
     private static ValidationProblem? Validate(AutoReplyRequest request, ReplyRuleSet rules, LiquidTemplates liquid, AccountRegistry accounts)

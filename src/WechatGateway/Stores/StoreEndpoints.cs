@@ -31,7 +31,7 @@ public static class StoreEndpoints
         stores.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Stores (a store manager's own only).");
         stores.MapGet("/{id}", GetAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("One store (404 for a store manager outside it).");
         stores.MapPost("", CreateAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Creates a store with its city and location.");
-        stores.MapPut("/{id}", UpdateAsync).RequireAuthorization(AdminPolicies.Write).WithSummary("Replaces a store; store managers only their own.");
+        stores.MapPut("/{id}", UpdateAsync).RequireAuthorization(AdminPolicies.Write).WithSummary("Replaces a store; store managers only their own, and without opening or closing it (active).");
         stores.MapDelete("/{id}", DeactivateAsync).RequireAuthorization(AdminPolicies.AdminOnly).WithSummary("Deactivates a store.");
         return admin;
     }
@@ -48,7 +48,7 @@ public static class StoreEndpoints
         var sql = $"SELECT {Columns} FROM store {(mine is null ? "" : "WHERE id IN @mine")} ORDER BY id";
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<StoreRow>(new CommandDefinition(sql, new { mine }, cancellationToken: ct));
-        return TypedResults.Ok(rows.Select(ToView).ToList());
+        return TypedResults.Ok(rows.Select(r => ToView(r) with { StaffOpenId = user.Identifier(r.StaffOpenId) }).ToList());
     }
 
     [ResponseExample("""{ "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "staffAppId": "wx5f3c2a1b9d8e7f60", "staffOpenId": "oStaff_JingAn_Manager01", "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" }""")]
@@ -62,7 +62,7 @@ public static class StoreEndpoints
 
         http.AuditStore(id);
         var store = await FindAsync(dataSource, id, ct);
-        return store is null ? TypedResults.NotFound() : TypedResults.Ok(store);
+        return store is null ? TypedResults.NotFound() : TypedResults.Ok(store with { StaffOpenId = user.Identifier(store.StaffOpenId) });
     }
 
     [RequestExample("""{ "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480 }""")]
@@ -86,7 +86,7 @@ public static class StoreEndpoints
 
     [RequestExample("""{ "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "staffAppId": "wx5f3c2a1b9d8e7f60", "staffOpenId": "oStaff_JingAn_Manager01" }""")]
     [ResponseExample("""{ "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "staffAppId": "wx5f3c2a1b9d8e7f60", "staffOpenId": "oStaff_JingAn_Manager01", "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" }""")]
-    public static async Task<Results<Ok<StoreView>, ValidationProblem, NotFound>> UpdateAsync(
+    public static async Task<Results<Ok<StoreView>, ValidationProblem, NotFound, ProblemHttpResult>> UpdateAsync(
         long id, StoreRequest request, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, [FromServices] AccountRegistry accounts, TimeProvider time, CancellationToken ct)
     {
         if (!user.CanWriteStore(id))
@@ -98,6 +98,12 @@ public static class StoreEndpoints
         if (Validate(request, accounts) is { Count: > 0 } errors)
         {
             return TypedResults.ValidationProblem(errors);
+        }
+
+        // Opening and closing a store is HQ's, as DELETE is: a store manager sends active as it is, or not at all.
+        if (user.Role() != AdminRole.Admin && request.Active is { } active && (await FindAsync(dataSource, id, ct))?.Active != active)
+        {
+            return TypedResults.Problem("Only an admin opens or closes a store (active).", title: "Not yours to change", statusCode: StatusCodes.Status403Forbidden);
         }
 
         const string sql = """

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using WechatGateway.Accounts;
@@ -14,12 +15,20 @@ namespace WechatGateway.Webhook;
 /// the same body is WeChat's own retry and passes (deduplication answers it); with another body it is refused.
 /// </summary>
 /// <remarks>
-/// When Redis is down or slow the check is skipped, logged and counted (<c>replay_unchecked</c>) rather than refusing:
-/// WeChat's pushes must not be lost for a cache. Safe-mode accounts stay protected then, because their
-/// <c>msg_signature</c> covers the body.
+/// When Redis is down or slow the URLs are remembered in this process instead (<see cref="MaxLocalUrls"/> at most),
+/// logged and counted (<c>replay_local</c>), rather than refusing: WeChat's pushes must not be lost for a cache. That
+/// memory is one instance's, and knows only the URLs it saw while Redis was away; safe-mode accounts need neither,
+/// because their <c>msg_signature</c> covers the body.
 /// </remarks>
 public sealed class ReplayGuard(IConnectionMultiplexer redis, IOptions<WechatOptions> options, WebhookMetrics metrics, ILogger<ReplayGuard> logger)
+    : IDisposable
 {
+    /// <summary>Signed URLs one instance remembers while Redis is away: a few minutes of a busy account's pushes.</summary>
+    public const int MaxLocalUrls = 200_000;
+
+    private readonly MemoryCache _local = new(new MemoryCacheOptions { SizeLimit = MaxLocalUrls });
+    private readonly Lock _localLock = new();
+
     public async Task<bool> IsFirstUseAsync(string appId, PushQuery query, string signature, ReadOnlyMemory<byte> body)
     {
         var window = options.Value.ReplayWindowSeconds;
@@ -47,8 +56,24 @@ public sealed class ReplayGuard(IConnectionMultiplexer redis, IOptions<WechatOpt
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            logger.LogWarning(e, "Replay check for {AppId} skipped: Redis unavailable", appId);
-            metrics.Count(appId, "replay_unchecked");
+            logger.LogWarning(e, "Replay check for {AppId} done in this process: Redis unavailable", appId);
+            metrics.Count(appId, "replay_local");
+            return IsFirstLocalUse(key, digest, TimeSpan.FromSeconds(2 * window));
+        }
+    }
+
+    public void Dispose() => _local.Dispose();
+
+    private bool IsFirstLocalUse(string key, byte[] digest, TimeSpan expiry)
+    {
+        lock (_localLock)
+        {
+            if (_local.TryGetValue(key, out byte[]? seen) && seen is not null)
+            {
+                return CryptographicOperations.FixedTimeEquals(seen, digest);
+            }
+
+            _local.Set(key, digest, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = expiry });
             return true;
         }
     }

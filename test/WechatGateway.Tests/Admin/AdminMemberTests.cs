@@ -39,6 +39,21 @@ public sealed class AdminMemberTests : GatewayTest
     }
 
     [Test]
+    public async Task AViewerCannotFindWhoOwnsAPhoneNumber()
+    {
+        var (mini, _) = await MiniProgramClient.LoginAsync("o_phone_owner");
+        using var _ = mini;
+        await mini.PostAsJsonAsync("/api/mp/me/phone", new { code = "sim-phone:13912340000" });
+        using var viewer = AdminClient(TestAccounts.ViewerKey);
+        using var admin = AdminClient(TestAccounts.AdminKey);
+
+        var byViewer = await viewer.GetFromJsonAsync<JsonElement>("/api/admin/members?query=13912340000");
+        var byAdmin = await admin.GetFromJsonAsync<JsonElement>("/api/admin/members?query=13912340000");
+
+        Assert.That((byViewer.GetArrayLength(), byAdmin.GetArrayLength()), Is.EqualTo((0, 1)));
+    }
+
+    [Test]
     public async Task MemberDetailShowsFollowsAttributionAndTimelineOfPushes()
     {
         var id = await FollowerAsync("o_detail", "store9");

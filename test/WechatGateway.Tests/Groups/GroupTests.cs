@@ -49,6 +49,19 @@ public sealed class GroupTests : GatewayTest
             owner = "staff-1",
         });
 
+    /// <summary>One store with <paramref name="count"/> groups, in the order they were created.</summary>
+    private static async Task<(ulong Store, List<ulong> Groups)> StoreWithGroupsAsync(int count)
+    {
+        var store = await StoreAsync("Jing'an", JingAn);
+        var groups = new List<ulong>();
+        for (var i = 0; i < count; i++)
+        {
+            groups.Add(await GroupAsync(store, $"Jing'an fans {i}"));
+        }
+
+        return (store, groups);
+    }
+
     /// <summary>Two stores 11 km apart with one group each.</summary>
     private static async Task<(ulong A, ulong GroupA, ulong B, ulong GroupB)> JingAnAndHongqiaoAsync()
     {
@@ -153,6 +166,52 @@ public sealed class GroupTests : GatewayTest
         Assert.That(plain[0].GetProperty("groupId").GetUInt64(), Is.EqualTo(quiet), "same distance, no tags: the least full");
         Assert.That(tagged[0].GetProperty("groupId").GetUInt64(), Is.EqualTo(coffee), "same distance: shared interests first");
         Assert.That(tagged[0].GetProperty("reason").GetString(), Does.Contain("coffee"));
+    }
+
+    [Test]
+    public async Task GroupsAndLiveCodesAreListedInPagesAndPoolsReadInOneQuery()
+    {
+        var (store, groups) = await StoreWithGroupsAsync(3);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await CreateAsync("/api/admin/live-codes", new { appId = TestAccounts.QueueAppId, code = $"page-{i}", name = $"card {i}", storeId = store, groupIds = new[] { groups[i], groups[(i + 1) % 3] } });
+        }
+
+        using var admin = AdminClient(TestAccounts.AdminKey);
+        await admin.GetAsync("/api/admin/live-codes?limit=1"); // warm
+
+        var first = await admin.GetFromJsonAsync<JsonElement>("/api/admin/groups?limit=2");
+        var rest = await admin.GetFromJsonAsync<JsonElement>($"/api/admin/groups?limit=2&after={first[1].GetProperty("id").GetUInt64()}");
+        var (one, queriesForOne) = await MySqlCommands.CountAsync(() => admin.GetFromJsonAsync<JsonElement>("/api/admin/live-codes?limit=1"));
+        var (all, queriesForAll) = await MySqlCommands.CountAsync(() => admin.GetFromJsonAsync<JsonElement>("/api/admin/live-codes"));
+
+        Assert.That(first.EnumerateArray().Select(g => g.GetProperty("id").GetUInt64()), Is.EqualTo(groups.Take(2)));
+        Assert.That(rest.EnumerateArray().Select(g => g.GetProperty("id").GetUInt64()), Is.EqualTo(groups.Skip(2)));
+        Assert.That((one.GetArrayLength(), all.GetArrayLength()), Is.EqualTo((1, 3)));
+        Assert.That(all[2].GetProperty("groupIds").EnumerateArray().Select(g => g.GetUInt64()), Is.EqualTo(new[] { groups[2], groups[0] }), "each pool in its order");
+        Assert.That(queriesForAll, Is.EqualTo(queriesForOne), "three codes cost the queries of one");
+    }
+
+    [Test]
+    public async Task AMemberConfirmsAtMostThreeGroupsItself()
+    {
+        var (_, groups) = await StoreWithGroupsAsync(4);
+
+        var (mp, _) = await MiniProgramClient.LoginAsync("o_mp_joiner");
+        using var client = mp;
+
+        var statuses = new List<HttpStatusCode>();
+        foreach (var group in groups)
+        {
+            statuses.Add((await mp.PostAsync($"/api/mp/groups/{group}/join", null)).StatusCode);
+        }
+
+        var again = await mp.PostAsync($"/api/mp/groups/{groups[0]}/join", null);
+
+        Assert.That(statuses, Is.EqualTo(new[] { HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.Conflict }), "Groups:MaxJoinsPerMember is 3 by default");
+        Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.OK), "confirming a group it is in again takes no seat");
+        Assert.That(await Database.ScalarAsync<long>("SELECT member_count FROM community_group WHERE id = @id", new { id = groups[3] }), Is.Zero);
     }
 
     [Test]

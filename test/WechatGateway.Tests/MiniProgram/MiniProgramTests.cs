@@ -35,6 +35,32 @@ public sealed class MiniProgramTests : GatewayTest
     }
 
     [Test]
+    public async Task ALoginBodyOverTheLimitIsRefusedUnread()
+    {
+        var padded = new { code = "sim:o_mp_padded", pad = new string('x', 20_000) };
+
+        var response = await Client.PostAsJsonAsync($"/api/mp/{TestAccounts.MiniProgramAppId}/session", padded);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM member"), Is.Zero, "no login happened");
+    }
+
+    [Test]
+    public async Task LoginsFromOneAddressAreLimitedPerMinute()
+    {
+        await using var gateway = new GatewayFactory(new Dictionary<string, string?> { ["MiniProgram:LoginsPerMinute"] = "3" });
+        using var client = gateway.CreateClient();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            statuses.Add((await client.PostAsJsonAsync($"/api/mp/{TestAccounts.MiniProgramAppId}/session", new { code = $"sim:o_mp_many_{i}" })).StatusCode);
+        }
+
+        Assert.That(statuses, Is.EqualTo(new[] { HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests }));
+    }
+
+    [Test]
     public async Task ReusedLoginCodeIsUnauthorized()
     {
         await Client.PostAsJsonAsync($"/api/mp/{TestAccounts.MiniProgramAppId}/session", new { code = "sim:o_once" });

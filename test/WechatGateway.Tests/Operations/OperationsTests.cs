@@ -201,4 +201,27 @@ public sealed class OperationsTests : GatewayTest
             }
         }
     }
+
+    [Test]
+    public async Task WithAnOperationsPortMetricsAndTheApiDescriptionAnswerOnlyThere()
+    {
+        await using var gateway = new GatewayFactory(new Dictionary<string, string?> { ["Gateway:OperationsPort"] = "9091" });
+        using var client = gateway.CreateClient();
+
+        async Task<int> OnPortAsync(string path, int port) => (await gateway.Server.SendAsync(http =>
+        {
+            http.Request.Method = "GET";
+            http.Request.Path = path;
+            http.Connection.LocalPort = port;
+        })).Response.StatusCode;
+
+        foreach (var path in new[] { "/metrics", "/openapi/v1.json", "/docs/" })
+        {
+            Assert.That((await client.GetAsync(path)).StatusCode, Is.EqualTo(HttpStatusCode.NotFound), path);
+            Assert.That(await OnPortAsync(path, 5080), Is.EqualTo(404), path + " on the public port, whatever the Host header says");
+            Assert.That(await OnPortAsync(path, 9091), Is.EqualTo(200), path + " on the operations port");
+        }
+
+        Assert.That((await client.GetAsync("/healthz")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "probes answer everywhere");
+    }
 }

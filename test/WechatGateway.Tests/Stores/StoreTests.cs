@@ -101,6 +101,20 @@ public sealed class StoreTests : GatewayTest
     }
 
     [Test]
+    public async Task AStoreManagerCannotReopenAStoreHqClosed()
+    {
+        await TestStores.AddAsync(1, active: false);
+        using var manager = AdminClient(TestAccounts.ManagerKey);
+
+        var reopen = await manager.PutAsJsonAsync("/api/admin/stores/1", new { name = "Jing'an", city = "Shanghai", lat = 31.2286, lng = 121.448, active = true });
+        var asItIs = await manager.PutAsJsonAsync("/api/admin/stores/1", new { name = "Jing'an", city = "Shanghai", lat = 31.2286, lng = 121.448, active = false });
+
+        Assert.That(reopen.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(asItIs.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the store as it is, renamed");
+        Assert.That(await Database.ScalarAsync<bool>("SELECT active FROM store WHERE id = 1"), Is.False);
+    }
+
+    [Test]
     public async Task AMemberMayChooseOnlyAnExistingOpenStoreAndTheChangeIsOnTheTimeline()
     {
         await TestStores.AddAsync(1);

@@ -95,6 +95,20 @@ public sealed class DependencyFailureTests : GatewayTest
     }
 
     [Test]
+    public async Task ASignedUrlReplayedWithAnotherBodyIsRefusedWhileRedisIsDown()
+    {
+        _redis.Cut();
+        var follow = _follower.Sign(_follower.BuildEvent("o_replayed", "subscribe", createTime: 1_700_000_900), "o_replayed", SecurityMode.Plaintext);
+
+        var first = await _follower.SendAsync(_client, follow);
+        var forged = await _follower.SendAsync(_client, follow with { Body = _follower.BuildEvent("o_replayed", "unsubscribe", createTime: 1_700_000_901) });
+        var retry = await _follower.SendAsync(_client, follow);
+
+        Assert.That((first.StatusCode, forged.StatusCode, retry.StatusCode), Is.EqualTo((HttpStatusCode.OK, HttpStatusCode.Unauthorized, HttpStatusCode.OK)));
+        Assert.That(await Database.ScalarAsync<string>("SELECT GROUP_CONCAT(event) FROM wechat_push WHERE open_id = 'o_replayed'"), Is.EqualTo("subscribe"));
+    }
+
+    [Test]
     public async Task PushWhileRedisIsDownIsStillRecordedAndProcessed()
     {
         _redis.Cut();

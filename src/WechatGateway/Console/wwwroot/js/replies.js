@@ -140,7 +140,8 @@ export async function templates([id]) {
     replace(problem, err ? `${err.line ? `Line ${err.line}${err.column ? `, column ${err.column}` : ''}: ` : ''}${err.detail}` : '');
   };
 
-  // Live preview: the draft is rendered by the gateway for the chosen member as it is typed (a GET: nothing is saved).
+  // Live preview: the draft is rendered by the gateway for the chosen member as it is typed (a GET: nothing is saved),
+  // for keys that may write replies (the gateway refuses viewers: a render is work a template can make heavy).
   let timer = null;
   let seq = 0;
   const renderDraft = () => {
@@ -148,7 +149,7 @@ export async function templates([id]) {
     timer = setTimeout(async () => {
       const mine = ++seq;
       try {
-        const r = isText
+        const r = isText && can('write')
           ? await get(`/templates/render${qs({ content: editor.area.value, memberId: member.value })}`)
           : existing && can('admin') ? await api('POST', `/templates/${existing.id}/preview`, { memberId: member.value ? Number(member.value) : null }) : null;
         if (mine !== seq) return;
