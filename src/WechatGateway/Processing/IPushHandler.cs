@@ -8,7 +8,11 @@ namespace WechatGateway.Processing;
 /// <param name="PushId">The <c>wechat_push</c> row: the idempotency key of everything a handler does for this push.</param>
 /// <param name="MemberCreated">True when this push introduced the member (first sight of the OpenID).</param>
 /// <param name="Batch">What the pushes processed in the same transaction share: configuration read once for all of them.</param>
-public sealed record PushWork(ulong PushId, WechatAccount Account, WechatPush Push, ulong MemberId, bool MemberCreated, DateTime ReceivedAt, PushBatch Batch);
+/// <param name="ReplyDeferred">
+/// The push was answered <c>success</c> without the passive reply it may be due (it was spooled while MySQL was away):
+/// a <c>Passive</c> account's reply goes through the queue instead.
+/// </param>
+public sealed record PushWork(ulong PushId, WechatAccount Account, WechatPush Push, ulong MemberId, bool MemberCreated, DateTime ReceivedAt, PushBatch Batch, bool ReplyDeferred = false);
 
 /// <summary>
 /// The pushes of one processing transaction. A handler reads configuration it does not change itself (points rules,

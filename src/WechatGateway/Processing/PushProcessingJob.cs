@@ -261,7 +261,7 @@ public sealed class PushProcessingJob(
     }
 
     private static PushWork WorkOf(ClaimedPush claim, WechatAccount account, WechatPush push, MemberResolver.Resolution member, PushBatch batch) =>
-        new(claim.Id, account, push, member.MemberId, member.Created, claim.ReceivedAt, batch);
+        new(claim.Id, account, push, member.MemberId, member.Created, claim.ReceivedAt, batch, claim.ReplyDeferred);
 
     private static HashSet<string> Done(ClaimedPush claim) =>
         claim.HandlersDone.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);

@@ -8,7 +8,8 @@ namespace WechatGateway.Processing;
 /// <summary>A recorded push a worker has claimed.</summary>
 /// <param name="Attempts">This attempt's number (1 for the first).</param>
 /// <param name="HandlersDone">Handlers that committed their work in an earlier attempt.</param>
-public sealed record ClaimedPush(ulong Id, string AppId, string RawXml, DateTime ReceivedAt, long Attempts, string HandlersDone);
+/// <param name="ReplyDeferred">Answered <c>success</c> without the passive reply it may be due (see <c>PushToRecord</c>).</param>
+public sealed record ClaimedPush(ulong Id, string AppId, string RawXml, DateTime ReceivedAt, long Attempts, string HandlersDone, bool ReplyDeferred);
 
 /// <summary>
 /// The work list of the processing stage is <c>wechat_push</c> itself: rows in status <c>recorded</c>, claimed by a
@@ -24,7 +25,7 @@ public sealed class PushWorkStore(MySqlDataSource dataSource, IOptions<PushProce
     public async Task<IReadOnlyList<ClaimedPush>> ClaimAsync(int limit, CancellationToken ct)
     {
         const string select = """
-            SELECT id AS Id, app_id AS AppId, raw_xml AS RawXml, received_at AS ReceivedAt, CAST(attempts + 1 AS SIGNED) AS Attempts, handlers_done AS HandlersDone
+            SELECT id AS Id, app_id AS AppId, raw_xml AS RawXml, received_at AS ReceivedAt, CAST(attempts + 1 AS SIGNED) AS Attempts, handlers_done AS HandlersDone, reply_deferred AS ReplyDeferred
             FROM wechat_push
             WHERE status = @recorded AND (claimed_until IS NULL OR claimed_until <= @now)
             ORDER BY received_at

@@ -12,7 +12,9 @@ namespace WechatGateway.Replies;
 /// so a push processed twice sends once. The dispatcher delivers it through the customer-service, template or
 /// subscribe API within WeChat's limits.
 /// Accounts in <c>Passive</c> mode answered text, image and news in the HTTP response already; only their template and
-/// subscribe messages come this way.
+/// subscribe messages come this way, and the replies of pushes answered <c>success</c> while MySQL was away
+/// (<see cref="PushWork.ReplyDeferred"/>): sent as customer-service messages, within the 48 hours the follower's
+/// message opened.
 /// </summary>
 public sealed class ReplyPushHandler(ReplyRuleSet rules, MemberQueries members, SendOutbox outbox) : IPushHandler
 {
@@ -23,7 +25,7 @@ public sealed class ReplyPushHandler(ReplyRuleSet rules, MemberQueries members, 
         var (account, push) = (work.Account, work.Push);
         // A steer rule's invitation is the groups handler's to send.
         if (rules.Match(push, account.AppId, work.ReceivedAt) is not { IsSteer: false, Reply: { } reply } rule
-            || (account.Options.ReplyMode == ReplyMode.Passive && reply.Body.CanBePassive))
+            || (account.Options.ReplyMode == ReplyMode.Passive && reply.Body.CanBePassive && !work.ReplyDeferred))
         {
             return;
         }

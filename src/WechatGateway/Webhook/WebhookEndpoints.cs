@@ -92,9 +92,9 @@ public static class WebhookEndpoints
         RecordedPush recorded;
         try
         {
-            recorded = await recorder.RecordAsync(new PushToRecord(account.AppId, inbound.Push, inbound.Encrypted ? "aes" : "plain", inbound.PlainText, reply), ct);
+            recorded = await recorder.RecordAsync(new PushToRecord(account.AppId, inbound.Push, inbound.Encrypted ? "aes" : "plain", inbound.PlainText, reply.Xml, reply.Deferred), ct);
         }
-        catch (Exception e) when (e is MySqlException or InvalidOperationException or TimeoutException)
+        catch (Exception e) when (e is MySqlException or InvalidOperationException or TimeoutException or IOException)
         {
             // Answering 200 for a push we did not keep would lose it: 503 makes WeChat try again.
             logger.LogError(e, "Could not record push for {AppId}; answering 503", account.AppId);
@@ -104,6 +104,7 @@ public static class WebhookEndpoints
 
         metrics.Count(account.AppId, (recorded.IsNew, inbound.Push) switch
         {
+            _ when recorded.Spooled => "spooled",
             (false, _) => "retry",
             (_, UnparsedPush) => "unparsed",
             (_, UnknownMessage or UnknownEvent) => "unknown_type",
