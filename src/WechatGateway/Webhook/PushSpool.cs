@@ -68,6 +68,10 @@ public sealed class PushSpool : IDisposable
     private long _pushes;
     private bool _broken;
 
+    // Set when a batch did not fit, cleared when the drain frees room: readiness then says "no" before the next push
+    // has to find out.
+    private bool _full;
+
     public PushSpool(IOptions<PushSpoolOptions> options, IHostEnvironment environment, WebhookMetrics metrics, TimeProvider time, ILogger<PushSpool> logger)
     {
         _options = options.Value;
@@ -89,8 +93,8 @@ public sealed class PushSpool : IDisposable
     /// <summary>True while pushes wait in the spool: new batches join its tail, so the drain keeps the order they came in.</summary>
     public bool HoldsPushes => Volatile.Read(ref _pushes) > 0;
 
-    /// <summary>False when the spool is full or its last write failed: a batch would be answered 503.</summary>
-    public bool CanTakeWrites => !_broken && Volatile.Read(ref _bytes) < _options.MaxBytes;
+    /// <summary>False when the spool refused a batch for lack of room or its last write failed: a batch would be answered 503.</summary>
+    public bool CanTakeWrites => !_broken && !Volatile.Read(ref _full);
 
     public long Depth => Volatile.Read(ref _pushes);
 
@@ -126,6 +130,7 @@ public sealed class PushSpool : IDisposable
 
             if (_bytes + frame.Length > _options.MaxBytes)
             {
+                Volatile.Write(ref _full, true);
                 throw new PushSpoolFullException($"The push spool holds {_bytes} bytes; Webhook:Spool:MaxBytes is {_options.MaxBytes}.");
             }
 
@@ -227,6 +232,8 @@ public sealed class PushSpool : IDisposable
                     _pushes -= frame.Pushes;
                 }
             }
+
+            Volatile.Write(ref _full, false);
 
             if (_pushes > 0)
             {

@@ -15,7 +15,7 @@ public sealed class PushSpoolOptions
     public string Directory { get; set; } = ".data/spool";
 
     /// <summary>Bytes the spool may hold; a batch that does not fit is answered 503, as when MySQL is away without a spool.</summary>
-    [Range(1024 * 1024, long.MaxValue, ErrorMessage = "Webhook:Spool:MaxBytes must be at least 1 MiB.")]
+    [Range(64 * 1024, long.MaxValue, ErrorMessage = "Webhook:Spool:MaxBytes must be at least 64 KiB.")]
     public long MaxBytes { get; set; } = 1024L * 1024 * 1024;
 
     /// <summary>

@@ -1,0 +1,322 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using MySqlConnector;
+using WechatGateway.Processing;
+using WechatGateway.Push;
+using WechatGateway.Tests.Infrastructure;
+using WechatGateway.Webhook;
+using WechatSimulator.Follower;
+
+namespace WechatGateway.Tests.Webhook;
+
+/// <summary>
+/// The push spool (CONTRACT §3): a gateway whose MySQL sits behind a <see cref="TcpProxy"/> that the test cuts, as a
+/// stopped MariaDB refuses connections. Every push answered 200 must end up one row in <c>wechat_push</c>, processed
+/// once, after MySQL returns.
+/// </summary>
+[NonParallelizable]
+public sealed class PushSpoolTests : GatewayTest
+{
+    private static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(30);
+
+    private readonly FollowerDriver _queue = new(TestAccounts.Queue);
+    private readonly FollowerDriver _passive = new(TestAccounts.Passive);
+    private readonly List<GatewayFactory> _gateways = [];
+    private TcpProxy _mysql = null!;
+
+    [SetUp]
+    public void StartProxy()
+    {
+        var mysql = new MySqlConnectionStringBuilder(TestEnvironment.MySqlConnectionString);
+        _mysql = new TcpProxy(mysql.Server, (int)mysql.Port);
+    }
+
+    [TearDown]
+    public async Task StopAsync()
+    {
+        foreach (var gateway in _gateways)
+        {
+            await gateway.DisposeAsync();
+            if (Directory.Exists(gateway.SpoolDirectory))
+            {
+                Directory.Delete(gateway.SpoolDirectory, recursive: true);
+            }
+        }
+
+        await _mysql.DisposeAsync();
+    }
+
+    /// <summary>A gateway whose MySQL is reached through the proxy; <paramref name="spoolDirectory"/> to start on another's spool.</summary>
+    private GatewayFactory BehindProxy(string? spoolDirectory = null, Dictionary<string, string?>? settings = null)
+    {
+        var mysql = new MySqlConnectionStringBuilder(TestEnvironment.MySqlConnectionString) { Server = "127.0.0.1", Port = (uint)_mysql.Port };
+        settings ??= [];
+        settings["ConnectionStrings:MySql"] = mysql.ConnectionString;
+        if (spoolDirectory is not null)
+        {
+            settings["Webhook:Spool:Directory"] = spoolDirectory;
+        }
+
+        var gateway = new GatewayFactory(settings);
+        _gateways.Add(gateway);
+        _ = gateway.Server;
+        return gateway;
+    }
+
+    private static T Service<T>(GatewayFactory gateway)
+        where T : notnull => gateway.Services.GetRequiredService<T>();
+
+    private static async Task WaitUntilDrainedAsync(GatewayFactory gateway)
+    {
+        var spool = Service<PushSpool>(gateway);
+        var waited = Stopwatch.StartNew();
+        while (spool.HoldsPushes && waited.Elapsed < DrainBound)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.That(spool.HoldsPushes, Is.False, $"the spool drains within {DrainBound.TotalSeconds} s of MySQL's return");
+    }
+
+    private static async Task RuleAsync(GatewayFactory gateway, string name, string content)
+    {
+        using var admin = gateway.CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestAccounts.AdminKey);
+        var response = await admin.PostAsJsonAsync("/api/admin/auto-replies",
+            new { name, match = "contains", keywords = new[] { "price" }, reply = new { type = "text", content } });
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
+    }
+
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, FollowerDriver follower, string openId, long msgId, string content = "price please") =>
+        follower.SendAsync(client, follower.Sign(follower.BuildText(openId, content, msgId), openId, SecurityMode.Safe));
+
+    [Test]
+    public async Task EveryPushWechatSendsDuringAnOutageIsAnswered200AndProcessedExactlyOnceAfterMySqlReturns()
+    {
+        var gateway = BehindProxy();
+        await RuleAsync(gateway, "price", "Prices for {{ message.content }}");
+        using var client = gateway.CreateClient();
+        var sender = new WechatSender(_queue, client);
+
+        // 50 pushes a second for 8 s; MySQL is away from the first second to the seventh.
+        var sending = sender.SendAsync(count: 400, perSecond: 50, openIdPrefix: "o_outage_", firstMsgId: 7_000_000);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        _mysql.Cut();
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        _mysql.Restore();
+        var outcomes = await sending;
+        await WaitUntilDrainedAsync(gateway);
+        await Service<PushProcessingJob>(gateway).RunUntilIdleAsync(CancellationToken.None);
+
+        Assert.That(outcomes.Where(o => o.Answered != HttpStatusCode.OK).Select(o => o.MsgId), Is.Empty, "no push dropped by WeChat");
+        Assert.That(outcomes.Count(o => o.Tries == 1), Is.EqualTo(400), "each answered at its first try, the outage included");
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push WHERE open_id LIKE 'o\\_outage\\_%'"), Is.EqualTo(400));
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push WHERE status = 'processed'"), Is.EqualTo(400));
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push WHERE reply_deferred = 1"), Is.GreaterThan(100),
+            "the outage's pushes went through the spool");
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM outbound_send"), Is.EqualTo(400), "one reply per push");
+    }
+
+    [Test]
+    public async Task ARetryThatArrivesWhileItsFirstDeliveryWaitsInTheSpoolIsOneRowAndOneReply()
+    {
+        var gateway = BehindProxy();
+        await RuleAsync(gateway, "price", "Prices");
+        using var spooling = gateway.CreateClient();
+        using var other = TestEnvironment.Gateway.CreateClient();
+        _mysql.Cut();
+
+        var first = await SendAsync(spooling, _queue, "o_retried", 8_000_001);
+        var retryHere = await SendAsync(spooling, _queue, "o_retried", 8_000_001);
+        var retryElsewhere = await SendAsync(other, _queue, "o_retried", 8_000_001);
+        _mysql.Restore();
+        await WaitUntilDrainedAsync(gateway);
+        await Service<PushProcessingJob>(gateway).RunUntilIdleAsync(CancellationToken.None);
+
+        Assert.That(new[] { first.StatusCode, retryHere.StatusCode, retryElsewhere.StatusCode }, Is.All.EqualTo(HttpStatusCode.OK));
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push WHERE open_id = 'o_retried'"), Is.EqualTo(1));
+        Assert.That(await Database.ScalarAsync<int>("SELECT deliveries FROM wechat_push WHERE open_id = 'o_retried'"), Is.EqualTo(3));
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM outbound_send WHERE to_user = 'o_retried'"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task APassivePushAnsweredFromTheSpoolGetsSuccessAndItsReplyGoesOutThroughTheQueue()
+    {
+        var gateway = BehindProxy();
+        await RuleAsync(gateway, "price", "Hi, here are the prices");
+        using var client = gateway.CreateClient();
+        _mysql.Cut();
+
+        var answer = await SendAsync(client, _passive, "o_passive_spooled", 8_100_001);
+        _mysql.Restore();
+        await WaitUntilDrainedAsync(gateway);
+        await Service<PushProcessingJob>(gateway).RunUntilIdleAsync(CancellationToken.None);
+        await Service<SendRelay>(gateway).RunUntilIdleAsync(CancellationToken.None);
+        await Service<SendDispatcher>(gateway).RunUntilIdleAsync(CancellationToken.None);
+
+        Assert.That(await answer.Content.ReadAsStringAsync(), Is.EqualTo("success"), "no member to render for while MySQL is away");
+        var messages = await TestEnvironment.Simulator.Client.GetFromJsonAsync<JsonElement>("/_sim/messages?touser=o_passive_spooled");
+        Assert.That(messages.GetArrayLength(), Is.EqualTo(1), "the reply is sent once, as a customer-service message");
+        Assert.That(messages[0].GetProperty("body").GetProperty("text").GetProperty("content").GetString(), Is.EqualTo("Hi, here are the prices"));
+    }
+
+    [Test]
+    public async Task AFullSpoolAnswers503AndReadinessSaysTheInstanceCannotTakePushes()
+    {
+        var gateway = BehindProxy(settings: new() { ["Webhook:Spool:MaxBytes"] = (64 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        using var client = gateway.CreateClient();
+        _mysql.Cut();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 40; i++)
+        {
+            statuses.Add((await SendAsync(client, _queue, $"o_full_{i}", 8_200_000 + i, new string('x', 4000))).StatusCode);
+        }
+
+        var ready = await client.GetAsync("/readyz");
+        var accepted = statuses.TakeWhile(s => s == HttpStatusCode.OK).Count();
+        Assert.That(accepted, Is.InRange(5, 20), "64 KiB holds about fifteen 4 KB pushes");
+        Assert.That(statuses.Skip(accepted), Is.All.EqualTo(HttpStatusCode.ServiceUnavailable), "once full, 503 as without a spool");
+        Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), await ready.Content.ReadAsStringAsync());
+
+        _mysql.Restore();
+        await WaitUntilDrainedAsync(gateway);
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push"), Is.EqualTo(accepted), "what was answered 200 is recorded");
+    }
+
+    [Test]
+    public async Task ADrainInterruptedAfterItsCommitReplaysWithoutASecondRowOrSideEffect()
+    {
+        var first = BehindProxy();
+        await RuleAsync(first, "price", "Prices");
+        using (var client = first.CreateClient())
+        {
+            _mysql.Cut();
+            for (var i = 0; i < 5; i++)
+            {
+                Assert.That((await SendAsync(client, _queue, $"o_replayed_{i}", 8_300_000 + i)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            }
+        }
+
+        await first.DisposeAsync();
+        var beforeDrain = CopyOf(first.SpoolDirectory);
+        _mysql.Restore();
+        var second = BehindProxy(first.SpoolDirectory);
+        await WaitUntilDrainedAsync(second);
+        await Service<PushProcessingJob>(second).RunUntilIdleAsync(CancellationToken.None);
+        await second.DisposeAsync();
+
+        // As if the drainer had died between the MySQL commit and the checkpoint: the spool as it was before.
+        Restore(beforeDrain, first.SpoolDirectory);
+        var third = BehindProxy(first.SpoolDirectory);
+        await WaitUntilDrainedAsync(third);
+        await Service<PushProcessingJob>(third).RunUntilIdleAsync(CancellationToken.None);
+
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push"), Is.EqualTo(5));
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push WHERE status = 'processed' AND deliveries = 2"), Is.EqualTo(5),
+            "replayed twice, counted as a second delivery of the same row");
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM outbound_send"), Is.EqualTo(5), "one reply each");
+    }
+
+    [Test]
+    public async Task ATornWriteAtTheSpoolsTailIsCutOffAndEveryAnsweredPushIsReplayed()
+    {
+        var first = BehindProxy();
+        using (var client = first.CreateClient())
+        {
+            _mysql.Cut();
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.That((await SendAsync(client, _queue, $"o_torn_{i}", 8_400_000 + i)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            }
+        }
+
+        await first.DisposeAsync();
+
+        // A crash in the middle of a frame's write: its header and part of its payload, never fsync'd nor answered.
+        var segment = Directory.GetFiles(first.SpoolDirectory, "push-*.spool").Order().Last();
+        var torn = new byte[200];
+        BitConverter.GetBytes(0x31535747u).CopyTo(torn, 0);
+        BitConverter.GetBytes(5000).CopyTo(torn, 4);
+        await File.AppendAllBytesAsync(segment, torn);
+        _mysql.Restore();
+        var second = BehindProxy(first.SpoolDirectory);
+        await WaitUntilDrainedAsync(second);
+
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push WHERE open_id LIKE 'o\\_torn\\_%'"), Is.EqualTo(3));
+        using var after = second.CreateClient();
+        Assert.That((await SendAsync(after, _queue, "o_after_torn", 8_400_100)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push WHERE open_id = 'o_after_torn'"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task ReadinessStaysOkWhileMySqlIsDownAndTheBodyNamesEachDependency()
+    {
+        var gateway = BehindProxy();
+        using var client = gateway.CreateClient();
+        _mysql.Cut();
+
+        var ready = await client.GetAsync("/readyz");
+        var body = await ready.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the spool takes pushes: the pod stays in service");
+        Assert.That(body.GetProperty("status").GetString(), Is.EqualTo("Degraded"));
+        Assert.That(body.GetProperty("checks").GetProperty("mysql").GetProperty("status").GetString(), Is.EqualTo("Unhealthy"));
+        Assert.That(body.GetProperty("checks").GetProperty("spool").GetProperty("status").GetString(), Is.EqualTo("Healthy"));
+    }
+
+    [Test]
+    public async Task AnAdminCallWhileMySqlIsDownIsA503ProblemWithRetryAfter()
+    {
+        var gateway = BehindProxy();
+        using var admin = gateway.CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestAccounts.AdminKey);
+        admin.Timeout = TimeSpan.FromSeconds(4.5);
+        _mysql.Cut();
+
+        var response = await admin.GetAsync("/api/admin/auto-replies");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), await response.Content.ReadAsStringAsync());
+        Assert.That(response.Headers.RetryAfter?.Delta, Is.GreaterThan(TimeSpan.Zero));
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+    }
+
+    [Test]
+    public async Task MetricsShowWhatTheSpoolHoldsAndHowManyPushesWereSpooledAndReplayed()
+    {
+        var gateway = BehindProxy();
+        using var client = gateway.CreateClient();
+        _mysql.Cut();
+        await SendAsync(client, _queue, "o_metered", 8_500_001);
+
+        var during = await client.GetStringAsync("/metrics");
+        _mysql.Restore();
+        await WaitUntilDrainedAsync(gateway);
+        var after = await client.GetStringAsync("/metrics");
+
+        Assert.That(during, Does.Match(@"wechatgateway_webhook_spool_depth(\{[^}]*\})? 1\b"));
+        Assert.That(during, Does.Match(@"wechatgateway_webhook_spool_size_bytes(\{[^}]*\})? [1-9]"));
+        Assert.That(during, Does.Match(@"wechatgateway_webhook_spool_spooled_total(\{[^}]*\})? 1\b"));
+        Assert.That(after, Does.Match(@"wechatgateway_webhook_spool_replayed_total(\{[^}]*\})? 1\b"));
+        Assert.That(after, Does.Match(@"wechatgateway_webhook_spool_depth(\{[^}]*\})? 0\b"));
+    }
+
+    private static Dictionary<string, byte[]> CopyOf(string directory) =>
+        Directory.GetFiles(directory).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
+
+    private static void Restore(Dictionary<string, byte[]> files, string directory)
+    {
+        foreach (var file in Directory.GetFiles(directory))
+        {
+            File.Delete(file);
+        }
+
+        foreach (var (name, bytes) in files)
+        {
+            File.WriteAllBytes(Path.Combine(directory, name), bytes);
+        }
+    }
+}
