@@ -494,12 +494,14 @@ public sealed class PushSpool : IDisposable
 public sealed class PushSpoolFullException(string message) : IOException(message);
 
 /// <summary>Readiness: the spool can take a batch (not full, its last write did not fail); says how much it holds.</summary>
-public sealed class PushSpoolHealthCheck(PushSpool spool) : IHealthCheck
+public sealed class PushSpoolHealthCheck(PushSpool spool, TimeProvider time) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(
         HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var holds = $"{spool.Depth} pushes waiting";
+        var holds = spool.OldestReceivedAt is { } oldest
+            ? $"{spool.Depth} pushes waiting, the oldest for {(time.GetUtcNow().UtcDateTime - oldest).TotalSeconds:F0} s"
+            : "empty";
         return Task.FromResult(spool.CanTakeWrites
             ? HealthCheckResult.Healthy(holds)
             : HealthCheckResult.Unhealthy($"The push spool cannot take writes (full or failing); {holds}"));
