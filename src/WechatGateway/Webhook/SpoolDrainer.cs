@@ -62,7 +62,7 @@ public sealed class SpoolDrainer(
     }
 
     /// <summary>Replays the oldest spooled batch; returns how many pushes it replayed (0 when the spool is empty).</summary>
-    public async Task<int> DrainOnceAsync(CancellationToken ct)
+    private async Task<int> DrainOnceAsync(CancellationToken ct)
     {
         if (spool.ReadOldest(options.Value.MaxBatch) is not { } read)
         {
