@@ -62,7 +62,7 @@ public sealed class DependencyFailureTests : GatewayTest
         var down = await SendTextAsync("o_down", 2);
         _mysql.Restore();
         var retry = await SendTextAsync("o_down", 2);
-        await WaitUntilDrainedAsync();
+        await _gateway.WaitUntilSpoolDrainedAsync();
 
         Assert.That(down.StatusCode, Is.EqualTo(HttpStatusCode.OK), "durable in the spool before its 200");
         Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -78,22 +78,11 @@ public sealed class DependencyFailureTests : GatewayTest
         var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => SendTextAsync($"o_hung_{i}", 100 + i)));
         _mysql.Cut();
         _mysql.Restore();
-        await WaitUntilDrainedAsync();
+        await _gateway.WaitUntilSpoolDrainedAsync();
 
         Assert.That(responses.Select(r => r.StatusCode), Is.All.EqualTo(HttpStatusCode.OK));
         Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push WHERE open_id LIKE 'o\\_hung\\_%'"), Is.EqualTo(8),
             "the stalled batch never committed; the spooled copy is the one row of each push");
-    }
-
-    private async Task WaitUntilDrainedAsync()
-    {
-        var spool = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<WechatGateway.Webhook.PushSpool>(_gateway.Services);
-        for (var waited = 0; spool.HoldsPushes && waited < 600; waited++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.That(spool.HoldsPushes, Is.False, "the spool drains once MySQL is back");
     }
 
     [Test]

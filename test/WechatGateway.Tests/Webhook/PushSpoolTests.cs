@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,12 +22,12 @@ namespace WechatGateway.Tests.Webhook;
 [NonParallelizable]
 public sealed class PushSpoolTests : GatewayTest
 {
-    private static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(30);
-
     private readonly FollowerDriver _queue = new(TestAccounts.Queue);
     private readonly FollowerDriver _passive = new(TestAccounts.Passive);
     private readonly List<GatewayFactory> _gateways = [];
+    private readonly ConcurrentQueue<string> _output = new();
     private TcpProxy _mysql = null!;
+    private Process? _child;
 
     [SetUp]
     public void StartProxy()
@@ -46,11 +48,21 @@ public sealed class PushSpoolTests : GatewayTest
             }
         }
 
+        // One instance runs every test of the fixture: nothing of this test may be left for the next.
+        _gateways.Clear();
+        if (_child is { HasExited: false })
+        {
+            _child.Kill();
+        }
+
+        _child?.Dispose();
+        _child = null;
+        _output.Clear();
         await _mysql.DisposeAsync();
     }
 
     /// <summary>A gateway whose MySQL is reached through the proxy; <paramref name="spoolDirectory"/> to start on another's spool.</summary>
-    private GatewayFactory BehindProxy(string? spoolDirectory = null, Dictionary<string, string?>? settings = null)
+    private GatewayFactory BehindProxy(string? spoolDirectory = null, Dictionary<string, string?>? settings = null, bool start = true)
     {
         var mysql = new MySqlConnectionStringBuilder(TestEnvironment.MySqlConnectionString) { Server = "127.0.0.1", Port = (uint)_mysql.Port };
         settings ??= [];
@@ -62,24 +74,16 @@ public sealed class PushSpoolTests : GatewayTest
 
         var gateway = new GatewayFactory(settings);
         _gateways.Add(gateway);
-        _ = gateway.Server;
+        if (start)
+        {
+            _ = gateway.Server;
+        }
+
         return gateway;
     }
 
     private static T Service<T>(GatewayFactory gateway)
         where T : notnull => gateway.Services.GetRequiredService<T>();
-
-    private static async Task WaitUntilDrainedAsync(GatewayFactory gateway)
-    {
-        var spool = Service<PushSpool>(gateway);
-        var waited = Stopwatch.StartNew();
-        while (spool.HoldsPushes && waited.Elapsed < DrainBound)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.That(spool.HoldsPushes, Is.False, $"the spool drains within {DrainBound.TotalSeconds} s of MySQL's return");
-    }
 
     private static async Task RuleAsync(GatewayFactory gateway, string name, string content)
     {
@@ -108,7 +112,7 @@ public sealed class PushSpoolTests : GatewayTest
         await Task.Delay(TimeSpan.FromSeconds(6));
         _mysql.Restore();
         var outcomes = await sending;
-        await WaitUntilDrainedAsync(gateway);
+        await gateway.WaitUntilSpoolDrainedAsync();
         await Service<PushProcessingJob>(gateway).RunUntilIdleAsync(CancellationToken.None);
 
         Assert.That(outcomes.Where(o => o.Answered != HttpStatusCode.OK).Select(o => o.MsgId), Is.Empty, "no push dropped by WeChat");
@@ -133,7 +137,7 @@ public sealed class PushSpoolTests : GatewayTest
         var retryHere = await SendAsync(spooling, _queue, "o_retried", 8_000_001);
         var retryElsewhere = await SendAsync(other, _queue, "o_retried", 8_000_001);
         _mysql.Restore();
-        await WaitUntilDrainedAsync(gateway);
+        await gateway.WaitUntilSpoolDrainedAsync();
         await Service<PushProcessingJob>(gateway).RunUntilIdleAsync(CancellationToken.None);
 
         Assert.That(new[] { first.StatusCode, retryHere.StatusCode, retryElsewhere.StatusCode }, Is.All.EqualTo(HttpStatusCode.OK));
@@ -152,7 +156,7 @@ public sealed class PushSpoolTests : GatewayTest
 
         var answer = await SendAsync(client, _passive, "o_passive_spooled", 8_100_001);
         _mysql.Restore();
-        await WaitUntilDrainedAsync(gateway);
+        await gateway.WaitUntilSpoolDrainedAsync();
         await Service<PushProcessingJob>(gateway).RunUntilIdleAsync(CancellationToken.None);
         await Service<SendRelay>(gateway).RunUntilIdleAsync(CancellationToken.None);
         await Service<SendDispatcher>(gateway).RunUntilIdleAsync(CancellationToken.None);
@@ -183,7 +187,7 @@ public sealed class PushSpoolTests : GatewayTest
         Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), await ready.Content.ReadAsStringAsync());
 
         _mysql.Restore();
-        await WaitUntilDrainedAsync(gateway);
+        await gateway.WaitUntilSpoolDrainedAsync();
         Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push"), Is.EqualTo(accepted), "what was answered 200 is recorded");
     }
 
@@ -205,14 +209,14 @@ public sealed class PushSpoolTests : GatewayTest
         var beforeDrain = CopyOf(first.SpoolDirectory);
         _mysql.Restore();
         var second = BehindProxy(first.SpoolDirectory);
-        await WaitUntilDrainedAsync(second);
+        await second.WaitUntilSpoolDrainedAsync();
         await Service<PushProcessingJob>(second).RunUntilIdleAsync(CancellationToken.None);
         await second.DisposeAsync();
 
         // As if the drainer had died between the MySQL commit and the checkpoint: the spool as it was before.
         Restore(beforeDrain, first.SpoolDirectory);
         var third = BehindProxy(first.SpoolDirectory);
-        await WaitUntilDrainedAsync(third);
+        await third.WaitUntilSpoolDrainedAsync();
         await Service<PushProcessingJob>(third).RunUntilIdleAsync(CancellationToken.None);
 
         Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push"), Is.EqualTo(5));
@@ -244,7 +248,7 @@ public sealed class PushSpoolTests : GatewayTest
         await File.AppendAllBytesAsync(segment, torn);
         _mysql.Restore();
         var second = BehindProxy(first.SpoolDirectory);
-        await WaitUntilDrainedAsync(second);
+        await second.WaitUntilSpoolDrainedAsync();
 
         Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM wechat_push WHERE open_id LIKE 'o\\_torn\\_%'"), Is.EqualTo(3));
         using var after = second.CreateClient();
@@ -294,7 +298,7 @@ public sealed class PushSpoolTests : GatewayTest
 
         var during = await client.GetStringAsync("/metrics");
         _mysql.Restore();
-        await WaitUntilDrainedAsync(gateway);
+        await gateway.WaitUntilSpoolDrainedAsync();
         var after = await client.GetStringAsync("/metrics");
 
         Assert.That(during, Does.Match(@"wechatgateway_webhook_spool_depth(\{[^}]*\})? 1\b"));
@@ -302,6 +306,131 @@ public sealed class PushSpoolTests : GatewayTest
         Assert.That(during, Does.Match(@"wechatgateway_webhook_spool_spooled_total(\{[^}]*\})? 1\b"));
         Assert.That(after, Does.Match(@"wechatgateway_webhook_spool_replayed_total(\{[^}]*\})? 1\b"));
         Assert.That(after, Does.Match(@"wechatgateway_webhook_spool_depth(\{[^}]*\})? 0\b"));
+    }
+
+    [Test]
+    public async Task AGatewayKilledWithSigkillDuringAnOutageLosesNoPushItAnswered200()
+    {
+        var next = BehindProxy(start: false);
+        using var client = await StartChildAsync(next.Settings);
+        _mysql.Cut();
+
+        // Pushes keep coming while the gateway is killed: some are answered, some are cut off mid-request.
+        var answered = new ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        var sending = Task.WhenAll(Enumerable.Range(0, 4).Select(lane => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var openId = $"o_killed_{lane}_{i}";
+                try
+                {
+                    using var response = await SendAsync(client, _queue, openId, 9_000_000 + (lane * 100_000) + i);
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        answered.Add(openId);
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    return; // the gateway is gone
+                }
+            }
+        })));
+        var waited = Stopwatch.StartNew();
+        while (answered.Count < 100 && waited.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(20);
+        }
+
+        _child!.Kill(); // SIGKILL: no shutdown, no flush
+        await _child.WaitForExitAsync();
+        await stop.CancelAsync();
+        await sending;
+        Assert.That(answered, Has.Count.GreaterThanOrEqualTo(100), "the outage's pushes were answered from the spool");
+
+        // The next start, on the same spool directory.
+        _mysql.Restore();
+        _ = next.Server;
+        await next.WaitUntilSpoolDrainedAsync();
+
+        var recorded = await Database.QueryAsync<string>("SELECT open_id FROM wechat_push WHERE open_id LIKE 'o\\_killed\\_%'");
+        Assert.That(answered.Except(recorded), Is.Empty, "every push answered 200 before the kill is in MySQL after the next start");
+        Assert.That(recorded, Is.Unique);
+    }
+
+    /// <summary>
+    /// The gateway as a child process (the assembly the test build copies next to the tests), so that a kill is a
+    /// real SIGKILL in the middle of its work, writes in flight included, not a host disposed politely.
+    /// </summary>
+    private async Task<HttpClient> StartChildAsync(IReadOnlyDictionary<string, string?> settings)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "WechatGateway.dll"), "--urls", $"http://127.0.0.1:{port}" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        _child = Process.Start(start)!;
+        _child.OutputDataReceived += (_, e) => Keep(e.Data);
+        _child.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _child.BeginOutputReadLine();
+        _child.BeginErrorReadLine();
+
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = WechatSender.Patience };
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(60) && !_child.HasExited)
+        {
+            try
+            {
+                if ((await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK)
+                {
+                    return client;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Fail("The gateway did not start:\n" + string.Join('\n', _output));
+        return client;
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > 40)
+        {
+            _output.TryDequeue(out _);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static Dictionary<string, byte[]> CopyOf(string directory) =>
