@@ -86,7 +86,8 @@ curl -fsS -o /dev/null -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: a
   || wg_die "could not add the auto-reply rule"
 wg_log "gateway $GATEWAY_URL, simulator $SIMULATOR_URL"
 
-spool_metric() { curl -fsS "$GATEWAY_URL/metrics" | awk -v m="$1" '$1 == m || index($1, m "{") == 1 { print $2; exit }'; }
+# awk reads the whole scrape: leaving early would fail curl's write, and the pipeline with it.
+spool_metric() { curl -fsS "$GATEWAY_URL/metrics" | awk -v m="$1" '!found && ($1 == m || index($1, m "{") == 1) { print $2; found = 1 }'; }
 
 # --- the run -------------------------------------------------------------------------------------------------------
 wg_log "sending $RATE pushes/s for $SECONDS_TOTAL s; MariaDB stops at ${OUTAGE_AT} s for $OUTAGE s"
