@@ -46,7 +46,8 @@ public readonly record struct SpoolPosition(long Segment, long Offset);
 /// </remarks>
 public sealed class PushSpool : IDisposable
 {
-    private const uint Magic = 0x31535747; // "WGS1"
+    /// <summary>The first four bytes of every frame ("WGS1", little-endian).</summary>
+    public const uint FrameMagic = 0x31535747;
     private const int HeaderBytes = 12;
     private const string SegmentPrefix = "push-";
     private const string SegmentSuffix = ".spool";
@@ -344,7 +345,7 @@ public sealed class PushSpool : IDisposable
         var header = new byte[HeaderBytes];
         RandomAccess.Read(file, header, offset);
         var payloadLength = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
-        if (BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic || payloadLength <= 0 || payloadLength > length - offset - HeaderBytes)
+        if (BinaryPrimitives.ReadUInt32LittleEndian(header) != FrameMagic || payloadLength <= 0 || payloadLength > length - offset - HeaderBytes)
         {
             return null;
         }
@@ -371,7 +372,7 @@ public sealed class PushSpool : IDisposable
 
         var body = payload.GetBuffer().AsSpan(0, (int)payload.Length);
         var frame = new byte[HeaderBytes + body.Length];
-        BinaryPrimitives.WriteUInt32LittleEndian(frame, Magic);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, FrameMagic);
         BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(4), body.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(8), Crc32.HashToUInt32(body));
         body.CopyTo(frame.AsSpan(HeaderBytes));

@@ -243,7 +243,7 @@ public sealed class PushSpoolTests : GatewayTest
         // A crash in the middle of a frame's write: its header and part of its payload, never fsync'd nor answered.
         var segment = Directory.GetFiles(first.SpoolDirectory, "push-*.spool").Order().Last();
         var torn = new byte[200];
-        BitConverter.GetBytes(0x31535747u).CopyTo(torn, 0);
+        BitConverter.GetBytes(PushSpool.FrameMagic).CopyTo(torn, 0);
         BitConverter.GetBytes(5000).CopyTo(torn, 4);
         await File.AppendAllBytesAsync(segment, torn);
         _mysql.Restore();
