@@ -33,7 +33,7 @@ public sealed class StorageUnavailableExceptionHandler(IProblemDetailsService pr
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "Storage unavailable",
-                Detail = $"The database is not answering; try again in {RetryAfterSeconds} s.",
+                Detail = $"The gateway's storage is not answering; try again in {RetryAfterSeconds} s.",
             },
         });
     }
