@@ -12,6 +12,10 @@
 # data. Redis is the one on WG_REDIS_PORT (6379), database BENCH_REDIS_DB (13), flushed at the start. The gateway runs
 # as Gateway:Roles=Web,Worker with its spool in .data/failover/spool.
 #
+# BENCH_DOWN=redis stops Redis instead: the script's own redis-server (free port, no persistence, so it comes back
+# empty), and the drain time becomes the time from Redis's return until every reply to a push received before it is
+# sent.
+#
 # usage: bench/failover.sh [--no-build]
 set -euo pipefail
 
@@ -27,6 +31,8 @@ OUTAGE_AT="${BENCH_OUTAGE_AT:-10}"
 OUTAGE="${BENCH_OUTAGE:-60}"
 REDIS_DB="${BENCH_REDIS_DB:-13}"
 WG_REDIS_PORT="${WG_REDIS_PORT:-6379}"
+DOWN="${BENCH_DOWN:-mariadb}"
+[[ "$DOWN" == mariadb || "$DOWN" == redis ]] || { printf 'BENCH_DOWN is mariadb or redis\n' >&2; exit 2; }
 WORK="$ROOT/.data/failover"
 LOGS="$WORK/logs"
 MYSQL_DIR="/tmp/wg-failover-mysql"
@@ -70,6 +76,30 @@ stop_mariadb() {
 start_mariadb
 wg_log "MariaDB (this script's own) on 127.0.0.1:$WG_MYSQL_PORT"
 
+# --- with BENCH_DOWN=redis, this script's own Redis, which forgets everything when it stops ---------------------------
+REDIS_PID=""
+start_redis() {
+  redis-server --port "$WG_REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$MYSQL_DIR" >>"$LOGS/redis.log" 2>&1 </dev/null &
+  REDIS_PID="$!"
+  PIDS+=("$REDIS_PID")
+  local i
+  for ((i = 0; i < 200; i++)); do
+    redis-cli -p "$WG_REDIS_PORT" ping >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  wg_die "Redis did not start"
+}
+stop_redis() {
+  kill -TERM "$REDIS_PID"
+  while kill -0 "$REDIS_PID" 2>/dev/null; do sleep 0.05; done
+}
+if [[ "$DOWN" == redis ]]; then
+  WG_REDIS_PORT="$(free_port)"
+  REDIS_DB=0
+  start_redis
+  wg_log "Redis (this script's own, no persistence) on 127.0.0.1:$WG_REDIS_PORT"
+fi
+
 # --- simulator and gateway -----------------------------------------------------------------------------------------
 APPID="wx0000failover01"
 TOKEN="failovertoken"
@@ -90,32 +120,38 @@ wg_log "gateway $GATEWAY_URL, simulator $SIMULATOR_URL"
 spool_metric() { curl -fsS "$GATEWAY_URL/metrics" | awk -v m="$1" '!found && ($1 == m || index($1, m "{") == 1) { print $2; found = 1 }'; }
 
 # --- the run -------------------------------------------------------------------------------------------------------
-wg_log "sending $RATE pushes/s for $SECONDS_TOTAL s; MariaDB stops at ${OUTAGE_AT} s for $OUTAGE s"
+wg_log "sending $RATE pushes/s for $SECONDS_TOTAL s; $DOWN stops at ${OUTAGE_AT} s for $OUTAGE s"
 start SENDER "$LOGS/sender.log" -- dotnet "$BENCH_DIR/Failover/bin/Release/net10.0/Failover.dll" "$GATEWAY_URL" "$APPID" "$TOKEN" "$AESKEY" "$RATE" "$SECONDS_TOTAL"
 SENDER_OUT="$LOGS/sender.log"
 sleep "$OUTAGE_AT"
 DOWN_MS="$(now_ms)"
-stop_mariadb
-wg_log "MariaDB stopped"
+"stop_$DOWN"
+wg_log "$DOWN stopped"
 sleep "$OUTAGE"
-start_mariadb
+"start_$DOWN"
 UP_MS="$(now_ms)"
 UP_UTC="$(date -u -d "@$((UP_MS / 1000)).$((UP_MS % 1000))" '+%F %T.%3N')"
-wg_log "MariaDB back after $(((UP_MS - DOWN_MS) / 1000)) s; spool depth $(spool_metric wechatgateway_webhook_spool_depth)"
+wg_log "$DOWN back after $(((UP_MS - DOWN_MS) / 1000)) s; spool depth $(spool_metric wechatgateway_webhook_spool_depth)"
 
+# Drained: the spool is empty. Processed: no push received before the return still waits for its handlers.
+# Replied: no reply to such a push still waits to be sent.
 DRAINED_MS=""
 PROCESSED_MS=""
+REPLIED_MS=""
 for ((i = 0; i < 1800; i++)); do
   if [[ -z "$DRAINED_MS" && "$(spool_metric wechatgateway_webhook_spool_depth)" == 0 ]]; then
     DRAINED_MS="$(now_ms)"
   fi
-  if [[ -n "$DRAINED_MS" && "$(bench_sql -e "SELECT COUNT(*) FROM wechatgateway_failover.wechat_push WHERE status = 'recorded' AND received_at <= '$UP_UTC'")" == 0 ]]; then
+  if [[ -n "$DRAINED_MS" && -z "$PROCESSED_MS" && "$(bench_sql -e "SELECT COUNT(*) FROM wechatgateway_failover.wechat_push WHERE status = 'recorded' AND received_at <= '$UP_UTC'")" == 0 ]]; then
     PROCESSED_MS="$(now_ms)"
+  fi
+  if [[ -n "$PROCESSED_MS" && "$(bench_sql -e "SELECT COUNT(*) FROM wechatgateway_failover.outbound_send s JOIN wechatgateway_failover.wechat_push p ON s.source_key = CONCAT('push:', p.id, ':reply') WHERE s.status IN ('pending', 'queued') AND p.received_at <= '$UP_UTC'")" == 0 ]]; then
+    REPLIED_MS="$(now_ms)"
     break
   fi
   sleep 0.1
 done
-[[ -n "$PROCESSED_MS" ]] || wg_die "the backlog was not processed within 180 s of MariaDB's return"
+[[ -n "$REPLIED_MS" ]] || wg_die "the backlog was not processed and replied to within 180 s of $DOWN's return"
 
 wg_log "waiting for the sender's last tries"
 wait "$SENDER_PID" || wg_die "the sender failed (log: $SENDER_OUT)"
@@ -126,8 +162,11 @@ for ((i = 0; i < 1200; i++)); do
 done
 bench_sql -e "SELECT msg_id FROM wechatgateway_failover.wechat_push" >"$WORK/recorded.txt"
 curl -fsS "$SIMULATOR_URL/_sim/messages" >"$WORK/messages.json"
+# A counter that never counted is not exported at all.
 SPOOLED="$(spool_metric wechatgateway_webhook_spool_spooled_total)"
+SPOOLED="${SPOOLED:-0}"
 REPLAYED="$(spool_metric wechatgateway_webhook_spool_replayed_total)"
+REPLAYED="${REPLAYED:-0}"
 
 python3 - "$SENDER_OUT" "$WORK/recorded.txt" "$WORK/messages.json" "$DOWN_MS" "$UP_MS" <<'EOF'
 import json, sys, collections
@@ -163,4 +202,4 @@ EOF
 printf 'spooled %s, replayed %s\n' "$SPOOLED" "$REPLAYED"
 printf 'load average at the end (2 cores shared with other work shows here): %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'sends by status: %s\n' "$(bench_sql -e "SELECT CONCAT(status, ' ', COUNT(*)) FROM wechatgateway_failover.outbound_send GROUP BY status" | paste -sd, -)"
-awk -v d="$DRAINED_MS" -v p="$PROCESSED_MS" -v u="$UP_MS" 'BEGIN { printf "drain: spool empty %.1f s after MariaDB was back; backlog received before then processed after %.1f s\n", (d - u) / 1000, (p - u) / 1000 }'
+awk -v d="$DRAINED_MS" -v p="$PROCESSED_MS" -v r="$REPLIED_MS" -v u="$UP_MS" -v what="$DOWN" 'BEGIN { printf "after %s was back: spool empty in %.1f s; pushes received before then processed in %.1f s, their replies sent in %.1f s\n", what, (d - u) / 1000, (p - u) / 1000, (r - u) / 1000 }'
