@@ -42,6 +42,22 @@ public sealed class GatewayFactory(IReadOnlyDictionary<string, string?>? overrid
         Assert.That(spool.HoldsPushes, Is.False, "the spool drains within 30 s of MySQL's return");
     }
 
+    /// <summary>Stops the gateway and removes its spool directory if nothing is left in it (a test may start another gateway on what is).</summary>
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try
+        {
+            Directory.Delete(SpoolDirectory);
+        }
+        catch (IOException)
+        {
+            // Not empty, or already gone.
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");

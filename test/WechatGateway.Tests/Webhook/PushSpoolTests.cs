@@ -438,6 +438,7 @@ public sealed class PushSpoolTests : GatewayTest
 
     private static void Restore(Dictionary<string, byte[]> files, string directory)
     {
+        Directory.CreateDirectory(directory);
         foreach (var file in Directory.GetFiles(directory))
         {
             File.Delete(file);
