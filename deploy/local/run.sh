@@ -79,7 +79,8 @@ app_env() {
     "Wechat__Accounts__1__Type=MiniProgram" \
     "Admin__ApiKeys__0__Name=demo-admin" \
     "Admin__ApiKeys__0__Key=$DEMO_ADMIN_KEY" \
-    "Admin__ApiKeys__0__Role=Admin"
+    "Admin__ApiKeys__0__Role=Admin" \
+    "Webhook__Spool__Directory=$WG_DATA/spool"
 }
 
 # Starts `dotnet run` for a project in its own session (so Ctrl-C reaches only this script, which then stops it cleanly).

@@ -143,6 +143,7 @@ public static class HttpApiExtensions
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow);
         services.AddProblemDetails();
         services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.AddExceptionHandler<StorageUnavailableExceptionHandler>();
 
         // Binding failures throw in every environment (the default does so only in Development), so the handler
         // above sees them all and answers them the same way.

@@ -60,7 +60,11 @@ public sealed class RedisHealthCheck(RedisProbe probe, ILogger<RedisHealthCheck>
 
 public static class HealthEndpoints
 {
-    private const string ReadyTag = "ready";
+    public const string ReadyTag = "ready";
+
+    /// <summary>The checks of the two places a push can be made durable: readiness needs one of them.</summary>
+    public const string MySqlCheck = "mysql";
+    public const string SpoolCheck = "spool";
 
     /// <summary>Each check's budget. They run in parallel, so /readyz answers within 1 s whatever a dependency does, with room for a busy host.</summary>
     public static readonly TimeSpan CheckTimeout = TimeSpan.FromMilliseconds(600);
@@ -69,25 +73,62 @@ public static class HealthEndpoints
     {
         services.AddSingleton<RedisProbe>();
         services.AddHealthChecks()
-            .AddCheck<MySqlHealthCheck>("mysql", tags: [ReadyTag], timeout: CheckTimeout)
+            .AddCheck<MySqlHealthCheck>(MySqlCheck, tags: [ReadyTag], timeout: CheckTimeout)
             .AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag], timeout: CheckTimeout);
         return services;
     }
 
-    /// <summary><c>/healthz</c>: the process lives. <c>/readyz</c>: MySQL and Redis answer; 503 names the one that does not.</summary>
+    /// <summary>
+    /// <c>/healthz</c>: the process lives. <c>/readyz</c>: this instance can take pushes — MySQL answers, or the push
+    /// spool can take writes while it does not (CONTRACT §1); 503 when neither. Each dependency's state is in the body
+    /// either way, so a pod stays in service through a MySQL or Redis outage and operators still see what is down.
+    /// </summary>
     public static IEndpointRouteBuilder MapGatewayHealth(this IEndpointRouteBuilder app)
     {
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains(ReadyTag),
+            ResponseWriter = WriteReadinessAsync,
+
+            // The answer's status is the writer's to set: readiness is "one of two", not "all of them".
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status200OK,
+                [HealthStatus.Unhealthy] = StatusCodes.Status200OK,
+            },
+        });
         return app;
     }
 
-    private static Task WriteAsync(HttpContext http, HealthReport report)
+    /// <summary>MySQL answers, or (on an instance that takes pushes) the spool can take them.</summary>
+    public static bool CanTakePushes(HealthReport report) =>
+        IsHealthy(report, MySqlCheck) || IsHealthy(report, SpoolCheck);
+
+    private static bool IsHealthy(HealthReport report, string check) =>
+        report.Entries.TryGetValue(check, out var entry) && entry.Status == HealthStatus.Healthy;
+
+    private static Task WriteReadinessAsync(HttpContext http, HealthReport report)
+    {
+        var ready = CanTakePushes(report);
+        http.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        return WriteAsync(http, report, (ready, report.Status) switch
+        {
+            (false, _) => HealthStatus.Unhealthy,
+            (true, HealthStatus.Healthy) => HealthStatus.Healthy,
+            _ => HealthStatus.Degraded,
+        });
+    }
+
+    private static Task WriteAsync(HttpContext http, HealthReport report) => WriteAsync(http, report, report.Status);
+
+    private static Task WriteAsync(HttpContext http, HealthReport report, HealthStatus status)
     {
         http.Response.ContentType = "application/json";
         return JsonSerializer.SerializeAsync(http.Response.Body, new
         {
-            status = report.Status.ToString(),
+            status = status.ToString(),
             // A timed-out check has the framework's description, which names no host either; the exception is never written.
             checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
         }, cancellationToken: http.RequestAborted);

@@ -1,6 +1,7 @@
 using WechatGateway.Operations;
 using System.Data;
 using Dapper;
+using StackExchange.Redis;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 
@@ -41,6 +42,34 @@ public sealed class SendRelay(
     {
         await Deadlocks.RetryAsync(() => RecoverAsync(ct));
         return await Deadlocks.RetryAsync(() => QueueBatchAsync(ct));
+    }
+
+    /// <summary>
+    /// Redis lost the stream (see <see cref="SendStream.TakeResetAsync"/>): every <c>queued</c> send without a live
+    /// lease is pending again now, instead of after <see cref="SendQueueOptions.RequeueAfterSeconds"/>, and this round
+    /// queues it again. A send a dispatcher holds keeps its lease and is left to it.
+    /// </summary>
+    private async Task<bool> RequeueAfterResetAsync(CancellationToken ct)
+    {
+        bool reset;
+        try
+        {
+            reset = await stream.TakeResetAsync();
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // Redis is away: nothing can be queued anyway, and the XADD of this round says so.
+            return false;
+        }
+
+        if (!reset)
+        {
+            return false;
+        }
+
+        var requeued = await RequeueAsync(time.GetUtcNow().UtcDateTime, ct);
+        logger.LogWarning("The send stream was reset (Redis lost it); {Count} queued sends without a live lease queued again", requeued);
+        return true;
     }
 
     private async Task<int> QueueBatchAsync(CancellationToken ct)
@@ -127,6 +156,11 @@ public sealed class SendRelay(
     /// </summary>
     private async Task RecoverAsync(CancellationToken ct)
     {
+        if (await RequeueAfterResetAsync(ct))
+        {
+            return;
+        }
+
         var now = time.GetUtcNow();
         if (now - _recoveredAt < RecoveryInterval)
         {
@@ -134,6 +168,16 @@ public sealed class SendRelay(
         }
 
         _recoveredAt = now;
+        var requeued = await RequeueAsync(now.UtcDateTime.AddSeconds(-_options.RequeueAfterSeconds), ct);
+        if (requeued > 0)
+        {
+            logger.LogWarning("{Count} queued sends had no live entry for {Seconds} s; queued again", requeued, _options.RequeueAfterSeconds);
+        }
+    }
+
+    /// <summary>Sets <c>queued</c> sends without a live lease since before <paramref name="before"/> back to <c>pending</c>.</summary>
+    private async Task<int> RequeueAsync(DateTime before, CancellationToken ct)
+    {
         // Found without locks, then requeued by id under the same condition: a scan that locked every queued row
         // would stand in the dispatchers' way.
         const string find = """
@@ -145,18 +189,20 @@ public sealed class SendRelay(
             UPDATE outbound_send SET status = @pending, lease_until = NULL, claim_token = NULL
             WHERE id IN @ids AND status = @queued AND COALESCE(lease_until, queued_at) < @before
             """;
-        var before = now.UtcDateTime.AddSeconds(-_options.RequeueAfterSeconds);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var stuck = (await connection.QueryAsync<ulong>(new CommandDefinition(find, new { queued = SendStatus.Queued, before }, cancellationToken: ct))).AsList();
-        if (stuck.Count == 0)
+        var total = 0;
+        while (true)
         {
-            return;
-        }
+            var stuck = (await connection.QueryAsync<ulong>(new CommandDefinition(find, new { queued = SendStatus.Queued, before }, cancellationToken: ct))).AsList();
+            if (stuck.Count > 0)
+            {
+                total += await connection.ExecuteAsync(new CommandDefinition(requeue, new { ids = stuck, pending = SendStatus.Pending, queued = SendStatus.Queued, before }, cancellationToken: ct));
+            }
 
-        var requeued = await connection.ExecuteAsync(new CommandDefinition(requeue, new { ids = stuck, pending = SendStatus.Pending, queued = SendStatus.Queued, before }, cancellationToken: ct));
-        if (requeued > 0)
-        {
-            logger.LogWarning("{Count} queued sends had no live entry for {Seconds} s; queued again", requeued, _options.RequeueAfterSeconds);
+            if (stuck.Count < 1000)
+            {
+                return total;
+            }
         }
     }
 }

@@ -14,9 +14,17 @@ public sealed record SendEntry(RedisValue EntryId, ulong SendId);
 /// MySQL holds the body and the state, so an entry read twice is one send (the dispatcher's lease decides).
 /// Processed entries are acknowledged and deleted, so the stream's length is the queue's depth.
 /// </summary>
-public sealed class SendStream(IConnectionMultiplexer redis, IOptions<SendQueueOptions> options)
+/// <remarks>
+/// A Redis that comes back empty loses the stream and its entries, and the <c>queued</c> sends they carried would wait
+/// for <see cref="SendQueueOptions.RequeueAfterSeconds"/>. So the stream is known to have been reset when a read finds
+/// no group (NOGROUP) or when <see cref="RedisKeys.SendStreamMarker"/>, set with the group, is gone: the group and the
+/// marker are created again and <see cref="TakeResetAsync"/> tells the relay to queue those sends again at once.
+/// </remarks>
+public sealed class SendStream(IConnectionMultiplexer redis, RelaySignal relay, IOptions<SendQueueOptions> options, TimeProvider time)
 {
     private const string SendField = "send";
+
+    private int _resetSeen;
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -104,6 +112,22 @@ public sealed class SendStream(IConnectionMultiplexer redis, IOptions<SendQueueO
         return new StreamDepth(length, inFlight, consumers, dead);
     }
 
+    /// <summary>
+    /// True once after the stream was found reset (by a read here, or because the marker is gone): the caller queues
+    /// the <c>queued</c> sends again. The marker is set with NX, so of several instances one sees a lost marker.
+    /// </summary>
+    public async Task<bool> TakeResetAsync()
+    {
+        if (await Db.StringSetAsync(RedisKeys.SendStreamMarker, time.GetUtcNow().ToUnixTimeMilliseconds(), when: When.NotExists))
+        {
+            await CreateGroupAsync();
+            Interlocked.Exchange(ref _resetSeen, 0);
+            return true;
+        }
+
+        return Interlocked.Exchange(ref _resetSeen, 0) == 1;
+    }
+
     private async Task<T> WithGroupAsync<T>(Func<Task<T>> call)
     {
         try
@@ -112,17 +136,27 @@ public sealed class SendStream(IConnectionMultiplexer redis, IOptions<SendQueueO
         }
         catch (RedisServerException e) when (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
         {
-            // The group reads from the start: entries the relay added before the first dispatcher came are not skipped.
-            try
-            {
-                await Db.StreamCreateConsumerGroupAsync(RedisKeys.SendStream, RedisKeys.SendConsumerGroup, StreamPosition.Beginning, createStream: true);
-            }
-            catch (RedisServerException busy) when (busy.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
-            {
-                // Another dispatcher created it first.
-            }
+            await CreateGroupAsync();
+            await Db.StringSetAsync(RedisKeys.SendStreamMarker, time.GetUtcNow().ToUnixTimeMilliseconds(), when: When.NotExists);
 
+            // No group: the stream was never read, or it was lost with its entries. The relay cannot tell which, and
+            // queuing again sends whose entries are alive costs only a duplicate entry (the lease keeps it one send).
+            Interlocked.Exchange(ref _resetSeen, 1);
+            relay.Notify();
             return await call();
+        }
+    }
+
+    private async Task CreateGroupAsync()
+    {
+        // The group reads from the start: entries the relay added before the first dispatcher came are not skipped.
+        try
+        {
+            await Db.StreamCreateConsumerGroupAsync(RedisKeys.SendStream, RedisKeys.SendConsumerGroup, StreamPosition.Beginning, createStream: true);
+        }
+        catch (RedisServerException busy) when (busy.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        {
+            // Another instance created it first.
         }
     }
 

@@ -36,6 +36,12 @@ public static class RedisKeys
     /// <summary>Sends out of attempts, one entry each, for operators (the row in MySQL is the record).</summary>
     public const string SendDeadLetters = Prefix + "send:dead";
 
+    /// <summary>
+    /// Set with the consumer group and never expiring: its absence means Redis lost the stream (it came back empty, or
+    /// failed over to a replica that never had it), and the <c>queued</c> sends whose entries went with it are queued again.
+    /// </summary>
+    public const string SendStreamMarker = Prefix + "send:stream:marker";
+
     /// <summary>The consumer group of the dispatchers on <see cref="SendStream"/>.</summary>
     public const string SendConsumerGroup = "dispatchers";
 

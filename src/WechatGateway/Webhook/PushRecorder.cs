@@ -1,6 +1,3 @@
-using System.Data;
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -11,29 +8,42 @@ using WechatGateway.Wechat.Messages;
 namespace WechatGateway.Webhook;
 
 /// <summary>What the webhook hands the recorder: the opened push, how it came, and the passive reply it was given.</summary>
+/// <param name="ReplyXml">The passive reply the request answers with; null when it answers <c>success</c> (the push's reply, if any, then goes through the queue).</param>
 /// <param name="HeldForAnswer">
 /// The request processes this push itself before answering (a passive reply that reads what the push's handlers change):
 /// the row is recorded already claimed for <see cref="PushRecorder.HoldForAnswer"/>, so no worker takes it meanwhile.
 /// </param>
 public sealed record PushToRecord(string AppId, WechatPush Push, string SecurityMode, string RawXml, string? ReplyXml, bool HeldForAnswer = false);
 
-/// <param name="Id">The <c>wechat_push</c> row.</param>
+/// <param name="Id">The <c>wechat_push</c> row; 0 for a spooled push, whose row is written when the spool drains.</param>
 /// <param name="IsNew">False for a retry (WeChat's, or a duplicate in the same batch): it gets <paramref name="ReplyXml"/>, the first delivery's answer.</param>
-public sealed record RecordedPush(ulong Id, bool IsNew, string? ReplyXml);
+/// <param name="Spooled">Durable in the push spool, not yet in MySQL: answered <c>success</c>.</param>
+public sealed record RecordedPush(ulong Id, bool IsNew, string? ReplyXml, bool Spooled = false);
 
 /// <summary>
 /// Group commit: concurrent pushes share one transaction and one commit. Requests queue their push and wait; each
 /// writer takes everything that arrived while the previous commit was in flight (up to
 /// <see cref="WebhookOptions.MaxBatch"/> rows or <see cref="WebhookOptions.MaxBatchBytes"/>), records it with one
 /// multi-row statement, learns which rows are new and which are retries, commits, and only then releases the waiting
-/// requests. A batch that cannot be committed fails every request in it (503 at the webhook); nothing is answered 200
-/// before its row is durable.
+/// requests. Nothing is answered 200 before its push is durable: in MySQL, or in the <see cref="PushSpool"/>.
 /// </summary>
+/// <remarks>
+/// Where a batch goes is decided in one place, <see cref="WriteBatchAsync"/>. To MySQL, unless the spool holds pushes:
+/// then to the spool's tail, because the drain replays in file order and a follower's later push must not reach the
+/// processing stage before an earlier one. A batch MySQL has not committed within
+/// <see cref="PushSpoolOptions.CommitBudgetMilliseconds"/>, or refused for an outage (<see cref="MySqlOutage"/>), is
+/// spooled whole, with one write and one fsync, and only then released. While MySQL is away the spool therefore holds
+/// pushes and every batch goes straight to it: answers stay as fast as the disk, and the drainer's attempts are the
+/// probe that finds MySQL back. A batch neither can take (the spool full, its write failed, or MySQL refused the
+/// statement itself) fails every request in it: 503, and WeChat tries again.
+/// </remarks>
 public sealed class PushRecorder(
-    MySqlDataSource dataSource,
+    PushTable table,
+    PushSpool spool,
     PushSignal signal,
     WebhookMetrics metrics,
     IOptions<WebhookOptions> options,
+    IOptions<PushSpoolOptions> spoolOptions,
     TimeProvider time,
     ILogger<PushRecorder> logger) : BackgroundService
 {
@@ -45,6 +55,7 @@ public sealed class PushRecorder(
     public static readonly TimeSpan HoldForAnswer = TimeSpan.FromSeconds(10);
 
     private readonly WebhookOptions _options = options.Value;
+    private readonly TimeSpan _budget = TimeSpan.FromMilliseconds(spoolOptions.Value.CommitBudgetMilliseconds);
 
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.Value.QueueCapacity)
     {
@@ -55,10 +66,11 @@ public sealed class PushRecorder(
 
     /// <summary>Records a push durably; the answer comes after the commit of the batch it joined.</summary>
     /// <exception cref="TimeoutException">Not committed within <see cref="WebhookOptions.RecordTimeoutMilliseconds"/>.</exception>
-    /// <exception cref="MySqlException">The batch could not be committed.</exception>
+    /// <exception cref="MySqlException">MySQL refused the batch for a reason the spool would not cure (a wrong statement).</exception>
+    /// <exception cref="IOException">MySQL could not take the batch and the spool could not either (full, or its write failed).</exception>
     public async Task<RecordedPush> RecordAsync(PushToRecord push, CancellationToken ct)
     {
-        var pending = new Pending(push, DedupHash(push));
+        var pending = new Pending(push, PushTable.DedupHash(push.Push));
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(TimeSpan.FromMilliseconds(_options.RecordTimeoutMilliseconds));
         try
@@ -98,115 +110,88 @@ public sealed class PushRecorder(
 
     private async Task WriteBatchAsync(List<Pending> batch, CancellationToken stoppingToken)
     {
-        // A retry that arrives while its first delivery waits in the same batch joins that delivery's row. Rows are
-        // written in key order, so two writers whose batches share pushes lock them in the same order.
-        var rows = batch.GroupBy(p => (p.Push.AppId, Convert.ToHexString(p.Hash)), p => p)
-            .Select(g => g.ToList())
-            .OrderBy(g => g[0].Push.AppId, StringComparer.Ordinal).ThenBy(g => g[0].Hash, ByteOrder.Instance)
-            .ToList();
-        var started = time.GetTimestamp();
-        try
+        if (!spool.HoldsPushes)
         {
-            // A deadlock victim is rolled back whole: nothing of the batch is kept, so it simply runs again.
-            var stored = await DeadlockRetry.RunAsync(
-                async () =>
-                {
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                    timeout.CancelAfter(TimeSpan.FromMilliseconds(_options.RecordTimeoutMilliseconds));
-                    return await InsertAsync(rows, timeout.Token);
-                },
-                () => logger.LogInformation("Push batch of {Count} was a deadlock victim; writing it again", batch.Count));
-            Release(rows, stored);
-            metrics.RecordBatch(batch.Count, time.GetElapsedTime(started));
-            if (stored.Values.Any(s => s.IsNew))
+            var rows = PushTable.InKeyOrder(batch, p => p.Push.AppId, p => p.Hash);
+            var started = time.GetTimestamp();
+            try
             {
-                signal.Notify();
+                var stored = await CommitWithinBudgetAsync(rows, stoppingToken);
+                Release(rows, stored);
+                metrics.RecordBatch(batch.Count, time.GetElapsedTime(started));
+                if (stored.Values.Any(s => s.IsNew))
+                {
+                    signal.Notify();
+                }
+
+                return;
+            }
+            catch (Exception e) when (MySqlOutage.Is(e) && !stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(e, "MySQL did not take a batch of {Count} pushes within {Budget} ms; spooling it", batch.Count, _budget.TotalMilliseconds);
+            }
+            catch (Exception e)
+            {
+                Fail(batch, e);
+                return;
             }
         }
-        catch (Exception e)
+
+        var now = time.GetUtcNow().UtcDateTime;
+        try
         {
-            logger.LogError(e, "Could not record a batch of {Count} pushes; each is answered 503 so WeChat tries again", batch.Count);
-            foreach (var pending in batch)
-            {
-                pending.Done.TrySetException(e);
-            }
+            await spool.AppendAsync(batch.Select(p => new SpooledPush(p.Push.AppId, p.Push.SecurityMode, now, p.Push.RawXml)).ToList(), stoppingToken);
+        }
+        catch (IOException e)
+        {
+            Fail(batch, e);
+            return;
+        }
+
+        // No member to render a passive reply for, and no row yet: "success", and the reply (if one is due) is queued
+        // when the drained push is processed.
+        foreach (var pending in batch)
+        {
+            pending.Done.TrySetResult(new RecordedPush(0, IsNew: true, ReplyXml: null, Spooled: true));
+        }
+
+        metrics.Spooled(batch.Count);
+    }
+
+    /// <summary>The group commit's MySQL path, given up after the commit budget.</summary>
+    /// <exception cref="TimeoutException">Not committed within the budget.</exception>
+    private async Task<Dictionary<string, RecordedPush>> CommitWithinBudgetAsync(List<List<Pending>> rows, CancellationToken stoppingToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var pushRows = rows.Select(r => new PushRow(r[0].Push, r[0].Hash, r.Count, now)).ToList();
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        budget.CancelAfter(_budget);
+
+        // A deadlock victim is rolled back whole: nothing of the batch is kept, so it simply runs again.
+        var insert = DeadlockRetry.RunAsync(
+            () => table.InsertAsync(pushRows, budget.Token),
+            () => logger.LogInformation("Push batch of {Count} was a deadlock victim; writing it again", pushRows.Count));
+        try
+        {
+            // WaitAsync: a server that stops answering mid-statement must not hold the batch past its budget, whether or
+            // not the driver notices the cancellation.
+            return await insert.WaitAsync(budget.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The commit may still land after we gave up: the spooled copy then replays as a second delivery of the same row.
+            _ = insert.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            throw new TimeoutException($"The batch was not committed within {_budget.TotalMilliseconds} ms.");
         }
     }
 
-    /// <summary>One round trip for the rows and their state, one for the commit.</summary>
-    private async Task<Dictionary<string, RecordedPush>> InsertAsync(List<List<Pending>> rows, CancellationToken ct)
+    private void Fail(List<Pending> batch, Exception e)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-        await using var command = new MySqlCommand { Connection = connection, Transaction = transaction };
-        var now = time.GetUtcNow().UtcDateTime;
-        var sql = new StringBuilder("""
-            INSERT INTO wechat_push (app_id, dedup_hash, dedup_key, open_id, msg_type, event, msg_id, create_time,
-                                     security_mode, raw_xml, received_at, status, problem, reply_xml, deliveries, claimed_until)
-            VALUES
-            """);
-        for (var i = 0; i < rows.Count; i++)
+        logger.LogError(e, "Could not record a batch of {Count} pushes in MySQL or the spool; each is answered 503 so WeChat tries again", batch.Count);
+        foreach (var pending in batch)
         {
-            var first = rows[i][0];
-            var push = first.Push.Push;
-            sql.Append(i == 0 ? "\n" : ",\n").Append(
-                $"(@a{i}, @h{i}, @k{i}, @o{i}, @t{i}, @e{i}, @m{i}, @c{i}, @s{i}, @x{i}, @now, @st{i}, @p{i}, @r{i}, @d{i}, @u{i})");
-            var parameters = command.Parameters;
-            parameters.AddWithValue($"@a{i}", first.Push.AppId);
-            parameters.AddWithValue($"@h{i}", first.Hash);
-            parameters.AddWithValue($"@k{i}", Truncate(push.DeduplicationKey, 1024));
-            parameters.AddWithValue($"@o{i}", Truncate(push.FromUserName, 128));
-            parameters.AddWithValue($"@t{i}", Truncate(push.MsgType, 32));
-            parameters.AddWithValue($"@e{i}", push is WechatEvent evt ? Truncate(evt.Event, 64) : null);
-            parameters.AddWithValue($"@m{i}", MsgIdOf(push) is { } msgId ? Truncate(msgId, 128) : null);
-            parameters.AddWithValue($"@c{i}", push.CreateTime);
-            parameters.AddWithValue($"@s{i}", first.Push.SecurityMode);
-            parameters.AddWithValue($"@x{i}", first.Push.RawXml);
-            parameters.AddWithValue($"@st{i}", push is UnparsedPush ? PushStatus.Unparsed : PushStatus.Recorded);
-            parameters.AddWithValue($"@p{i}", push is UnparsedPush unparsed ? Truncate(unparsed.Problem, 500) : null);
-            parameters.AddWithValue($"@r{i}", first.Push.ReplyXml);
-            parameters.AddWithValue($"@d{i}", rows[i].Count);
-            parameters.AddWithValue($"@u{i}", first.Push.HeldForAnswer ? now + HoldForAnswer : null);
+            pending.Done.TrySetException(e);
         }
-
-        // An existing row is a retry: it keeps its answer and counts the delivery. After this statement a row we
-        // inserted has exactly the deliveries we gave it, and an older one more (it had at least one).
-        sql.Append("\nON DUPLICATE KEY UPDATE deliveries = deliveries + VALUES(deliveries);\n");
-        command.Parameters.AddWithValue("@now", now);
-        var byApp = rows.Select((r, i) => (r[0].Push.AppId, i)).GroupBy(r => r.AppId).ToList();
-        foreach (var app in byApp)
-        {
-            var index = app.First().i;
-            sql.Append($"SELECT id, dedup_hash, deliveries, reply_xml FROM wechat_push WHERE app_id = @a{index} AND dedup_hash IN (")
-                .AppendJoin(", ", app.Select(r => $"@h{r.i}"))
-                .Append(");\n");
-        }
-
-        command.CommandText = sql.ToString();
-        var deliveriesOf = rows.ToDictionary(r => Convert.ToHexString(r[0].Hash), r => r.Count);
-        var stored = new Dictionary<string, RecordedPush>(rows.Count);
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            do
-            {
-                while (await reader.ReadAsync(ct))
-                {
-                    var hash = Convert.ToHexString((byte[])reader.GetValue(1));
-                    var deliveries = reader.GetInt32(2);
-                    var reply = reader.IsDBNull(3) ? null : reader.GetString(3);
-                    stored[hash] = new RecordedPush(reader.GetUInt64(0), deliveries == deliveriesOf[hash], reply);
-                }
-            }
-            while (await reader.NextResultAsync(ct));
-        }
-
-        if (stored.Count != rows.Count)
-        {
-            throw new InvalidOperationException($"Recorded {rows.Count} pushes but read back {stored.Count}.");
-        }
-
-        await transaction.CommitAsync(ct);
-        return stored;
     }
 
     private static void Release(List<List<Pending>> rows, Dictionary<string, RecordedPush> stored)
@@ -222,28 +207,8 @@ public sealed class PushRecorder(
         }
     }
 
-    /// <summary>The id WeChat gave a message, or the message a send report is about.</summary>
-    private static string? MsgIdOf(WechatPush push) => push switch
-    {
-        WechatMessage message => message.MsgId,
-        TemplateSendJobFinishEvent report => report.MsgId,
-        MassSendJobFinishEvent report => report.MsgId,
-        _ => null,
-    };
-
-    private static byte[] DedupHash(PushToRecord push) => SHA256.HashData(Encoding.UTF8.GetBytes(push.Push.DeduplicationKey));
-
-    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
-
     private sealed record Pending(PushToRecord Push, byte[] Hash)
     {
         public TaskCompletionSource<RecordedPush> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    private sealed class ByteOrder : IComparer<byte[]>
-    {
-        public static readonly ByteOrder Instance = new();
-
-        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
     }
 }

@@ -91,7 +91,7 @@ public static class WebhookEndpoints
             recorded = await recorder.RecordAsync(
                 new PushToRecord(account.AppId, inbound.Push, inbound.Encrypted ? "aes" : "plain", inbound.PlainText, passive.ReplyXml, passive.AfterProcessing), ct);
         }
-        catch (Exception e) when (e is MySqlException or InvalidOperationException or TimeoutException)
+        catch (Exception e) when (e is MySqlException or InvalidOperationException or TimeoutException or IOException)
         {
             // Answering 200 for a push we did not keep would lose it: 503 makes WeChat try again.
             logger.LogError(e, "Could not record push for {AppId}; answering 503", account.AppId);
@@ -101,13 +101,14 @@ public static class WebhookEndpoints
 
         metrics.Count(account.AppId, (recorded.IsNew, inbound.Push) switch
         {
+            _ when recorded.Spooled => "spooled",
             (false, _) => "retry",
             (_, UnparsedPush) => "unparsed",
             (_, UnknownMessage or UnknownEvent) => "unknown_type",
             _ => "accepted",
         });
         var answer = recorded.ReplyXml;
-        if (answer is null && passive.AfterProcessing && recorded.IsNew)
+        if (answer is null && passive.AfterProcessing && recorded.IsNew && !recorded.Spooled)
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             deadline.CancelAfter(TimeSpan.FromMilliseconds(options.Value.AnswerAfterProcessingMilliseconds));

@@ -4,19 +4,26 @@ namespace WechatGateway.Webhook;
 
 /// <summary>
 /// The webhook's meter, exported on <c>/metrics</c>: pushes by account and outcome
-/// (<c>wechatgateway_webhook_pushes_total</c>) and the size and commit time of each group commit.
+/// (<c>wechatgateway_webhook_pushes_total</c>), the size and commit time of each group commit, and the push spool:
+/// pushes spooled and replayed (<c>wechatgateway_webhook_spool_spooled_total</c>, <c>…_replayed_total</c>), and what
+/// it holds now (<c>wechatgateway_webhook_spool_depth</c>, <c>…_size_bytes</c>, <c>…_oldest_seconds</c>).
 /// </summary>
 public sealed class WebhookMetrics
 {
     public const string MeterName = "WechatGateway.Webhook";
 
+    private readonly Meter _meter;
     private readonly Counter<long> _pushes;
+    private readonly Counter<long> _spooled;
+    private readonly Counter<long> _replayed;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _batchSeconds;
 
     public WebhookMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(MeterName);
+        var meter = _meter = meterFactory.Create(MeterName);
+        _spooled = meter.CreateCounter<long>("wechatgateway.webhook.spool.spooled", unit: "{push}", description: "Pushes written to the spool while MySQL could not take them");
+        _replayed = meter.CreateCounter<long>("wechatgateway.webhook.spool.replayed", unit: "{push}", description: "Spooled pushes replayed into MySQL");
         _pushes = meter.CreateCounter<long>("wechatgateway.webhook.pushes", unit: "{push}", description: "WeChat pushes by outcome");
         _batchSize = meter.CreateHistogram<int>("wechatgateway.webhook.batch.size", unit: "{push}", description: "Pushes per group commit",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
@@ -31,5 +38,18 @@ public sealed class WebhookMetrics
     {
         _batchSize.Record(size);
         _batchSeconds.Record(duration.TotalSeconds);
+    }
+
+    public void Spooled(int count) => _spooled.Add(count);
+
+    public void Replayed(int count) => _replayed.Add(count);
+
+    /// <summary>The spool's gauges, read at each scrape.</summary>
+    public void ObserveSpool(PushSpool spool, TimeProvider time)
+    {
+        _meter.CreateObservableGauge("wechatgateway.webhook.spool.depth", () => spool.Depth, unit: "{push}", description: "Pushes waiting in the spool");
+        _meter.CreateObservableGauge("wechatgateway.webhook.spool.size", () => spool.Bytes, unit: "By", description: "Bytes the spool holds");
+        _meter.CreateObservableGauge("wechatgateway.webhook.spool.oldest", () => spool.OldestReceivedAt is { } oldest ? (time.GetUtcNow().UtcDateTime - oldest).TotalSeconds : 0,
+            unit: "s", description: "Age of the oldest push waiting in the spool");
     }
 }

@@ -24,8 +24,8 @@ public sealed class WebhookOptions
     public int QueueCapacity { get; set; } = 8192;
 
     /// <summary>
-    /// A push not committed within this is answered 503 (WeChat gives up on an answer after 5 s and retries; the
-    /// retry finds the row if the commit landed after all).
+    /// A push not recorded within this (committed in MySQL, or written to the spool) is answered 503 (WeChat gives up
+    /// on an answer after 5 s and retries; the retry finds the row if the commit landed after all).
     /// </summary>
     [Range(100, 4500)]
     public int RecordTimeoutMilliseconds { get; set; } = 3000;

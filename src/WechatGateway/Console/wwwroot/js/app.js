@@ -82,6 +82,7 @@ function frame() {
   replace(root,
     h('header', { class: 'top' },
       h('strong', null, 'WechatGateway'),
+      h('span', { class: 'health', id: 'health', role: 'status', 'aria-live': 'polite' }),
       h('span', { class: 'who', id: 'who' }, `${me.name} · ${me.role}`, me.role === 'StoreManager' ? ` · stores ${me.storeIds.join(', ')}` : ''),
       h('button', { type: 'button', class: 'link', onclick: () => { forgetKey(); session.me = null; location.hash = ''; signInView(); } }, 'Sign out')),
     h('nav', { class: 'side' }, h('ul', null, nav.filter(([, , level]) => !level || can(level))
@@ -105,9 +106,32 @@ async function route() {
   }
 }
 
+// The health strip: each dependency's state from /readyz, and what the push spool holds while MySQL is away.
+async function refreshHealth() {
+  const strip = document.getElementById('health');
+  if (!strip) return;
+  let report;
+  try {
+    report = await (await fetch('/readyz', { cache: 'no-store' })).json();
+  } catch {
+    report = null;
+  }
+  const checks = report?.checks ?? {};
+  const parts = Object.entries(checks).map(([name, c]) => {
+    const ok = c.status === 'Healthy';
+    const text = name === 'spool' ? `spool: ${c.description ?? c.status}` : `${name} ${ok ? 'ok' : 'down'}`;
+    return h('span', { class: ok ? 'ok' : 'down', 'data-check': name }, text);
+  });
+  strip.className = `health ${report?.status?.toLowerCase() ?? 'unhealthy'}`;
+  replace(strip, ...(report ? parts : [h('span', { class: 'down' }, 'gateway not answering')]));
+}
+
 function start() {
   frame();
   route();
+  refreshHealth();
+  clearInterval(start.health);
+  start.health = setInterval(refreshHealth, 10000);
 }
 
 window.addEventListener('hashchange', route);
