@@ -83,6 +83,7 @@ public sealed class DependencyFailureTests : GatewayTest
     }
 
     [Test]
+    [Category(TestEnvironment.SingleRedis)]
     public async Task PushWhileRedisHangsIsStillRecordedAndAnsweredInTime()
     {
         Assert.That((await SendTextAsync("o_warm", 1)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -95,6 +96,7 @@ public sealed class DependencyFailureTests : GatewayTest
     }
 
     [Test]
+    [Category(TestEnvironment.SingleRedis)]
     public async Task PushWhileRedisIsDownIsStillRecordedAndProcessed()
     {
         _redis.Cut();
