@@ -6,7 +6,7 @@ using WechatGateway.Storage;
 namespace WechatGateway.Push;
 
 /// <summary>One stream entry: a send id, the partition it was read from and where it sits in that stream.</summary>
-public sealed record SendEntry(RedisValue EntryId, ulong SendId, int Partition = 0);
+public sealed record SendEntry(RedisValue EntryId, ulong SendId, int Partition);
 
 /// <summary>
 /// The Redis side of the queue: <see cref="SendQueueOptions.Partitions"/> streams (<see cref="RedisKeys.SendStreams"/>),
