@@ -181,13 +181,15 @@ public sealed partial class SeveralInstancesTests : GatewayTest
     private async Task WaitAsync(Func<Task<long>> count, long expected, string what, int seconds = 30, bool atLeast = false)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        long current;
-        while ((current = await count()) is var c && (atLeast ? c < expected : c != expected) && DateTime.UtcNow < deadline)
+        var current = await count();
+        bool Reached() => atLeast ? current >= expected : current == expected;
+        while (!Reached() && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
+            current = await count();
         }
 
-        if (atLeast ? current < expected : current != expected)
+        if (!Reached())
         {
             Assert.Fail($"{what}: {current} of {expected} after {seconds} s.\n"
                 + string.Concat(_instances.Select(i => $"--- {i.Name} ---\n{i.Output}\n")));
