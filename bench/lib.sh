@@ -70,11 +70,15 @@ bench_servers() {
     command -v wrk >/dev/null 2>&1 || wg_apt_install wrk
     wg_start_mariadb
     wg_start_redis
+    [[ "${BENCH_REDIS_CLUSTER:-0}" != 1 ]] || wg_start_redis_cluster
   else
     WG_MYSQL_PORT="${WG_MYSQL_PORT:-3306}"
     WG_REDIS_PORT="${WG_REDIS_PORT:-6379}"
     WG_MYSQL_CS="${WG_MYSQL_CS:-Server=127.0.0.1;Port=$WG_MYSQL_PORT;User ID=wg;Password=wg;Database=wechatgateway}"
     WG_REDIS_CS="${WG_REDIS_CS:-127.0.0.1:$WG_REDIS_PORT}"
+    WG_REDIS_CLUSTER_PORTS="${WG_REDIS_CLUSTER_PORTS:-7001 7002 7003}"
+    WG_REDIS_CLUSTER_CS="$(printf '127.0.0.1:%s,' $WG_REDIS_CLUSTER_PORTS)"
+    WG_REDIS_CLUSTER_CS="${WG_REDIS_CLUSTER_CS%,}"
     wg_log() { printf '==> %s\n' "$*"; }
     wg_warn() { printf 'warning: %s\n' "$*" >&2; }
     wg_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -84,6 +88,35 @@ bench_servers() {
   fi
   MYSQL_CLIENT="$(command -v mariadb 2>/dev/null || command -v mysql)" || wg_die "the mariadb (or mysql) client is required"
 }
+# bench_redis DB: empties the benchmark's Redis and prints the gateway's connection string for it. One Redis: database
+# DB. BENCH_REDIS_CLUSTER=1: the Redis Cluster on WG_REDIS_CLUSTER_PORTS (default 7001 7002 7003; started by
+# bench_servers through deploy/local, or already running with BENCH_EXTERNAL_SERVERS=1), which has only database 0,
+# so every master is flushed: it must be the benchmark's own.
+bench_redis() {
+  local db="$1" port
+  if [[ "${BENCH_REDIS_CLUSTER:-0}" == 1 ]]; then
+    for port in $WG_REDIS_CLUSTER_PORTS; do
+      [[ "$(redis-cli -h 127.0.0.1 -p "$port" role | head -1)" != master ]] || redis-cli -h 127.0.0.1 -p "$port" flushall >/dev/null
+    done
+    printf '%s' "$WG_REDIS_CLUSTER_CS"
+  else
+    redis-cli -h 127.0.0.1 -p "$WG_REDIS_PORT" -n "$db" flushdb >/dev/null
+    printf '%s' "$WG_REDIS_CS,defaultDatabase=$db"
+  fi
+}
+
+# The PIDs of the Redis servers the benchmark uses (every node of the cluster with BENCH_REDIS_CLUSTER=1), space-separated.
+bench_redis_pids() {
+  local port
+  if [[ "${BENCH_REDIS_CLUSTER:-0}" == 1 ]]; then
+    for port in $WG_REDIS_CLUSTER_PORTS; do
+      redis-cli -h 127.0.0.1 -p "$port" info server | tr -d '\r' | sed -n 's/^process_id://p'
+    done | paste -sd' '
+  else
+    redis-cli -h 127.0.0.1 -p "$WG_REDIS_PORT" info server | tr -d '\r' | sed -n 's/^process_id://p'
+  fi
+}
+
 bench_sql() { "$MYSQL_CLIENT" --no-defaults --protocol=tcp -h127.0.0.1 -P"$WG_MYSQL_PORT" -uwg -pwg -N -B "$@"; }
 
 # bench_start_gateway DB REDIS_DB: a fresh database DB and Redis database REDIS_DB (flushed), then the simulator and
@@ -91,16 +124,16 @@ bench_sql() { "$MYSQL_CLIENT" --no-defaults --protocol=tcp -h127.0.0.1 -P"$WG_MY
 # the array ACCOUNTS (Wechat__Accounts__N__... assignments), the admin key ADMIN_KEY and any further gateway settings
 # in the array GATEWAY_SETTINGS. Sets SIMULATOR_URL and GATEWAY_URL and returns once both answer.
 bench_start_gateway() {
-  local db="$1" redis_db="$2"
+  local db="$1" redis_db="$2" redis_cs
   bench_sql -e "DROP DATABASE IF EXISTS \`$db\`; CREATE DATABASE \`$db\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
-  redis-cli -h 127.0.0.1 -p "$WG_REDIS_PORT" -n "$redis_db" flushdb >/dev/null
+  redis_cs="$(bench_redis "$redis_db")"
   SIMULATOR_URL="http://127.0.0.1:$(free_port)"
   GATEWAY_URL="http://127.0.0.1:$(free_port)"
   local logging=("Logging__LogLevel__Default=Warning")
   start SIMULATOR "$LOGS/simulator.log" -- env "${logging[@]}" "${ACCOUNTS[@]}" dotnet "$ROOT/tools/WechatSimulator/bin/Release/net10.0/WechatSimulator.dll" --urls "$SIMULATOR_URL"
   start GATEWAY "$LOGS/gateway.log" -- env "${logging[@]}" "${ACCOUNTS[@]}" \
     "ConnectionStrings__MySql=Server=127.0.0.1;Port=$WG_MYSQL_PORT;User ID=wg;Password=wg;Database=$db" \
-    "ConnectionStrings__Redis=127.0.0.1:$WG_REDIS_PORT,defaultDatabase=$redis_db" \
+    "ConnectionStrings__Redis=$redis_cs" \
     "Wechat__ApiBaseUrl=$SIMULATOR_URL" "Wechat__ReplayWindowSeconds=3600" \
     "Admin__ApiKeys__0__Name=bench" "Admin__ApiKeys__0__Key=$ADMIN_KEY" "Admin__ApiKeys__0__Role=Admin" \
     "Gateway__Roles=Web,Worker" "${GATEWAY_SETTINGS[@]}" \

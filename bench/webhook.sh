@@ -37,6 +37,8 @@
 #                                JIT-compiled frames have names); bench/profile_stages.py sorts the samples into the push path's stages,
 #                                written to .data/bench/logs/profile-<phase>.txt and the report
 #   BENCH_EXTERNAL_SERVERS [0]   1: MariaDB and Redis already run on WG_MYSQL_PORT / WG_REDIS_PORT; never started or stopped
+#   BENCH_REDIS_CLUSTER [0]      1: the gateway's Redis is the three-master Redis Cluster of deploy/local
+#                                (WG_REDIS_CLUSTER_PORTS, default 7001 7002 7003; every master flushed); Redis CPU sums its nodes
 #   WG_MYSQL_PORT, WG_REDIS_PORT, WG_MYSQL_CS, WG_REDIS_CS   as in deploy/local
 # Auto-replies: when bench/fixtures/auto-replies.json exists (a JSON array of request bodies), each is POSTed to
 # /api/admin/auto-replies before the gateway's phases; a 404 (endpoint not there yet) skips them with a warning.
@@ -92,7 +94,6 @@ BENCH_DB="wechatgateway_bench"
 BENCH_REDIS_DB=8
 MYSQL_CS="$(sed -E "s/(^|;)[[:space:]]*Database=[^;]*/\1Database=$BENCH_DB/I" <<<"$WG_MYSQL_CS")"
 [[ "$MYSQL_CS" == *"Database=$BENCH_DB"* ]] || MYSQL_CS="$MYSQL_CS;Database=$BENCH_DB"
-REDIS_CS="$WG_REDIS_CS,defaultDatabase=$BENCH_REDIS_DB"
 
 
 # --- build ----------------------------------------------------------------------------------------------------------
@@ -158,10 +159,13 @@ wg_log "machine: $MACHINE_CORES cores ($MACHINE_CPU), load $LOAD_BEFORE, ${BUSY_
 
 # --- per-process CPU accounting -----------------------------------------------------------------------------------
 
-proc_ticks() { # utime + stime of PID (0 when it is gone)
-  local stat
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || { echo 0; return; }
-  sed -E 's/^([0-9]+) \(.*\) /\1 /' <<<"$stat" | awk '{ print $13 + $14 }'
+proc_ticks() { # utime + stime of the PIDs in $1 (space-separated: a cluster's nodes; 0 for one that is gone)
+  local stat pid total=0
+  for pid in $1; do
+    stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || continue
+    total=$((total + $(sed -E 's/^([0-9]+) \(.*\) /\1 /' <<<"$stat" | awk '{ print $13 + $14 }')))
+  done
+  echo "$total"
 }
 machine_ticks() { # total and idle ticks
   head -1 /proc/stat | awk '{ t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6 }'
@@ -170,7 +174,7 @@ listener_pid() {
   ss -Hltnp "sport = :$1" 2>/dev/null | grep -oE 'pid=[0-9]+' | head -1 | cut -d= -f2
 }
 MARIADB_PID="$(listener_pid "$WG_MYSQL_PORT" || true)"
-REDIS_PID="$(listener_pid "$WG_REDIS_PORT" || true)"
+REDIS_PID="$(bench_redis_pids || true)"
 
 # --- the traffic ----------------------------------------------------------------------------------------------------
 
@@ -366,9 +370,9 @@ rm -f "$WORK/stateless-plain.txt" "$WORK/stateless-safe.txt"
 
 # --- 3. the gateway, with the simulator, MariaDB and Redis ---------------------------------------------------------
 
-wg_log "fresh database $BENCH_DB and Redis database $BENCH_REDIS_DB"
+wg_log "fresh database $BENCH_DB and Redis $([[ "${BENCH_REDIS_CLUSTER:-0}" == 1 ]] && echo "Cluster $WG_REDIS_CLUSTER_CS" || echo "database $BENCH_REDIS_DB")"
 bench_sql -e "DROP DATABASE IF EXISTS \`$BENCH_DB\`; CREATE DATABASE \`$BENCH_DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
-redis-cli -h 127.0.0.1 -p "$WG_REDIS_PORT" -n "$BENCH_REDIS_DB" flushdb >/dev/null
+REDIS_CS="$(bench_redis "$BENCH_REDIS_DB")"
 
 SIMULATOR_URL="http://127.0.0.1:$(free_port)"
 GATEWAY_URL="http://127.0.0.1:$(free_port)"
@@ -641,7 +645,7 @@ GIT_REV="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 GIT_DIRTY="$(git -C "$ROOT" status --porcelain -- src tools bench 2>/dev/null | wc -l)"
 STAMP="$(date -u +%Y-%m-%d-%H%M)"
 REPORT="$BENCH_DIR/results/webhook-$STAMP.md"
-SERVERS="MariaDB $(bench_sql -e 'SELECT VERSION()') on port $WG_MYSQL_PORT, Redis $(redis-cli -h 127.0.0.1 -p "$WG_REDIS_PORT" info server | tr -d '\r' | sed -n 's/^redis_version://p') on port $WG_REDIS_PORT ($([[ "${BENCH_EXTERNAL_SERVERS:-0}" == 1 ]] && echo 'already running, BENCH_EXTERNAL_SERVERS=1' || echo 'through deploy/local/lib.sh'))"
+SERVERS="MariaDB $(bench_sql -e 'SELECT VERSION()') on port $WG_MYSQL_PORT, Redis $(redis-cli -h 127.0.0.1 -p "${WG_REDIS_CLUSTER_PORTS%% *}" info server 2>/dev/null | tr -d '\r' | sed -n 's/^redis_version://p') $([[ "${BENCH_REDIS_CLUSTER:-0}" == 1 ]] && echo "Cluster on ports $WG_REDIS_CLUSTER_PORTS" || echo "on port $WG_REDIS_PORT") ($([[ "${BENCH_EXTERNAL_SERVERS:-0}" == 1 ]] && echo 'already running, BENCH_EXTERNAL_SERVERS=1' || echo 'through deploy/local/lib.sh'))"
 CHECK="$([[ $VERIFY_OK == 1 ]] && echo passed || echo FAILED)"
 
 # shellcheck disable=SC2016 # the backticks are Markdown

@@ -28,10 +28,18 @@ await using (var server = new MySqlConnection(mysqlServer))
     await new MySqlCommand($"DROP DATABASE IF EXISTS `{database}`; CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin", server).ExecuteNonQueryAsync();
 }
 
-var redisConfiguration = $"{redisServer},defaultDatabase={redisDb},allowAdmin=true";
+// WG_BENCH_REDIS may name a Redis Cluster (several nodes): it has only database 0, so every master is flushed.
+var redisConfiguration = $"{redisServer},allowAdmin=true";
 await using (var redis = await ConnectionMultiplexer.ConnectAsync(redisConfiguration))
 {
-    await redis.GetServers()[0].FlushDatabaseAsync(redisDb);
+    if (!redis.GetServers().Any(s => s.ServerType == ServerType.Cluster))
+    {
+        redisConfiguration += $",defaultDatabase={redisDb}";
+    }
+
+    var masters = redis.GetServers().Where(s => !s.IsReplica).ToList();
+    await Task.WhenAll(masters.Select(s => s.ServerType == ServerType.Cluster ? s.FlushDatabaseAsync(0) : s.FlushDatabaseAsync(redisDb)));
+    Console.WriteLine($"Redis: {(masters[0].ServerType == ServerType.Cluster ? $"cluster of {masters.Count} masters" : "one server")} ({redisServer})");
 }
 
 // The simulator in this process, on a loopback port, quiet.
@@ -255,21 +263,24 @@ static Task AddAllAsync(MySqlDataSource dataSource, SendOutbox outbox, int first
 static int Env(string name, int fallback) =>
     int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
 
-/// <summary>CPU seconds of this process and, when they run on this machine, of the MariaDB and Redis servers.</summary>
-sealed class CpuMeter(int? mysqlPid, int? redisPid)
+/// <summary>CPU seconds of this process and, when they run on this machine, of the MariaDB and Redis servers (every node of a cluster).</summary>
+sealed class CpuMeter(int? mysqlPid, int?[] redisPids)
 {
     public static async Task<CpuMeter> CreateAsync(MySqlDataSource dataSource, IConnectionMultiplexer redis)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         var pidFile = (string?)await new MySqlCommand("SELECT @@pid_file", connection).ExecuteScalarAsync();
         int? mysqlPid = pidFile is not null && File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var m) ? m : null;
-        var info = (await redis.GetServers()[0].InfoAsync("server")).SelectMany(g => g).FirstOrDefault(p => p.Key == "process_id").Value;
-        int? redisPid = int.TryParse(info, out var r) && File.Exists($"/proc/{r}/stat") ? r : null;
-        return new CpuMeter(mysqlPid, redisPid);
+        var redisPids = await Task.WhenAll(redis.GetServers().Select(async server =>
+        {
+            var info = (await server.InfoAsync("server")).SelectMany(g => g).FirstOrDefault(p => p.Key == "process_id").Value;
+            return int.TryParse(info, out var r) && File.Exists($"/proc/{r}/stat") ? r : (int?)null;
+        }));
+        return new CpuMeter(mysqlPid, redisPids);
     }
 
     public async Task<CpuTimes> ReadAsync() => new(
-        Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, await ProcAsync(mysqlPid), await ProcAsync(redisPid));
+        Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, await ProcAsync(mysqlPid), (await Task.WhenAll(redisPids.Select(ProcAsync))).Sum());
 
     // utime + stime, fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per second on Linux).
     private static async Task<double> ProcAsync(int? pid)

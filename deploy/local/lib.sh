@@ -30,14 +30,22 @@ WG_REDIS_PIDFILE="$WG_DATA/redis.pid"
 WG_REDIS_PORTFILE="$WG_DATA/redis.port"
 WG_REDIS_LOG="$WG_LOGS/redis.log"
 
+# A three-master Redis Cluster on loopback (no replicas), for the tests and benchmarks that run on a cluster.
+WG_REDIS_CLUSTER_PORTS="${WG_REDIS_CLUSTER_PORTS:-7001 7002 7003}"
+WG_REDIS_CLUSTER_DIR="$WG_DATA/redis-cluster"
+
 WG_MYSQL_CS="Server=127.0.0.1;Port=$WG_MYSQL_PORT;User ID=wg;Password=wg;Database=wechatgateway"
 WG_REDIS_CS="127.0.0.1:$WG_REDIS_PORT"
+WG_REDIS_CLUSTER_CS="$(printf '127.0.0.1:%s,' $WG_REDIS_CLUSTER_PORTS)"
+WG_REDIS_CLUSTER_CS="${WG_REDIS_CLUSTER_CS%,}"
 export WG_ROOT WG_DATA WG_MYSQL_PORT WG_REDIS_PORT WG_GATEWAY_URL WG_SIMULATOR_URL WG_MYSQL_CS WG_REDIS_CS
+export WG_REDIS_CLUSTER_PORTS WG_REDIS_CLUSTER_CS
 
 # Set to 1 by the start functions when this shell started the server (not when it reused one), so a script can stop
 # exactly what it started.
 WG_STARTED_MARIADB=0
 WG_STARTED_REDIS=0
+WG_STARTED_REDIS_CLUSTER=0
 
 # The daemons live in sbin, which a non-login root shell may not have on its PATH.
 case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="/usr/local/sbin:/usr/sbin:/sbin:$PATH" ;; esac
@@ -314,6 +322,81 @@ wg_stop_redis() {
   rm -f "$WG_REDIS_PIDFILE" "$WG_REDIS_PORTFILE"
 }
 
+# --- Redis Cluster ----------------------------------------------------------------------------------------------------
+
+wg_redis_cluster_ok() { [[ "$(redis-cli -h 127.0.0.1 -p "$1" cluster info 2>/dev/null | tr -d '\r' | sed -n 's/^cluster_state://p')" == "ok" ]]; }
+
+# Starts the nodes of WG_REDIS_CLUSTER_PORTS that are not running (data under .data/redis-cluster/PORT) and, on first
+# start, joins them into one cluster (the slots split evenly, no replicas). Nodes keep their cluster configuration in
+# their directory, so a restart rejoins the same cluster. A running cluster on those ports is reused as it is.
+wg_start_redis_cluster() {
+  local ports=($WG_REDIS_CLUSTER_PORTS) port dir started=0
+  if wg_redis_cluster_ok "${ports[0]}"; then
+    wg_log "Redis Cluster: reusing the cluster on ports ${ports[*]}"
+    return 0
+  fi
+  mkdir -p "$WG_LOGS"
+  for port in "${ports[@]}"; do
+    dir="$WG_REDIS_CLUSTER_DIR/$port"
+    if wg_redis_cli_port "$port" ping >/dev/null 2>&1; then
+      [[ "$(wg_redis_cli_port "$port" info cluster 2>/dev/null | tr -d '\r' | sed -n 's/^cluster_enabled://p')" == "1" ]] \
+        || wg_die "port $port answers as a Redis without cluster mode; stop it or choose other ports with WG_REDIS_CLUSTER_PORTS"
+      continue
+    fi
+    wg_port_open "$port" && wg_die "port $port is taken by a process that does not answer PING; choose other ports with WG_REDIS_CLUSTER_PORTS"
+    mkdir -p "$dir"
+    wg_log "Redis Cluster: starting a node on 127.0.0.1:$port (log: $WG_LOGS/redis-cluster-$port.log)"
+    # No persistence: the cluster holds queues and caches for tests and benchmarks; nodes.conf alone survives.
+    redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --cluster-enabled yes --cluster-config-file nodes.conf \
+      --cluster-node-timeout 5000 --appendonly no --save "" \
+      --daemonize yes --pidfile "$dir/redis.pid" --logfile "$WG_LOGS/redis-cluster-$port.log" </dev/null >/dev/null 2>&1 \
+      || { wg_tail_log "$WG_LOGS/redis-cluster-$port.log"; wg_die "redis-server failed to start on port $port"; }
+    started=1
+    WG_STARTED_REDIS_CLUSTER=1
+  done
+
+  local i
+  local all
+  for ((i = 0; i < 100; i++)); do
+    all=1
+    for port in "${ports[@]}"; do wg_redis_cli_port "$port" ping >/dev/null 2>&1 || all=0; done
+    ((all == 1)) && break
+    sleep 0.1
+  done
+  # Fresh nodes know no slots: create the cluster once. Nodes restarted from their nodes.conf find each other.
+  if [[ "$(wg_redis_cli_port "${ports[0]}" cluster info 2>/dev/null | tr -d '\r' | sed -n 's/^cluster_slots_assigned://p')" == "0" ]]; then
+    wg_log "Redis Cluster: creating the cluster of ${ports[*]}"
+    redis-cli --cluster create $(printf '127.0.0.1:%s ' "${ports[@]}") --cluster-replicas 0 --cluster-yes >"$WG_LOGS/redis-cluster-create.log" 2>&1 \
+      || { wg_tail_log "$WG_LOGS/redis-cluster-create.log"; wg_die "redis-cli --cluster create failed"; }
+  fi
+  for ((i = 0; i < 300; i++)); do
+    if wg_redis_cluster_ok "${ports[0]}"; then
+      wg_log "Redis Cluster: ready on ports ${ports[*]}$( ((started == 1)) || printf ' (already running)')"
+      return 0
+    fi
+    sleep 0.1
+  done
+  wg_die "the Redis Cluster on ports ${ports[*]} did not reach cluster_state:ok within 30 s"
+}
+
+wg_redis_cli_port() {
+  local port="$1"
+  shift
+  redis-cli -h 127.0.0.1 -p "$port" "$@"
+}
+
+# Stops the cluster nodes this checkout started (found through their pid files).
+wg_stop_redis_cluster() {
+  local port pid
+  for port in $WG_REDIS_CLUSTER_PORTS; do
+    pid="$(wg_live_pid "$WG_REDIS_CLUSTER_DIR/$port/redis.pid")" || continue
+    wg_log "Redis Cluster: stopping the node on port $port (pid $pid)"
+    wg_redis_cli_port "$port" shutdown nosave >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+    wg_wait_exit 30 "$pid" || kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$WG_REDIS_CLUSTER_DIR/$port/redis.pid"
+  done
+}
+
 # --- both -------------------------------------------------------------------------------------------------------------
 
 wg_start_services() {
@@ -323,12 +406,17 @@ wg_start_services() {
 
 # Stops the servers this checkout started (found through their pid files), whoever started them.
 wg_stop_services() {
+  wg_stop_redis_cluster
   wg_stop_redis
   wg_stop_mariadb
 }
 
 # Stops only what this shell started; for exit traps.
 wg_stop_started_services() {
+  if ((WG_STARTED_REDIS_CLUSTER == 1)); then
+    wg_stop_redis_cluster
+    WG_STARTED_REDIS_CLUSTER=0
+  fi
   if ((WG_STARTED_REDIS == 1)); then
     wg_stop_redis
     WG_STARTED_REDIS=0

@@ -9,6 +9,11 @@
 # WG_TEST_PROJECTS (a regular expression on the project path) runs only the matching test projects.
 # Nothing tracked in the checkout changes: results go under .data/, screenshots under the test output (deploy/local/screenshots.sh refreshes the
 # documentation's screenshots on purpose).
+#
+# The integration tests then run a second time on a three-master Redis Cluster (WG_REDIS_CLUSTER_PORTS, default
+# 7001 7002 7003), without the tests that cut one Redis through a proxy (category SingleRedis) or start a cluster of
+# their own (OwnRedisCluster, run once already): results in
+# WechatGateway.Tests.cluster.trx. WG_TEST_CLUSTER=0 leaves the cluster run out.
 
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -17,6 +22,8 @@ RESULTS="$WG_DATA/test-results"
 SOLUTION="$WG_ROOT/WechatGateway.sln"
 # Per test project; a hung test is dumped and killed sooner by --blame-hang-timeout.
 PROJECT_TIMEOUT="${WG_TEST_PROJECT_TIMEOUT:-720}"
+CLUSTER_PROJECT="test/WechatGateway.Tests/WechatGateway.Tests.csproj"
+WG_TEST_CLUSTER="${WG_TEST_CLUSTER:-1}"
 
 on_exit() {
   local rc=$?
@@ -106,6 +113,43 @@ with open(totals_file, "w", encoding="utf-8") as f:
 PY
 }
 
+# Runs one test project; its results go to $RESULTS/$2.trx. Sets rc and problems of main.
+run_project() {
+  local project="$1" name="$2" project_rc=0
+  shift 2
+  wg_log "testing $name${WG_TEST_REDIS:+ (Redis: $WG_TEST_REDIS)}"
+  timeout --foreground --kill-after=30 "$PROJECT_TIMEOUT" \
+    dotnet test "$WG_ROOT/$project" -c Release --no-build -nologo \
+    --results-directory "$RESULTS" --logger "trx;LogFileName=$name.trx" \
+    --blame-hang-timeout 5min "$@" </dev/null || project_rc=$?
+  if ((project_rc != 0)); then
+    rc=1
+    if ((project_rc == 124 || project_rc == 137)); then
+      problems+=("$name did not finish within $PROJECT_TIMEOUT s")
+    elif [[ ! -f "$RESULTS/$name.trx" ]]; then
+      problems+=("$name exited with code $project_rc without writing results")
+    fi
+  fi
+}
+
+# The arguments of the cluster run: the caller's, with TestCategory!=SingleRedis added to (or as) the filter. Printed
+# one a line, so a filter with spaces stays one argument when read back with mapfile.
+cluster_arguments() {
+  local filter="" args=()
+  while (($# > 0)); do
+    if [[ "$1" == "--filter" && $# -gt 1 ]]; then
+      filter="$2"
+      shift 2
+    else
+      args+=("$1")
+      shift
+    fi
+  done
+  # OwnRedisCluster: the failover test starts a cluster of its own, in the single-Redis run already.
+  args+=(--filter "${filter:+($filter)&}TestCategory!=SingleRedis&TestCategory!=OwnRedisCluster")
+  printf '%s\n' "${args[@]}"
+}
+
 main() {
   case "${1:-}" in
     -h | --help)
@@ -118,6 +162,7 @@ main() {
 
   wg_install_packages
   wg_start_services
+  ((WG_TEST_CLUSTER == 0)) || wg_start_redis_cluster
   install_interop
 
   export WG_TEST_MYSQL="Server=127.0.0.1;Port=$WG_MYSQL_PORT;User ID=wg;Password=wg"
@@ -136,22 +181,13 @@ main() {
     mapfile -t projects < <(test_projects)
     ((${#projects[@]} > 0)) || problems+=("the solution has no test project")
     for project in "${projects[@]}"; do
-      name="$(basename "$project" .csproj)"
-      wg_log "testing $name"
-      project_rc=0
-      timeout --foreground --kill-after=30 "$PROJECT_TIMEOUT" \
-        dotnet test "$WG_ROOT/$project" -c Release --no-build -nologo \
-        --results-directory "$RESULTS" --logger "trx;LogFileName=$name.trx" \
-        --blame-hang-timeout 5min "$@" </dev/null || project_rc=$?
-      if ((project_rc != 0)); then
-        rc=1
-        if ((project_rc == 124 || project_rc == 137)); then
-          problems+=("$name did not finish within $PROJECT_TIMEOUT s")
-        elif [[ ! -f "$RESULTS/$name.trx" ]]; then
-          problems+=("$name exited with code $project_rc without writing results")
-        fi
-      fi
+      run_project "$project" "$(basename "$project" .csproj)" "$@"
     done
+    if ((WG_TEST_CLUSTER != 0)) && [[ -f "$WG_ROOT/$CLUSTER_PROJECT" ]]; then
+      local cluster_args=()
+      mapfile -t cluster_args < <(cluster_arguments "$@")
+      WG_TEST_REDIS="$WG_REDIS_CLUSTER_CS" run_project "$CLUSTER_PROJECT" "$(basename "$CLUSTER_PROJECT" .csproj).cluster" "${cluster_args[@]}"
+    fi
   fi
 
   local passed=0 failed=0 skipped=0

@@ -25,8 +25,8 @@ public sealed class MemberResolver(
     public sealed record Resolution(ulong MemberId, bool Created);
 
     /// <summary>
-    /// Resolves many identities inside the caller's transaction (the processing stage's batch): one Redis MGET, one
-    /// MySQL lookup per account for the misses, and the new members created in the same transaction, so a batch that
+    /// Resolves many identities inside the caller's transaction (the processing stage's batch): one Redis MGET (one per
+    /// hash slot on a cluster), one MySQL lookup per account for the misses, and the new members created in the same transaction, so a batch that
     /// rolls back leaves no member behind. Call <see cref="CacheAsync"/> after the commit.
     /// </summary>
     public async Task<Dictionary<(string AppId, string OpenId), Resolution>> ResolveManyAsync(
@@ -122,7 +122,7 @@ public sealed class MemberResolver(
         if (keys.Length > 0)
         {
             // A failed delete would leave a stale mapping: let the caller see it rather than swallow it.
-            await redis.GetDatabase().KeyDeleteAsync(keys);
+            await redis.KeyDeleteAsync(keys);
         }
     }
 
@@ -168,7 +168,9 @@ public sealed class MemberResolver(
 
         try
         {
-            var values = await redis.GetDatabase().StringGetAsync(keys.Select(k => (RedisKey)k).ToArray()).WaitAsync(RedisTimeouts.FailFast);
+            // One MGET per hash slot: a Redis Cluster refuses one across slots, and a tag per account would put a large
+            // account's every follower on one master.
+            var values = await redis.StringGetAsync(keys.Select(k => (RedisKey)k).ToArray()).WaitAsync(RedisTimeouts.FailFast);
             return values.Select(v => v.HasValue ? ulong.Parse(v.ToString(), CultureInfo.InvariantCulture) : (ulong?)null).ToArray();
         }
         catch (Exception e) when (e is RedisException or TimeoutException)

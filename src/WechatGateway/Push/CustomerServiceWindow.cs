@@ -142,7 +142,11 @@ public sealed class CustomerServiceWindow(IConnectionMultiplexer redis)
     /// Takes one customer-service message from each follower's open window, if any: one script for the whole list, so a
     /// dispatcher's batch costs one round trip to Redis, not one per send. Decisions come back in the list's order.
     /// </summary>
-    /// <remarks>The keys of one call must live on one Redis node (there is one; a cluster would need hash tags).</remarks>
+    /// <remarks>
+    /// On a Redis Cluster the script runs once per hash slot, all at once: a script's keys must share a slot, and a
+    /// batch spans followers (and accounts) all over the cluster. A follower's key is in one slot, so a follower twice
+    /// in the list still spends two slots in order.
+    /// </remarks>
     public async Task<IReadOnlyList<WindowDecision>> TakeAsync(IReadOnlyList<(string AppId, string OpenId)> followers, DateTime now)
     {
         ArgumentNullException.ThrowIfNull(followers);
@@ -152,8 +156,9 @@ public sealed class CustomerServiceWindow(IConnectionMultiplexer redis)
         }
 
         var keys = followers.Select(f => (RedisKey)RedisKeys.CustomerServiceWindow(f.AppId, f.OpenId)).ToArray();
-        var results = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(TakeScript, keys,
-            [UnixMilliseconds(now), (long)MessageWindow.TotalMilliseconds, MessageQuota, (long)EventWindow.TotalMilliseconds, EventQuota]))!;
+        var db = redis.GetDatabase();
+        RedisValue[] arguments = [UnixMilliseconds(now), (long)MessageWindow.TotalMilliseconds, MessageQuota, (long)EventWindow.TotalMilliseconds, EventQuota];
+        var results = await redis.PerSlotAsync(keys, async slotKeys => (RedisResult[])(await db.ScriptEvaluateAsync(TakeScript, slotKeys, arguments))!);
         return [.. results.Select(r => (string?)r switch
         {
             "event" => WindowDecision.Event,

@@ -88,7 +88,7 @@ public sealed class SendDispatcher(
         // A failure to record leaves the entries unacknowledged: they are claimed again once the lease has run out and
         // sent again, so recording is retried rather than given up at the first deadlock.
         await Deadlocks.RetryAsync(() => RecordAsync(outcomes, token, ct));
-        await stream.CompleteAsync(entries.Select(e => e.EntryId).ToArray());
+        await stream.CompleteAsync(entries);
         if (outcomes.Any(o => o.Kind is OutcomeKind.FallBack))
         {
             relay.Notify();

@@ -11,6 +11,15 @@ public sealed class SendQueueOptions : IValidatableObject
     [Range(1, 1000, ErrorMessage = "SendQueue:BatchSize must be between {1} and {2}.")]
     public int BatchSize { get; set; } = 200;
 
+    /// <summary>
+    /// Streams the queue is split into (a send goes to partition <c>id % Partitions</c>; every dispatcher reads them all).
+    /// On a Redis Cluster they spread over the masters, so that no one node carries the whole queue; 6 gives 2, 3 or 6
+    /// masters equal parts. Every worker must have the same value; entries of partitions dropped by lowering it are
+    /// queued again by the relay after <see cref="RequeueAfterSeconds"/>.
+    /// </summary>
+    [Range(1, 64, ErrorMessage = "SendQueue:Partitions must be between {1} and {2}.")]
+    public int Partitions { get; set; } = 6;
+
     /// <summary>WeChat calls one dispatcher has in flight at once.</summary>
     [Range(1, 1024, ErrorMessage = "SendQueue:MaxConcurrency must be between {1} and {2}.")]
     public int MaxConcurrency { get; set; } = 64;

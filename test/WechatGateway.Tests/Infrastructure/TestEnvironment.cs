@@ -15,13 +15,24 @@ public sealed class TestEnvironment
 {
     private const string HowToStart = "Start them with deploy/local/test.sh (or: source deploy/local/lib.sh && wg_install_packages && wg_start_mariadb && wg_start_redis).";
 
+    /// <summary>
+    /// The category of tests that cut or stall Redis through a <see cref="TcpProxy"/> in front of one server: a cluster
+    /// client learns every node's own address and goes around the proxy, so the cluster run leaves them out
+    /// (<c>TestCategory!=SingleRedis</c>) and the single-Redis run covers them.
+    /// </summary>
+    public const string SingleRedis = "SingleRedis";
+
     // A Redis database of its own, so a local gateway on database 0 is untouched by the tests' flushes;
-    // WG_TEST_REDIS_DB lets two test runs share one Redis server.
+    // WG_TEST_REDIS_DB lets two test runs share one Redis server. A cluster has only database 0: a cluster in
+    // WG_TEST_REDIS must be the test run's own, and each reset empties every master.
     private static readonly int RedisDatabase = int.TryParse(Environment.GetEnvironmentVariable("WG_TEST_REDIS_DB"), out var db) ? db : 9;
 
     public static string MySqlConnectionString { get; private set; } = "";
 
     public static string RedisConnectionString { get; private set; } = "";
+
+    /// <summary>WG_TEST_REDIS names a Redis Cluster (several endpoints, or one node of one).</summary>
+    public static bool RedisIsCluster { get; private set; }
 
     public static SimulatorHost Simulator { get; private set; } = null!;
 
@@ -52,6 +63,7 @@ public sealed class TestEnvironment
         {
             await using var probe = await ConnectionMultiplexer.ConnectAsync(redis + ",connectTimeout=2000");
             await probe.GetDatabase().PingAsync();
+            RedisIsCluster = probe.GetServers().Any(s => s.ServerType == ServerType.Cluster);
         }
         catch (RedisConnectionException e)
         {
@@ -59,7 +71,7 @@ public sealed class TestEnvironment
         }
 
         MySqlConnectionString = new MySqlConnectionStringBuilder(_serverConnectionString) { Database = _database }.ConnectionString;
-        RedisConnectionString = $"{redis},defaultDatabase={RedisDatabase},allowAdmin=true";
+        RedisConnectionString = RedisIsCluster ? $"{redis},allowAdmin=true" : $"{redis},defaultDatabase={RedisDatabase},allowAdmin=true";
         Simulator = await SimulatorHost.StartAsync();
         Gateway = new GatewayFactory();
         _ = Gateway.Server; // starts the gateway: migrations run now, once for the whole run
@@ -86,6 +98,10 @@ public sealed class TestEnvironment
         }
     }
 
+    /// <summary>The servers that hold keys: the one Redis, or every master of the cluster.</summary>
+    public static IEnumerable<IServer> RedisMasters(IConnectionMultiplexer redis) =>
+        redis.GetServers().Where(s => s.IsConnected && !s.IsReplica);
+
     /// <summary>Empties every table (but the migration history), the test Redis database and the simulator.</summary>
     public static async Task ResetAsync()
     {
@@ -104,7 +120,7 @@ public sealed class TestEnvironment
         await new MySqlCommand(truncate, connection).ExecuteNonQueryAsync();
 
         await using var redis = await ConnectionMultiplexer.ConnectAsync(RedisConnectionString);
-        await redis.GetServers()[0].FlushDatabaseAsync(RedisDatabase);
+        await Task.WhenAll(RedisMasters(redis).Select(server => server.FlushDatabaseAsync(RedisIsCluster ? 0 : RedisDatabase)));
         await Simulator.ResetAsync();
     }
 }

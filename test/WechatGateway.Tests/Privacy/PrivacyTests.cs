@@ -160,9 +160,7 @@ public sealed class PrivacyTests : GatewayTest
         var (mini, session) = await MiniProgramClient.LoginAsync("o_no_session_key");
         using var _ = mini;
         await using var redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.RedisConnectionString);
-        var server = redis.GetServers()[0];
-
-        var keys = server.Keys(redis.GetDatabase().Database, "wg:mp:session:*").ToList();
+        var keys = TestEnvironment.RedisMasters(redis).SelectMany(server => server.Keys(redis.GetDatabase().Database, "wg:mp:session:*")).ToList();
 
         Assert.That(keys, Has.Count.EqualTo(1));
         var stored = (await redis.GetDatabase().StringGetAsync(keys[0])).ToString();

@@ -5,6 +5,7 @@ using WechatGateway.Tests.Infrastructure;
 namespace WechatGateway.Tests.Push;
 
 /// <summary>The queue when Redis is down while sends are enqueued: a gateway whose Redis sits behind a <see cref="TcpProxy"/>.</summary>
+[Category(TestEnvironment.SingleRedis)]
 public sealed class SendQueueRedisDownTests : SendQueueTest
 {
     private TcpProxy _redis = null!;

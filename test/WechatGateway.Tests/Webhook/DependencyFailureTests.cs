@@ -86,6 +86,7 @@ public sealed class DependencyFailureTests : GatewayTest
     }
 
     [Test]
+    [Category(TestEnvironment.SingleRedis)]
     public async Task PushWhileRedisHangsIsStillRecordedAndAnsweredInTime()
     {
         Assert.That((await SendTextAsync("o_warm", 1)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -98,6 +99,7 @@ public sealed class DependencyFailureTests : GatewayTest
     }
 
     [Test]
+    [Category(TestEnvironment.SingleRedis)]
     public async Task ASignedUrlReplayedWithAnotherBodyIsRefusedWhileRedisIsDown()
     {
         _redis.Cut();
@@ -112,6 +114,7 @@ public sealed class DependencyFailureTests : GatewayTest
     }
 
     [Test]
+    [Category(TestEnvironment.SingleRedis)]
     public async Task PushWhileRedisIsDownIsStillRecordedAndProcessed()
     {
         _redis.Cut();
