@@ -36,8 +36,6 @@ public static class GroupEndpoints
 
     public sealed record JoinRequest(ulong? MemberId);
 
-    public sealed record JoinResult(ulong GroupId, ulong MemberId, int MemberCount, bool AlreadyMember);
-
     public static RouteGroupBuilder MapGroups(this RouteGroupBuilder admin)
     {
         var groups = admin.MapGroup("/groups").WithTags("Groups");
@@ -250,24 +248,9 @@ public static class GroupEndpoints
             return TypedResults.NotFound();
         }
 
-        return await JoinAsync(c, steering, id, memberId, $"staff:{user.Actor()}", ct) is { } joined
+        return await steering.JoinAsync(c, id, memberId, $"staff:{user.Actor()}", ct) is { } joined
             ? TypedResults.Ok(joined)
             : GroupFull();
-    }
-
-    /// <summary>Records a join (member or staff), taking a seat unless the member holds one; null when the group is full.</summary>
-    public static async Task<JoinResult?> JoinAsync(MySqlConnection c, GroupSteering steering, ulong groupId, ulong memberId, string joinedBy, CancellationToken ct)
-    {
-        await using var t = await c.BeginTransactionAsync(ct);
-        var outcome = await steering.TakeSeatAsync(c, t, groupId, memberId, joinedBy, ct);
-        if (outcome == SeatOutcome.Unavailable)
-        {
-            return null;
-        }
-
-        var count = await c.ExecuteScalarAsync<int>(new CommandDefinition("SELECT member_count FROM community_group WHERE id = @groupId", new { groupId }, t, cancellationToken: ct));
-        await t.CommitAsync(ct);
-        return new JoinResult(groupId, memberId, count, outcome == SeatOutcome.AlreadyHeld);
     }
 
     public static ProblemHttpResult GroupFull() =>

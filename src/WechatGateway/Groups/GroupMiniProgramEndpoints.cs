@@ -54,7 +54,7 @@ public static class GroupMiniProgramEndpoints
     }
 
     [ResponseExample("""{ "groupId": 12, "memberId": 10482, "memberCount": 118, "alreadyMember": false }""")]
-    public static async Task<Results<Ok<GroupEndpoints.JoinResult>, NotFound, ProblemHttpResult>> JoinAsync(
+    public static async Task<Results<Ok<JoinResult>, NotFound, ProblemHttpResult>> JoinAsync(
         ulong id, ClaimsPrincipal user, MemberResolver resolver, MySqlDataSource dataSource, GroupSteering steering, IOptions<GroupsOptions> options, CancellationToken ct)
     {
         var memberId = await CurrentMemberAsync(user, resolver, ct);
@@ -72,7 +72,7 @@ public static class GroupMiniProgramEndpoints
             return TypedResults.Problem($"A member confirms at most {max} groups.", title: "Too many groups", statusCode: StatusCodes.Status409Conflict);
         }
 
-        return await GroupEndpoints.JoinAsync(c, steering, id, memberId, "member", ct) is { } joined ? TypedResults.Ok(joined) : GroupEndpoints.GroupFull();
+        return await steering.JoinAsync(c, id, memberId, "member", ct) is { } joined ? TypedResults.Ok(joined) : GroupEndpoints.GroupFull();
     }
 
     private static async Task<ulong> CurrentMemberAsync(ClaimsPrincipal user, MemberResolver resolver, CancellationToken ct)

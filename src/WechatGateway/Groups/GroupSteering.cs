@@ -49,6 +49,9 @@ public static class GroupTags
     public static string Serialize(IEnumerable<string> tags) => JsonSerializer.Serialize(tags);
 }
 
+/// <summary>A join as the API answers it: the group's seats taken afterwards, and whether the member held one already.</summary>
+public sealed record JoinResult(ulong GroupId, ulong MemberId, int MemberCount, bool AlreadyMember);
+
 /// <summary>
 /// Picks the best group for a member among active, not full, unexpired ones the member has not joined: nearest to the
 /// member's latest known location (LOCATION event, mini-program coordinates, or home store), then most tags in common
@@ -306,6 +309,21 @@ public sealed class GroupSteering(StoreLocations locations, TimeProvider time)
         }
 
         return null;
+    }
+
+    /// <summary>Records a join (the member's own or staff's), taking a seat unless the member holds one; null when the group is full.</summary>
+    public async Task<JoinResult?> JoinAsync(MySqlConnection c, ulong groupId, ulong memberId, string joinedBy, CancellationToken ct)
+    {
+        await using var t = await c.BeginTransactionAsync(ct);
+        var outcome = await TakeSeatAsync(c, t, groupId, memberId, joinedBy, ct);
+        if (outcome == SeatOutcome.Unavailable)
+        {
+            return null;
+        }
+
+        var count = await c.ExecuteScalarAsync<int>(new CommandDefinition("SELECT member_count FROM community_group WHERE id = @groupId", new { groupId }, t, cancellationToken: ct));
+        await t.CommitAsync(ct);
+        return new JoinResult(groupId, memberId, count, outcome == SeatOutcome.AlreadyHeld);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Dapper;
 using MySqlConnector;
+using WechatGateway.Storage;
 using WechatGateway.Privacy;
 
 namespace WechatGateway.Members;
@@ -15,18 +16,12 @@ public sealed class MemberMerger(MySqlDataSource dataSource, MemberResolver reso
     /// <summary>Records that (appId, openId) has this UnionID; returns the member that identity belongs to afterwards.</summary>
     public async Task<ulong> AttachUnionIdAsync(string appId, string openId, string unionId, string reason, CancellationToken ct)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await TryAttachAsync(appId, openId, unionId, reason, ct);
-            }
-            catch (MySqlException e) when (attempt < 5 && e.ErrorCode is MySqlErrorCode.DuplicateKeyEntry or MySqlErrorCode.LockDeadlock)
-            {
-                // Someone gave this UnionID to another member first (or we deadlocked with them): look again.
-                logger.LogInformation("UnionID attach for {AppId}/{OpenIdHash} raced ({Error}); retrying", appId, PersonalData.Hash(openId), e.ErrorCode);
-            }
-        }
+        // A duplicate key: someone gave this UnionID to another member first; the next attempt finds that member.
+        return await DeadlockRetry.RunAsync(
+            () => TryAttachAsync(appId, openId, unionId, reason, ct),
+            error => logger.LogInformation("UnionID attach for {AppId}/{OpenIdHash} raced ({Error}); retrying", appId, PersonalData.Hash(openId), error),
+            ct,
+            duplicateKeyIsARace: true);
     }
 
     private async Task<ulong> TryAttachAsync(string appId, string openId, string unionId, string reason, CancellationToken ct)

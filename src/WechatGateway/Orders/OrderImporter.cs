@@ -85,7 +85,7 @@ public sealed class OrderImporter(
 
         return await DeadlockRetry.RunAsync(
             () => TryImportAsync(input, key, ct),
-            () => logger.LogInformation("Order {OrderNo} import was a deadlock victim; running it again", input.OrderNo));
+            error => logger.LogInformation("Order {OrderNo} import met {Error}; running it again", input.OrderNo, error));
     }
 
     /// <summary>Matches a pending order to a member found since; false when another round matched it first.</summary>

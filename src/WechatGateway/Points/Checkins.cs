@@ -17,7 +17,7 @@ public sealed class Checkins(MySqlDataSource dataSource, PointsAwards awards, Po
     {
         return await DeadlockRetry.RunAsync(
             () => TryCheckInAsync(memberId, at, ct),
-            () => logger.LogInformation("Check-in of member {MemberId} was a deadlock victim; running it again", memberId));
+            error => logger.LogInformation("Check-in of member {MemberId} met {Error}; running it again", memberId, error));
     }
 
     private async Task<CheckinResult?> TryCheckInAsync(ulong memberId, DateTimeOffset at, CancellationToken ct)

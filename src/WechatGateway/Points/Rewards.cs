@@ -1,5 +1,6 @@
 using Dapper;
 using MySqlConnector;
+using WechatGateway.Storage;
 
 namespace WechatGateway.Points;
 
@@ -138,18 +139,12 @@ public sealed class Rewards(MySqlDataSource dataSource, PointsLedger ledger, Tim
     /// </summary>
     public async Task<RedemptionOutcome> RedeemAsync(ulong memberId, ulong rewardId, string requestId, CancellationToken ct)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await TryRedeemAsync(memberId, rewardId, requestId, ct);
-            }
-            catch (MySqlException e) when (attempt < 3 && e.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.DuplicateKeyEntry)
-            {
-                // A duplicate key is the same requestId committed by a concurrent call: the next attempt replays it.
-                logger.LogInformation("Redemption {RequestId} of member {MemberId} raced ({Error}); running it again", requestId, memberId, e.ErrorCode);
-            }
-        }
+        // A duplicate key is the same requestId committed by a concurrent call: the next attempt replays it.
+        return await DeadlockRetry.RunAsync(
+            () => TryRedeemAsync(memberId, rewardId, requestId, ct),
+            error => logger.LogInformation("Redemption {RequestId} of member {MemberId} raced ({Error}); running it again", requestId, memberId, error),
+            ct,
+            duplicateKeyIsARace: true);
     }
 
     private async Task<RedemptionOutcome> TryRedeemAsync(ulong memberId, ulong rewardId, string requestId, CancellationToken ct)

@@ -66,8 +66,7 @@ public sealed class PushProcessingJob(
             // Batches running at once may deadlock on the members they share: the victim runs again, after the winner.
             await DeadlockRetry.RunAsync(
                 () => ProcessBatchAsync(work, ct),
-                () => logger.LogDebug("A batch of {Count} pushes was a deadlock victim; running it again", work.Count),
-                TimeSpan.FromMilliseconds(Random.Shared.Next(5, 50)),
+                error => logger.LogDebug("A batch of {Count} pushes met {Error}; running it again", work.Count, error),
                 ct);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
+using WechatGateway.Storage;
 using WechatGateway.Privacy;
 using WechatGateway.Wechat.Api;
 
@@ -65,7 +66,7 @@ public sealed class SendDispatcher(
 
         var token = Guid.NewGuid().ToString("N");
         var ids = entries.Select(e => e.SendId).Where(id => id != 0).Distinct().Order().ToArray();
-        var sends = await Deadlocks.RetryAsync(() => LeaseAsync(ids, token, ct));
+        var sends = await DeadlockRetry.RunAsync(() => LeaseAsync(ids, token, ct), _ => { });
         var lease = new BatchLease(time.GetUtcNow().UtcDateTime.AddSeconds(_options.LeaseSeconds));
         List<Outcome> outcomes;
         using (var renewing = CancellationTokenSource.CreateLinkedTokenSource(ct))
@@ -87,7 +88,7 @@ public sealed class SendDispatcher(
 
         // A failure to record leaves the entries unacknowledged: they are claimed again once the lease has run out and
         // sent again, so recording is retried rather than given up at the first deadlock.
-        await Deadlocks.RetryAsync(() => RecordAsync(outcomes, token, ct));
+        await DeadlockRetry.RunAsync(() => RecordAsync(outcomes, token, ct), _ => { });
         await stream.CompleteAsync(entries);
         if (outcomes.Any(o => o.Kind is OutcomeKind.FallBack))
         {

@@ -2,6 +2,7 @@ using WechatGateway.Operations;
 using System.Data;
 using Dapper;
 using StackExchange.Redis;
+using WechatGateway.Storage;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 
@@ -40,8 +41,8 @@ public sealed class SendRelay(
     /// <summary>Moves one batch now; returns how many sends it queued. Tests call it directly.</summary>
     public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
-        await Deadlocks.RetryAsync(() => RecoverAsync(ct));
-        return await Deadlocks.RetryAsync(() => QueueBatchAsync(ct));
+        await DeadlockRetry.RunAsync(() => RecoverAsync(ct), _ => { });
+        return await DeadlockRetry.RunAsync(() => QueueBatchAsync(ct), _ => { });
     }
 
     /// <summary>

@@ -170,7 +170,7 @@ public sealed class PushRecorder(
         // A deadlock victim is rolled back whole: nothing of the batch is kept, so it simply runs again.
         var insert = DeadlockRetry.RunAsync(
             () => table.InsertAsync(pushRows, budget.Token),
-            () => logger.LogInformation("Push batch of {Count} was a deadlock victim; writing it again", pushRows.Count));
+            error => logger.LogInformation("Push batch of {Count} met {Error}; writing it again", pushRows.Count, error));
         try
         {
             // WaitAsync: a server that stops answering mid-statement must not hold the batch past its budget, whether or

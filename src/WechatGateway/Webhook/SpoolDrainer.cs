@@ -85,7 +85,7 @@ public sealed class SpoolDrainer(
         timeout.CancelAfter(BatchTimeout);
         var stored = await DeadlockRetry.RunAsync(
             () => table.InsertAsync(rows, timeout.Token),
-            () => logger.LogInformation("A replayed batch of {Count} pushes was a deadlock victim; writing it again", rows.Count));
+            error => logger.LogInformation("A replayed batch of {Count} pushes met {Error}; writing it again", rows.Count, error));
 
         // After the commit: a crash before this line replays the batch again, as the same rows.
         var empty = await spool.CompleteAsync(read, ct);

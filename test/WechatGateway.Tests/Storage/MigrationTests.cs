@@ -1,0 +1,46 @@
+using System.Security.Cryptography;
+
+namespace WechatGateway.Tests.Storage;
+
+/// <summary>
+/// A migration that has shipped is never edited: a database that ran it keeps the old version, Evolve refuses to start
+/// on a changed checksum, and a fix belongs in a new, higher-numbered script. So every script is pinned here by its
+/// SHA-256; a new one is added to the list in the same commit that adds it.
+/// </summary>
+public sealed class MigrationTests
+{
+    private static readonly Dictionary<string, string> Shipped = new(StringComparer.Ordinal)
+    {
+        ["V1__foundation.sql"] = "4ebe7bc8c0a0e53295946437ebfd0253b6e328447634fd3e68b7940209d2eb8f",
+        ["V2__members.sql"] = "43e0475f2247fd61a0be6cc2b139b4df0af6b4ce1601e6514ed5b19d60d07348",
+        ["V3__push_processing.sql"] = "111a73345941c0735fe57633120cab557b5c9e949368338b7c9bfea9040eb7b7",
+        ["V4__stores.sql"] = "e3c0633c88adfdec232e7762eff3be7c02c1e4c26fda0132691c5d5204878373",
+        ["V5__points.sql"] = "722c5370f4c85ffb96df020913f1e415a5bf8be2bff2f62c988524e005ab61de",
+        ["V7__replies.sql"] = "76eeddc7663a80863f96134df2c1bca60e02d7a238010dfe166193c6dfe8349c",
+        ["V8__send_queue.sql"] = "07684f301d0b87f43d32622ac768f84f2a25fbbfa004e286e5cb9975a0a24ddb",
+        ["V9__groups.sql"] = "79cc513fe30ebc9a901df24263b70049382ce3be24cc189fa2dee70611b0f3a4",
+        ["V11__steer_rules_store_staff.sql"] = "9e9af309f6a25c8496b38f89787431a20a718d967c98a881a8a29f16f6fa96f7",
+        ["V12__retention_indexes.sql"] = "424c9ae7ccbc5e1d3a8c23892b030100b7a3fdbe0fc1e281b6c9c01f20625d1c",
+        ["V14__order_importer.sql"] = "ea9478ae28ec3198abea3518cc10be47e994b6ec270432b4ad248737a4ab2ca9",
+        ["V15__dashboard_indexes.sql"] = "b2345ad46a88a8b10316e5237fa88cb16d3ccd52665e8b698b0e0040b882748e",
+    };
+
+    [Test]
+    public void NoMigrationIsEditedAfterItIsWrittenAndEveryOneIsListed()
+    {
+        var assembly = typeof(WechatGateway.Storage.Migrator).Assembly;
+        const string prefix = "WechatGateway.Storage.Migrations.";
+        var embedded = assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        var hashes = embedded.ToDictionary(n => n[prefix.Length..], n =>
+        {
+            using var stream = assembly.GetManifestResourceStream(n)!;
+            return Convert.ToHexStringLower(SHA256.HashData(stream));
+        });
+
+        Assert.That(hashes.Keys, Is.EquivalentTo(Shipped.Keys), "each migration script is listed here (add a new one's hash with it; never remove one)");
+        foreach (var (name, hash) in Shipped)
+        {
+            Assert.That(hashes[name], Is.EqualTo(hash), $"{name} changed: write a new migration instead of editing one that may have run");
+        }
+    }
+}
