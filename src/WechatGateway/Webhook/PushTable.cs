@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using MySqlConnector;
 using WechatGateway.Processing;
+using WechatGateway.Storage;
 using WechatGateway.Wechat.Messages;
 
 namespace WechatGateway.Webhook;
@@ -53,17 +54,17 @@ public sealed class PushTable(MySqlDataSource dataSource)
             var parameters = command.Parameters;
             parameters.AddWithValue($"@a{i}", row.Push.AppId);
             parameters.AddWithValue($"@h{i}", row.Hash);
-            parameters.AddWithValue($"@k{i}", Truncate(push.DeduplicationKey, 1024));
-            parameters.AddWithValue($"@o{i}", Truncate(push.FromUserName, 128));
-            parameters.AddWithValue($"@t{i}", Truncate(push.MsgType, 32));
-            parameters.AddWithValue($"@e{i}", push is WechatEvent evt ? Truncate(evt.Event, 64) : null);
-            parameters.AddWithValue($"@m{i}", MsgIdOf(push) is { } msgId ? Truncate(msgId, 128) : null);
+            parameters.AddWithValue($"@k{i}", Columns.Fit(push.DeduplicationKey, 1024));
+            parameters.AddWithValue($"@o{i}", Columns.Fit(push.FromUserName, 128));
+            parameters.AddWithValue($"@t{i}", Columns.Fit(push.MsgType, 32));
+            parameters.AddWithValue($"@e{i}", push is WechatEvent evt ? Columns.Fit(evt.Event, 64) : null);
+            parameters.AddWithValue($"@m{i}", MsgIdOf(push) is { } msgId ? Columns.Fit(msgId, 128) : null);
             parameters.AddWithValue($"@c{i}", push.CreateTime);
             parameters.AddWithValue($"@s{i}", row.Push.SecurityMode);
             parameters.AddWithValue($"@x{i}", row.Push.RawXml);
             parameters.AddWithValue($"@w{i}", row.ReceivedAt);
             parameters.AddWithValue($"@st{i}", push is UnparsedPush ? PushStatus.Unparsed : PushStatus.Recorded);
-            parameters.AddWithValue($"@p{i}", push is UnparsedPush unparsed ? Truncate(unparsed.Problem, 500) : null);
+            parameters.AddWithValue($"@p{i}", push is UnparsedPush unparsed ? Columns.Fit(unparsed.Problem, 500) : null);
             parameters.AddWithValue($"@r{i}", row.Push.ReplyXml);
             parameters.AddWithValue($"@d{i}", row.Deliveries);
             parameters.AddWithValue($"@u{i}", row.Push.HeldForAnswer ? row.ReceivedAt + PushRecorder.HoldForAnswer : null);
@@ -117,8 +118,6 @@ public sealed class PushTable(MySqlDataSource dataSource)
         MassSendJobFinishEvent report => report.MsgId,
         _ => null,
     };
-
-    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 
     private sealed class ByteOrder : IComparer<byte[]>
     {
