@@ -6,6 +6,7 @@
 #   deploy/local/run.sh            run in the foreground; Ctrl-C stops everything this run started
 #   deploy/local/run.sh --detach   start, print, and return (everything keeps running)
 #   deploy/local/run.sh --stop     stop what an earlier run started (gateway, simulator, MariaDB, Redis)
+#   deploy/local/run.sh --stop-apps  stop only the gateway and the simulator (MariaDB and Redis keep running)
 #
 # Ports: WG_GATEWAY_URL (http://127.0.0.1:5080), WG_SIMULATOR_URL (http://127.0.0.1:5090), WG_MYSQL_PORT (3306),
 # WG_REDIS_PORT (6379). WG_NO_BUILD=1 skips the build; WG_READY_TIMEOUT (120) bounds the wait for /readyz.
@@ -30,7 +31,7 @@ SIMULATOR_LOG="$WG_LOGS/simulator.log"
 READY_TIMEOUT="${WG_READY_TIMEOUT:-120}"
 
 usage() {
-  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 # The port of an http://host:port URL.
@@ -201,6 +202,7 @@ main() {
     "") ;;
     --detach) mode="detach" ;;
     --stop) mode="stop" ;;
+    --stop-apps) mode="stop-apps" ;;
     -h | --help)
       usage
       exit 0
@@ -210,6 +212,11 @@ main() {
       exit 2
       ;;
   esac
+
+  if [[ "$mode" == "stop-apps" ]]; then
+    stop_apps
+    exit 0
+  fi
 
   if [[ "$mode" == "stop" ]]; then
     stop_apps

@@ -13,4 +13,4 @@ case "${1:-}" in
     ;;
 esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-WG_SCREENSHOTS="$root/docs/screenshots" WG_TEST_PROJECTS='Console' WG_TEST_CLUSTER=0 exec bash "$root/deploy/local/test.sh"
+WG_SCREENSHOTS="$root/docs/screenshots" WG_TEST_PROJECTS='Console' WG_TEST_CLUSTER=0 WG_TEST_WALKTHROUGH=0 exec bash "$root/deploy/local/test.sh"

@@ -14,6 +14,7 @@
 # 7001 7002 7003), without the tests that cut one Redis through a proxy (category SingleRedis) or start a cluster of
 # their own (OwnRedisCluster, run once already): results in
 # WechatGateway.Tests.cluster.trx. WG_TEST_CLUSTER=0 leaves the cluster run out.
+# Last, the README's walk-through runs against run.sh (deploy/local/walkthrough.sh); WG_TEST_WALKTHROUGH=0 leaves it out.
 
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -187,6 +188,15 @@ main() {
       local cluster_args=()
       mapfile -t cluster_args < <(cluster_arguments "$@")
       WG_TEST_REDIS="$WG_REDIS_CLUSTER_CS" run_project "$CLUSTER_PROJECT" "$(basename "$CLUSTER_PROJECT" .csproj).cluster" "${cluster_args[@]}"
+    fi
+  fi
+
+  # The README's walk-through, run as a reader would against run.sh (deploy/local/walkthrough.sh).
+  if ((rc == 0)) && [[ "${WG_TEST_WALKTHROUGH:-1}" != "0" ]]; then
+    wg_log "walking through the README against run.sh"
+    if ! WG_NO_BUILD=1 bash "$WG_ROOT/deploy/local/walkthrough.sh"; then
+      rc=1
+      problems+=("the README walk-through does not do what the README says (deploy/local/walkthrough.sh)")
     fi
   fi
 
