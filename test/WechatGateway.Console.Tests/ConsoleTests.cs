@@ -563,6 +563,39 @@ public sealed class ConsoleTests : ConsoleTest
         Assert.That(body, Does.Not.Contain("Ask AI").And.Not.Contain("Generate SDK").And.Not.Contain("Deploy"));
     }
 
+    [Test]
+    public async Task TheDemoRunShSeedsIsThereToWalkThroughInTheConsole()
+    {
+        // The same seeding as run.sh, on this gateway's passive account.
+        using var seed = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3")
+        {
+            ArgumentList = { Path.Combine(ConsoleBrowser.RepositoryRoot(), "deploy", "local", "seed_demo.py"), ConsoleBrowser.BaseUrl, TestAccounts.AdminKey, TestAccounts.PassiveAppId },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var printed = await seed.StandardOutput.ReadToEndAsync();
+        var errors = await seed.StandardError.ReadToEndAsync();
+        await seed.WaitForExitAsync();
+        Assert.That(seed.ExitCode, Is.Zero, errors);
+        Assert.That(printed, Does.Contain("scene=group:demo-counter"));
+        await SignInAsync(TestAccounts.AdminKey);
+
+        var seen = new Dictionary<string, string>();
+        foreach (var (route, name) in new[]
+        {
+            ("#/auto-replies", "demo welcome"), ("#/points-rules", "demo follow"), ("#/stores", "Demo store Jing'an"),
+            ("#/groups", "Demo Jing'an fans"), ("#/live-codes", "Demo counter card"), ("#/rewards", "demo coffee"),
+        })
+        {
+            await GoAsync(route);
+            seen[route] = await Page.InnerTextAsync("main#page");
+            Assert.That(seen[route], Does.Contain(name), route);
+        }
+
+        Assert.That(seen["#/auto-replies"], Does.Contain("demo hello"));
+        Assert.That(seen["#/points-rules"], Does.Contain("demo check-in"));
+    }
+
     private static Task AddMemberAsync(long id, string nickname, string stage, long? homeStore) =>
         Database.ExecuteAsync(
             """
