@@ -53,6 +53,9 @@ export PATH
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 wg_log() { printf '==> %s\n' "$*"; }
+
+# Prints a script's opening comment (its help text), without the shebang and the comment marks.
+wg_usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$1"; }
 wg_warn() { printf 'warning: %s\n' "$*" >&2; }
 wg_die() {
   printf 'error: %s\n' "$*" >&2

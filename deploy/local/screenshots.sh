@@ -5,10 +5,12 @@
 #
 #   deploy/local/screenshots.sh          refresh every screenshot
 #   deploy/local/screenshots.sh --help   this text
-set -euo pipefail
+
+# shellcheck source=deploy/local/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 case "${1:-}" in
   -h | --help)
-    sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    wg_usage "${BASH_SOURCE[0]}"
     exit 0
     ;;
 esac

@@ -38,9 +38,6 @@ test_projects() {
   dotnet sln "$SOLUTION" list | tr '\134' '/' | grep -E '\.csproj$' | grep -E '^test/|\.Tests\.csproj$' | grep -E "${WG_TEST_PROJECTS:-.}" | sort -u
 }
 
-usage() {
-  sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
-}
 
 install_interop() {
   local dir="$WG_ROOT/tools/interop"
@@ -154,7 +151,7 @@ cluster_arguments() {
 main() {
   case "${1:-}" in
     -h | --help)
-      usage
+      wg_usage "${BASH_SOURCE[0]}"
       return 0
       ;;
   esac

@@ -7,10 +7,12 @@
 #
 #   deploy/local/walkthrough.sh          run it (WG_NO_BUILD=1 when the Release build is current)
 #   deploy/local/walkthrough.sh --help   this text
-set -euo pipefail
+
+# shellcheck source=deploy/local/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 case "${1:-}" in
   -h | --help)
-    sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    wg_usage "${BASH_SOURCE[0]}"
     exit 0
     ;;
 esac
