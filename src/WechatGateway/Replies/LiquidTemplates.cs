@@ -26,12 +26,12 @@ public sealed class ReplyRenderException(string field, string message) : Invalid
 }
 
 /// <summary>
-/// Liquid through Fluid. A template is parsed once, when it is saved; a syntax error or an unknown filter is refused
-/// then, with its line and column, never discovered at send time. Rendering is bounded so a template can neither loop
-/// a worker nor fill its memory: steps and recursion; the output, kept up to the caller's limit; every value a filter
-/// or a <c>capture</c> builds (<see cref="MaxValueLength"/>), since a doubling <c>append</c> needs only ~30 steps to
-/// reach a gigabyte; and ranges (<see cref="MaxItems"/>), which Fluid builds as arrays. The model is data: text a
-/// follower wrote is a value, never Liquid.
+/// Liquid through Fluid. A template is parsed once, when it is saved; a syntax error, an unknown filter or a read of a
+/// field the model lacks (<c>member.name</c>) is refused then, with its line and column, never discovered at send
+/// time. Rendering is bounded so a template can neither loop a worker nor fill its memory: steps and recursion; the
+/// output, kept up to the caller's limit; every value a filter or a <c>capture</c> builds (<see cref="MaxValueLength"/>),
+/// since a doubling <c>append</c> needs only ~30 steps to reach a gigabyte; and ranges (<see cref="MaxItems"/>), which
+/// Fluid builds as arrays. The model is data: text a follower wrote is a value, never Liquid.
 /// </summary>
 public sealed partial class LiquidTemplates
 {
