@@ -71,11 +71,12 @@ public sealed partial class LiquidTemplates
     }
 
     /// <summary>
-    /// Parses one field's Liquid and renders it once on a sample member, which is how unknown filters show. The sample
-    /// render has the bounds of a real one; a template that passes it can still exceed them for another member, and
-    /// then that render fails (<see cref="ReplyRenderException"/>) instead of growing.
+    /// Parses one field's Liquid, checks its filters and (when <paramref name="knownFieldsOnly"/>) the model fields it
+    /// reads, and renders it once on a sample member. The sample render has the bounds of a real one; a template that
+    /// passes it can still exceed them for another member, and then that render fails (<see cref="ReplyRenderException"/>)
+    /// instead of growing.
     /// </summary>
-    public IFluidTemplate Compile(string field, string source)
+    public IFluidTemplate Compile(string field, string source, bool knownFieldsOnly = true)
     {
         if (!Parser.TryParse(source, out var parsed, out var error))
         {
@@ -90,7 +91,7 @@ public sealed partial class LiquidTemplates
             throw new ReplyValidationException(field, $"unknown filter '{filter}'", line, column);
         }
 
-        foreach (var path in reads.Paths.Where(p => p.Count > 0 && !reads.Assigned.Contains(p[0])))
+        foreach (var path in reads.Paths.Where(p => knownFieldsOnly && p.Count > 0 && !reads.Assigned.Contains(p[0])))
         {
             if (UnknownPath(path) is { } unknown)
             {

@@ -258,6 +258,18 @@ public sealed class AutoReplyTests : GatewayTest
     }
 
     [Test]
+    public async Task ARuleStoredBeforeUnknownFieldsWereRefusedKeepsAnsweringWithTheFieldBlank()
+    {
+        await RuleAsync(new { name = "old", match = "exact", keywords = new[] { "old" }, reply = new { type = "text", content = "Hi {{ member.nickname }}!" } });
+        await Database.ExecuteAsync("""UPDATE auto_reply SET reply = '{"type": "text", "content": "Hi {{ member.name }}!"}'""");
+        await RuleAsync(new { name = "reload", match = "exact", keywords = new[] { "reload" }, reply = new { type = "text", content = "x" } });
+
+        var reply = await AskAsync(_passive.BuildText(Follower, "old", 8_000_040));
+
+        Assert.That(reply?["Content"], Is.EqualTo("Hi !"));
+    }
+
+    [Test]
     public async Task CatastrophicPatternRunsInLinearTimeAndABackReferenceIsRefused()
     {
         await RuleAsync(new { name = "evil", match = "regex", keywords = new[] { "(a+)+$" }, reply = new { type = "text", content = "matched" } });
