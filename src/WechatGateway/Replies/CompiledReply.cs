@@ -111,17 +111,18 @@ public sealed class CompiledReply
     private readonly List<(IFluidTemplate Title, IFluidTemplate Description, string PicUrl, IFluidTemplate Url)> _articles = [];
     private readonly List<(string Key, IFluidTemplate Value)> _data = [];
 
-    private CompiledReply(ReplyBody body, LiquidTemplates liquid)
+    private CompiledReply(ReplyBody body, LiquidTemplates liquid, bool knownFieldsOnly)
     {
         Body = body;
         _liquid = liquid;
+        IFluidTemplate Liquid(string field, string source) => liquid.Compile(field, source, knownFieldsOnly);
 
         // A reply that never reads the member is rendered without looking the member up: no query in the request.
         UsesMember = System.Text.Json.JsonSerializer.Serialize(body).Contains("member", StringComparison.Ordinal);
         switch (body.Type)
         {
             case ReplyBody.Text:
-                _content = liquid.Compile("content", Required(body.Content, "content", "a text reply needs content"));
+                _content = Liquid("content", Required(body.Content, "content", "a text reply needs content"));
                 break;
             case ReplyBody.Image:
                 Required(body.MediaId, "mediaId", "an image reply needs the mediaId of an uploaded image");
@@ -136,10 +137,10 @@ public sealed class CompiledReply
                 {
                     var a = body.Articles[i];
                     _articles.Add((
-                        liquid.Compile($"articles[{i}].title", Required(a.Title, $"articles[{i}].title", "an article needs a title")),
-                        liquid.Compile($"articles[{i}].description", a.Description ?? ""),
+                        Liquid($"articles[{i}].title", Required(a.Title, $"articles[{i}].title", "an article needs a title")),
+                        Liquid($"articles[{i}].description", a.Description ?? ""),
                         a.PicUrl ?? "",
-                        liquid.Compile($"articles[{i}].url", Required(a.Url, $"articles[{i}].url", "an article needs a url"))));
+                        Liquid($"articles[{i}].url", Required(a.Url, $"articles[{i}].url", "an article needs a url"))));
                 }
 
                 break;
@@ -152,12 +153,12 @@ public sealed class CompiledReply
 
                 foreach (var (key, value) in body.Data)
                 {
-                    _data.Add((key, liquid.Compile($"data.{key}", value ?? "")));
+                    _data.Add((key, Liquid($"data.{key}", value ?? "")));
                 }
 
                 if (body.Url is not null)
                 {
-                    _url = liquid.Compile("url", body.Url);
+                    _url = Liquid("url", body.Url);
                 }
 
                 break;
@@ -171,9 +172,13 @@ public sealed class CompiledReply
     /// <summary>Whether any of the reply's Liquid mentions <c>member</c>.</summary>
     public bool UsesMember { get; }
 
+    /// <summary>
+    /// A reply being saved reads only fields the model has; a stored one (<paramref name="knownFieldsOnly"/> false) was
+    /// saved before unknown fields were refused, and keeps answering with them blank rather than stop answering.
+    /// </summary>
     /// <exception cref="ReplyValidationException">The reply cannot be sent as written.</exception>
-    public static CompiledReply Compile(ReplyBody? body, LiquidTemplates liquid) =>
-        new(body ?? throw new ReplyValidationException("reply", "a reply is required"), liquid);
+    public static CompiledReply Compile(ReplyBody? body, LiquidTemplates liquid, bool knownFieldsOnly = true) =>
+        new(body ?? throw new ReplyValidationException("reply", "a reply is required"), liquid, knownFieldsOnly);
 
     /// <exception cref="ReplyRenderException">The reply went past a bound of the render, or its link past <see cref="MaxUrlLength"/>.</exception>
     public async Task<RenderedReply> RenderAsync(ReplyModel model)

@@ -26,12 +26,12 @@ public sealed class ReplyRenderException(string field, string message) : Invalid
 }
 
 /// <summary>
-/// Liquid through Fluid. A template is parsed once, when it is saved; a syntax error or an unknown filter is refused
-/// then, with its line and column, never discovered at send time. Rendering is bounded so a template can neither loop
-/// a worker nor fill its memory: steps and recursion; the output, kept up to the caller's limit; every value a filter
-/// or a <c>capture</c> builds (<see cref="MaxValueLength"/>), since a doubling <c>append</c> needs only ~30 steps to
-/// reach a gigabyte; and ranges (<see cref="MaxItems"/>), which Fluid builds as arrays. The model is data: text a
-/// follower wrote is a value, never Liquid.
+/// Liquid through Fluid. A template is parsed once, when it is saved; a syntax error, an unknown filter or a read of a
+/// field the model lacks (<c>member.name</c>) is refused then, with its line and column, never discovered at send
+/// time. Rendering is bounded so a template can neither loop a worker nor fill its memory: steps and recursion; the
+/// output, kept up to the caller's limit; every value a filter or a <c>capture</c> builds (<see cref="MaxValueLength"/>),
+/// since a doubling <c>append</c> needs only ~30 steps to reach a gigabyte; and ranges (<see cref="MaxItems"/>), which
+/// Fluid builds as arrays. The model is data: text a follower wrote is a value, never Liquid.
 /// </summary>
 public sealed partial class LiquidTemplates
 {
@@ -55,25 +55,49 @@ public sealed partial class LiquidTemplates
         TimeZone = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai"),
     };
 
+    /// <summary>The fields a template may read, as the sample model has them: <c>member</c> → <c>points</c> → <c>balance</c>.</summary>
+    private static readonly Dictionary<string, object?> ModelFields = ReplyModel.Sample.ToLiquid().ToDictionary(v => v.Name, v => v.Value);
+
+    private readonly HashSet<string> _filterNames;
+
     public LiquidTemplates()
     {
         foreach (var (name, filter) in _options.Filters.ToList())
         {
             _options.Filters.AddFilter(name, async (input, arguments, context) => Bounded(await filter(input, arguments, context)));
         }
+
+        _filterNames = _options.Filters.Select(f => f.Key).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>
-    /// Parses one field's Liquid and renders it once on a sample member, which is how unknown filters show. The sample
-    /// render has the bounds of a real one; a template that passes it can still exceed them for another member, and
-    /// then that render fails (<see cref="ReplyRenderException"/>) instead of growing.
+    /// Parses one field's Liquid, checks its filters and (when <paramref name="knownFieldsOnly"/>) the model fields it
+    /// reads, and renders it once on a sample member. The sample render has the bounds of a real one; a template that
+    /// passes it can still exceed them for another member, and then that render fails (<see cref="ReplyRenderException"/>)
+    /// instead of growing.
     /// </summary>
-    public IFluidTemplate Compile(string field, string source)
+    public IFluidTemplate Compile(string field, string source, bool knownFieldsOnly = true)
     {
         if (!Parser.TryParse(source, out var parsed, out var error))
         {
-            var (line, column) = Position(error);
-            throw new ReplyValidationException(field, "the Liquid does not parse: " + error, line, column);
+            throw ParseError(field, error);
+        }
+
+        var reads = new Reads();
+        reads.VisitTemplate(parsed);
+        if (reads.Filters.FirstOrDefault(name => !_filterNames.Contains(name)) is { } filter)
+        {
+            var (line, column) = Locate(source, $@"\|\s*({Regex.Escape(filter)})(?![\w-])");
+            throw new ReplyValidationException(field, $"unknown filter '{filter}'", line, column);
+        }
+
+        foreach (var path in reads.Paths.Where(p => knownFieldsOnly && p.Count > 0 && !reads.Assigned.Contains(p[0])))
+        {
+            if (UnknownPath(path) is { } unknown)
+            {
+                var (line, column) = Locate(source, $@"(?<![\w.-])({string.Join(@"\s*\.\s*", unknown.Path.Select(Regex.Escape))})(?![\w-])");
+                throw new ReplyValidationException(field, $"unknown field '{string.Join('.', unknown.Path)}'; {unknown.Known}", line, column);
+            }
         }
 
         var template = new Bounds().VisitTemplate(parsed);
@@ -125,13 +149,66 @@ public sealed partial class LiquidTemplates
         return context;
     }
 
-    /// <summary>Fluid reports a parse error "at (line:column)".</summary>
-    private static (int? Line, int? Column) Position(string error)
+    /// <summary>
+    /// Fluid reports a parse error as "message at (line:column)" followed by "Source:" and the line; the editor shows
+    /// the line itself, so only the message is kept, and the position goes to the exception once.
+    /// </summary>
+    private static ReplyValidationException ParseError(string field, string error)
     {
-        var match = PositionPattern().Match(error);
-        return match.Success
-            ? (int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture))
-            : (null, null);
+        var match = ParseErrorPattern().Match(error);
+        if (!match.Success)
+        {
+            return new ReplyValidationException(field, "the Liquid does not parse");
+        }
+
+        var message = match.Groups["message"].Value.Trim();
+        return new ReplyValidationException(
+            field,
+            $"the Liquid does not parse: {char.ToLowerInvariant(message[0])}{message[1..]}",
+            int.Parse(match.Groups["line"].Value, CultureInfo.InvariantCulture),
+            int.Parse(match.Groups["column"].Value, CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// The first segments of a model path that the model does not have, with what it has there; null when the path is
+    /// known. Past a value (a nickname's <c>size</c>) and past an indexer, nothing is checked.
+    /// </summary>
+    private static (IReadOnlyList<string> Path, string Known)? UnknownPath(IReadOnlyList<string> path)
+    {
+        if (!ModelFields.TryGetValue(path[0], out var node))
+        {
+            return null;
+        }
+
+        for (var i = 1; i < path.Count && node is IReadOnlyDictionary<string, object?> fields; i++)
+        {
+            if (!fields.TryGetValue(path[i], out node) && path[i] != "size")
+            {
+                return (path.Take(i + 1).ToList(), $"{string.Join('.', path.Take(i))} has {string.Join(", ", Leaves(fields))}");
+            }
+        }
+
+        return null;
+    }
+
+    private static IEnumerable<string> Leaves(IReadOnlyDictionary<string, object?> fields) => fields.SelectMany(f =>
+        f.Value is IReadOnlyDictionary<string, object?> inner ? Leaves(inner).Select(leaf => $"{f.Key}.{leaf}") : [f.Key]);
+
+    /// <summary>The line and column (from 1) of the first match of the pattern's group 1 inside <c>{{ }}</c> or <c>{% %}</c>.</summary>
+    private static (int? Line, int? Column) Locate(string source, string pattern)
+    {
+        foreach (Match markup in MarkupPattern().Matches(source))
+        {
+            var found = Regex.Match(markup.Value, pattern, RegexOptions.None, TimeSpan.FromSeconds(1));
+            if (found.Success)
+            {
+                var offset = markup.Index + found.Groups[1].Index;
+                var lineStart = source.LastIndexOf('\n', Math.Max(offset - 1, 0)) + 1;
+                return (source[..offset].Count(c => c == '\n') + 1, offset - lineStart + 1);
+            }
+        }
+
+        return (null, null);
     }
 
     /// <summary>A render error names the filter, not its place: the first line that uses it.</summary>
@@ -153,6 +230,52 @@ public sealed partial class LiquidTemplates
         }
 
         return null;
+    }
+
+    /// <summary>What a parsed template reads: the filters it calls, the dotted paths it reads and the names it sets itself.</summary>
+    private sealed class Reads : AstVisitor
+    {
+        public List<string> Filters { get; } = [];
+
+        public List<IReadOnlyList<string>> Paths { get; } = [];
+
+        public HashSet<string> Assigned { get; } = new(StringComparer.Ordinal);
+
+        protected override Expression VisitFilterExpression(FilterExpression filterExpression)
+        {
+            Visit(filterExpression.Input);
+            Filters.Add(filterExpression.Name);
+            foreach (var parameter in filterExpression.Parameters)
+            {
+                Visit(parameter.Expression);
+            }
+
+            return filterExpression;
+        }
+
+        protected override Expression VisitMemberExpression(MemberExpression memberExpression)
+        {
+            Paths.Add(memberExpression.Segments.TakeWhile(s => s is IdentifierSegment).Select(s => ((IdentifierSegment)s).Identifier).ToList());
+            return base.VisitMemberExpression(memberExpression);
+        }
+
+        protected override Statement VisitAssignStatement(AssignStatement assignStatement)
+        {
+            Assigned.Add(assignStatement.Identifier);
+            return base.VisitAssignStatement(assignStatement);
+        }
+
+        protected override Statement VisitCaptureStatement(CaptureStatement captureStatement)
+        {
+            Assigned.Add(captureStatement.Identifier);
+            return base.VisitCaptureStatement(captureStatement);
+        }
+
+        protected override Statement VisitForStatement(ForStatement forStatement)
+        {
+            Assigned.Add(forStatement.Identifier);
+            return base.VisitForStatement(forStatement);
+        }
     }
 
     /// <summary>Puts the bounds Fluid's options cannot express into a parsed template: on ranges and on captures.</summary>
@@ -248,8 +371,11 @@ public sealed partial class LiquidTemplates
         public override string ToString() => _text.ToString();
     }
 
-    [GeneratedRegex(@"\((\d+):(\d+)\)")]
-    private static partial Regex PositionPattern();
+    [GeneratedRegex(@"^(?<message>.+?) at \((?<line>\d+):(?<column>\d+)\)", RegexOptions.Singleline)]
+    private static partial Regex ParseErrorPattern();
+
+    [GeneratedRegex(@"\{\{.*?\}\}|\{%.*?%\}", RegexOptions.Singleline)]
+    private static partial Regex MarkupPattern();
 
     [GeneratedRegex(@"'([^']+)'")]
     private static partial Regex FilterName();

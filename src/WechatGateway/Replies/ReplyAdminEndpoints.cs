@@ -207,7 +207,7 @@ public static class ReplyAdminEndpoints
         }
 
         var push = new TextMessage { Content = request?.Text ?? "", MsgType = "text" };
-        return await RenderAsync(CompiledReply.Compile(template.Reply, liquid), await models.ForMemberAsync(request?.MemberId, push, null, ct));
+        return await RenderAsync(CompiledReply.Compile(template.Reply, liquid, knownFieldsOnly: false), await models.ForMemberAsync(request?.MemberId, push, null, ct));
     }
 
     /// <summary>A GET, so typing in the editor writes no audit rows (unless it names a member); a draft is one text template, short enough for a URL.</summary>

@@ -34,7 +34,7 @@ public sealed class ReplyRuleSet(ReplyStore store, LiquidTemplates liquid, IConn
         {
             try
             {
-                compiledTemplates[template.Id] = (template, CompiledReply.Compile(template.Reply, liquid));
+                compiledTemplates[template.Id] = (template, CompiledReply.Compile(template.Reply, liquid, knownFieldsOnly: false));
             }
             catch (ReplyValidationException e)
             {
@@ -49,7 +49,7 @@ public sealed class ReplyRuleSet(ReplyStore store, LiquidTemplates liquid, IConn
             {
                 var reply = rule.TemplateId is { } templateId
                     ? compiledTemplates.TryGetValue(templateId, out var t) ? t.Item2 : throw new ReplyValidationException("templateId", $"template {templateId} is missing")
-                    : rule.Reply is null ? null : CompiledReply.Compile(rule.Reply, liquid);
+                    : rule.Reply is null ? null : CompiledReply.Compile(rule.Reply, liquid, knownFieldsOnly: false);
                 compiledRules.Add(AutoReplyRule.Create(rule, reply));
             }
             catch (ReplyValidationException e)

@@ -188,6 +188,88 @@ public sealed class AutoReplyTests : GatewayTest
     }
 
     [Test]
+    public async Task UnknownFilterIsRefusedAtTheLineAndColumnWhereItsNameStarts()
+    {
+        var response = await CreateRuleAsync(new { name = "shout", match = "contains", keywords = new[] { "x" }, reply = new { type = "text", content = "Hi\n{{ member.nickname | shout }}" } });
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(problem.GetProperty("field").GetString(), Is.EqualTo("content"));
+        Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("unknown filter 'shout'"));
+        Assert.That(problem.GetProperty("line").GetInt32(), Is.EqualTo(2));
+        Assert.That(problem.GetProperty("column").ValueKind, Is.EqualTo(JsonValueKind.Number), "the column is given");
+        Assert.That(problem.GetProperty("column").GetInt32(), Is.EqualTo(22));
+    }
+
+    [Test]
+    public async Task ParseErrorIsOneSentenceWithItsPositionOnceAndWithoutTheSourceEcho()
+    {
+        var response = await CreateRuleAsync(new { name = "open", match = "contains", keywords = new[] { "x" }, reply = new { type = "text", content = "Hi {{ member.nickname " } });
+
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(detail, Does.Not.Contain("Source:").And.Not.Contain("\n"));
+        Assert.That(detail, Does.StartWith("content: the Liquid does not parse: "));
+        Assert.That(detail.Split("line ").Length - 1, Is.EqualTo(1), detail);
+        Assert.That(detail, Does.Not.Match(@"\(\d+:\d+\)"), "Fluid's own (line:column) is not repeated");
+        Assert.That(detail, Does.EndWith($"(line 1, column {problem.GetProperty("column").GetInt32()})"));
+    }
+
+    [Test]
+    public async Task TemplateReadingAFieldTheModelLacksIsRefusedNamingThePathAndWhatExists()
+    {
+        var response = await _admin.PostAsJsonAsync("/api/admin/templates", new { name = "typo", reply = new { type = "text", content = "Hello\n  {{ member.name }}" } });
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(problem.GetProperty("field").GetString(), Is.EqualTo("content"));
+        Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("'member.name'").And.Contain("nickname").And.Contain("points.balance"));
+        Assert.That(problem.GetProperty("line").GetInt32(), Is.EqualTo(2));
+        Assert.That(problem.GetProperty("column").GetInt32(), Is.EqualTo(6));
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM reply_template"), Is.Zero);
+    }
+
+    [Test]
+    public async Task OnlyUnknownModelFieldsAreRefusedNotTheTemplatesOwnVariablesOrNestedFields()
+    {
+        string[] saved =
+        [
+            "{% assign x = 1 %}{{ x }}",
+            "{{ member.points.balance }}",
+            "{{ member.nickname | default: 'friend' }} {{ message.content }} {{ account.name }} {{ group.name }}",
+            "{% capture who %}{{ member.tier }}{% endcapture %}{{ who.size }}{% for m in (1..2) %}{{ m.anything }}{% endfor %}{{ forloop.x }}",
+        ];
+        string[] refused = ["{{ message.text }}", "{% if account.owner %}x{% endif %}", "{{ member.points.spent }}", "{{ group.city | upcase }}"];
+
+        foreach (var (content, i) in saved.Select((c, i) => (c, i)))
+        {
+            var response = await _admin.PostAsJsonAsync("/api/admin/templates", new { name = $"ok {i}", reply = new { type = "text", content } });
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), $"{content}: {await response.Content.ReadAsStringAsync()}");
+        }
+
+        foreach (var content in refused)
+        {
+            var response = await _admin.PostAsJsonAsync("/api/admin/templates", new { name = "bad", reply = new { type = "text", content } });
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), content);
+        }
+
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM reply_template"), Is.EqualTo(saved.Length));
+    }
+
+    [Test]
+    public async Task ARuleStoredBeforeUnknownFieldsWereRefusedKeepsAnsweringWithTheFieldBlank()
+    {
+        await RuleAsync(new { name = "old", match = "exact", keywords = new[] { "old" }, reply = new { type = "text", content = "Hi {{ member.nickname }}!" } });
+        await Database.ExecuteAsync("""UPDATE auto_reply SET reply = '{"type": "text", "content": "Hi {{ member.name }}!"}'""");
+        await RuleAsync(new { name = "reload", match = "exact", keywords = new[] { "reload" }, reply = new { type = "text", content = "x" } });
+
+        var reply = await AskAsync(_passive.BuildText(Follower, "old", 8_000_040));
+
+        Assert.That(reply?["Content"], Is.EqualTo("Hi !"));
+    }
+
+    [Test]
     public async Task CatastrophicPatternRunsInLinearTimeAndABackReferenceIsRefused()
     {
         await RuleAsync(new { name = "evil", match = "regex", keywords = new[] { "(a+)+$" }, reply = new { type = "text", content = "matched" } });

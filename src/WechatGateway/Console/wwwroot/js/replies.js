@@ -113,7 +113,7 @@ function liquidError(e) {
   if (!(e instanceof ApiError) || e.status !== 400) return null;
   const p = e.problem;
   // The API's detail repeats the field and position; the console shows the position once, before the message.
-  const detail = String(p.detail ?? e.message).replace(/\s*\(line \d+, column \d+\)\s*$/, '').replace(new RegExp(`^${p.field ?? ''}:\\s*`), '');
+  const detail = String(p.detail ?? e.message).replace(/\s*\(line \d+, column \d*\)\s*$/, '').replace(new RegExp(`^${String(p.field ?? '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\s*`), '');
   return { line: p.line ?? null, column: p.column ?? null, detail, field: p.field };
 }
 
