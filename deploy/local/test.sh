@@ -197,6 +197,12 @@ main() {
     fi
   fi
 
+  # A test run leaves the checkout as it found it (screenshots, results and servers' data live outside what git tracks).
+  if git -C "$WG_ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1 && [[ -n "$(git -C "$WG_ROOT" status --porcelain --untracked-files=no)" ]]; then
+    rc=1
+    problems+=("the test run changed tracked files: $(git -C "$WG_ROOT" status --porcelain --untracked-files=no | head -5 | tr '\n' ' ')")
+  fi
+
   local passed=0 failed=0 skipped=0
   echo
   if summarize "$RESULTS" "$RESULTS/totals.txt"; then
