@@ -50,6 +50,12 @@ install_interop() {
   fi
 }
 
+# The tracked files that differ from the commit, with a digest of each, so a second change to a changed file shows.
+tracked_changes() {
+  git -C "$WG_ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
+  git -C "$WG_ROOT" diff --name-only HEAD 2>/dev/null | while read -r f; do printf '%s %s\n' "$f" "$(md5sum <"$WG_ROOT/$f" 2>/dev/null | cut -c1-32)"; done
+}
+
 # Prints a readable summary of every TRX file and writes "passed failed skipped" to $2.
 summarize() {
   python3 - "$1" "$2" <<'PY'
@@ -157,6 +163,8 @@ main() {
   esac
   trap on_exit EXIT
   cd "$WG_ROOT"
+  local tracked_before
+  tracked_before="$(tracked_changes)"
 
   wg_install_packages
   wg_start_services
@@ -198,9 +206,9 @@ main() {
   fi
 
   # A test run leaves the checkout as it found it (screenshots, results and servers' data live outside what git tracks).
-  if git -C "$WG_ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1 && [[ -n "$(git -C "$WG_ROOT" status --porcelain --untracked-files=no)" ]]; then
+  if [[ "$(tracked_changes)" != "$tracked_before" ]]; then
     rc=1
-    problems+=("the test run changed tracked files: $(git -C "$WG_ROOT" status --porcelain --untracked-files=no | head -5 | tr '\n' ' ')")
+    problems+=("the test run changed tracked files: $(tracked_changes | head -5 | tr '\n' ' ')")
   fi
 
   local passed=0 failed=0 skipped=0
