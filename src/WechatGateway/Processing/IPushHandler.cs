@@ -17,24 +17,33 @@ public sealed record PushWork(ulong PushId, WechatAccount Account, WechatPush Pu
 /// </summary>
 public sealed class PushAnswer
 {
-    private PushAnswer(bool answered, bool awaited)
+    private PushAnswer(bool answered, bool awaited, bool deferred)
     {
         AnsweredInResponse = answered;
         AwaitedByRequest = awaited;
+        ReplyDeferred = deferred;
     }
 
     /// <summary>The response carried a passive reply already (stored with the push as <c>reply_xml</c>).</summary>
-    public static PushAnswer Answered { get; } = new(true, false);
+    public static PushAnswer Answered { get; } = new(true, false, false);
 
-    /// <summary>The response said <c>success</c> (a queue-mode account, a push spooled or processed by a worker, no rule).</summary>
-    public static PushAnswer NotAnswered { get; } = new(false, false);
+    /// <summary>The response said <c>success</c>, and no passive reply was due then (a queue-mode account, no rule).</summary>
+    public static PushAnswer NotAnswered { get; } = new(false, false, false);
+
+    /// <summary>
+    /// The response said <c>success</c> though a passive reply was due (the push was spooled, or its request stopped
+    /// waiting): that reply goes through the queue.
+    /// </summary>
+    public static PushAnswer Deferred { get; } = new(false, false, true);
 
     /// <summary>The request waits for this processing and answers with <see cref="ReplyXml"/>, which a handler sets.</summary>
-    public static PushAnswer AwaitedByTheRequest() => new(false, true);
+    public static PushAnswer AwaitedByTheRequest() => new(false, true, false);
 
     public bool AnsweredInResponse { get; }
 
     public bool AwaitedByRequest { get; }
+
+    public bool ReplyDeferred { get; }
 
     /// <summary>The passive reply (unsealed XML) for the waiting request; stored with the push before the commit.</summary>
     public string? ReplyXml { get; set; }

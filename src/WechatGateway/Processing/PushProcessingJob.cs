@@ -91,7 +91,7 @@ public sealed class PushProcessingJob(
     /// </summary>
     public async Task<string?> ProcessForAnswerAsync(ulong pushId, WechatAccount account, WechatPush push, string rawXml, DateTime receivedAt, CancellationToken ct)
     {
-        var claim = new ClaimedPush(pushId, account.AppId, rawXml, receivedAt, 1, "", 0);
+        var claim = new ClaimedPush(pushId, account.AppId, rawXml, receivedAt, 1, "", 0, true);
         var answer = PushAnswer.AwaitedByTheRequest();
         try
         {

@@ -9,9 +9,10 @@ namespace WechatGateway.Processing;
 /// <param name="Attempts">This attempt's number (1 for the first).</param>
 /// <param name="HandlersDone">Handlers that committed their work in an earlier attempt.</param>
 /// <param name="PassiveReplies">1 when the request was answered with a passive reply (<c>reply_xml</c> is set), else 0.</param>
-public sealed record ClaimedPush(ulong Id, string AppId, string RawXml, DateTime ReceivedAt, long Attempts, string HandlersDone, int PassiveReplies)
+/// <param name="ReplyDeferred">A passive reply was due but not given in the response (<c>reply_deferred</c>).</param>
+public sealed record ClaimedPush(ulong Id, string AppId, string RawXml, DateTime ReceivedAt, long Attempts, string HandlersDone, int PassiveReplies, bool ReplyDeferred)
 {
-    public PushAnswer Answer => PassiveReplies > 0 ? PushAnswer.Answered : PushAnswer.NotAnswered;
+    public PushAnswer Answer => PassiveReplies > 0 ? PushAnswer.Answered : ReplyDeferred ? PushAnswer.Deferred : PushAnswer.NotAnswered;
 }
 
 /// <summary>
@@ -29,7 +30,7 @@ public sealed class PushWorkStore(MySqlDataSource dataSource, IOptions<PushProce
     {
         const string select = """
             SELECT id AS Id, app_id AS AppId, raw_xml AS RawXml, received_at AS ReceivedAt, CAST(attempts + 1 AS SIGNED) AS Attempts,
-                   handlers_done AS HandlersDone, CAST(reply_xml IS NOT NULL AS SIGNED) AS PassiveReplies
+                   handlers_done AS HandlersDone, CAST(reply_xml IS NOT NULL AS SIGNED) AS PassiveReplies, reply_deferred AS ReplyDeferred
             FROM wechat_push
             WHERE status = @recorded AND (claimed_until IS NULL OR claimed_until <= @now)
             ORDER BY received_at

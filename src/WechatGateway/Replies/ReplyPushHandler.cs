@@ -12,8 +12,9 @@ namespace WechatGateway.Replies;
 /// gets it as its passive reply; otherwise, unless the request already answered passively, it goes to the outbox in the
 /// stage's transaction (one multi-row INSERT for the batch's replies), keyed by the push, so a push processed twice
 /// sends once, and the dispatcher delivers it through the customer-service, template or subscribe API within WeChat's
-/// limits. A <c>Passive</c> account whose push was answered <c>success</c> (spooled, or its request gave up waiting)
-/// gets its text, image or news reply this way too, within WeChat's 48 hours.
+/// limits. A <c>Passive</c> account's push answered <c>success</c> although its reply was due (spooled, or its request
+/// gave up waiting: <see cref="PushAnswer.ReplyDeferred"/>) gets its text, image or news reply this way too, within
+/// WeChat's 48 hours; one answered <c>success</c> because no rule answered it then gets none later.
 /// </summary>
 public sealed class ReplyPushHandler(ReplyRuleSet rules, MemberQueries members, SendOutbox outbox, TimeProvider time) : IPushHandler
 {
@@ -23,15 +24,22 @@ public sealed class ReplyPushHandler(ReplyRuleSet rules, MemberQueries members, 
     {
         var (account, push) = (work.Account, work.Push);
         // A steer rule's invitation is the groups handler's to send.
-        if (rules.Match(push, account.AppId, work.ReceivedAt) is not { IsSteer: false, Reply: { } reply }
-            || (work.Answer.AnsweredInResponse && reply.Body.CanBePassive))
+        if (rules.Match(push, account.AppId, work.ReceivedAt) is not { IsSteer: false, Reply: { } reply })
+        {
+            return;
+        }
+
+        // A Passive account's text, image or news reply is the request's: given in the response, or queued only when the
+        // request said "success" although it was due. A reply the request found no rule for is not sent later.
+        var passive = account.Options.ReplyMode == ReplyMode.Passive && reply.Body.CanBePassive;
+        if (passive && !work.Answer.AwaitedByRequest && !work.Answer.ReplyDeferred)
         {
             return;
         }
 
         var member = await members.GetAsync(connection, transaction, work.MemberId, ct);
         var rendered = await reply.RenderAsync(new ReplyModel(member, push, account.AppId, account.Options.Name));
-        if (work.Answer.AwaitedByRequest && reply.Body.CanBePassive && account.Options.ReplyMode == ReplyMode.Passive)
+        if (passive && work.Answer.AwaitedByRequest)
         {
             work.Answer.ReplyXml = rendered.ToPassiveXml(push, time.GetUtcNow());
             return;

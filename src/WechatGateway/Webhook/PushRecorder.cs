@@ -13,7 +13,8 @@ namespace WechatGateway.Webhook;
 /// The request processes this push itself before answering (a passive reply that reads what the push's handlers change):
 /// the row is recorded already claimed for <see cref="PushRecorder.HoldForAnswer"/>, so no worker takes it meanwhile.
 /// </param>
-public sealed record PushToRecord(string AppId, WechatPush Push, string SecurityMode, string RawXml, string? ReplyXml, bool HeldForAnswer = false);
+/// <param name="ReplyDeferred">A passive reply is due but not given in the response (a spooled push): the processing stage queues it.</param>
+public sealed record PushToRecord(string AppId, WechatPush Push, string SecurityMode, string RawXml, string? ReplyXml, bool HeldForAnswer = false, bool ReplyDeferred = false);
 
 /// <param name="Id">The <c>wechat_push</c> row; 0 for a spooled push, whose row is written when the spool drains.</param>
 /// <param name="IsNew">False for a retry (WeChat's, or a duplicate in the same batch): it gets <paramref name="ReplyXml"/>, the first delivery's answer.</param>

@@ -42,7 +42,7 @@ public sealed class PushTable(MySqlDataSource dataSource)
         await using var command = new MySqlCommand { Connection = connection, Transaction = transaction };
         var sql = new StringBuilder("""
             INSERT INTO wechat_push (app_id, dedup_hash, dedup_key, open_id, msg_type, event, msg_id, create_time,
-                                     security_mode, raw_xml, received_at, status, problem, reply_xml, deliveries, claimed_until)
+                                     security_mode, raw_xml, received_at, status, problem, reply_xml, reply_deferred, deliveries, claimed_until)
             VALUES
             """);
         for (var i = 0; i < rows.Count; i++)
@@ -50,7 +50,7 @@ public sealed class PushTable(MySqlDataSource dataSource)
             var row = rows[i];
             var push = row.Push.Push;
             sql.Append(i == 0 ? "\n" : ",\n").Append(
-                $"(@a{i}, @h{i}, @k{i}, @o{i}, @t{i}, @e{i}, @m{i}, @c{i}, @s{i}, @x{i}, @w{i}, @st{i}, @p{i}, @r{i}, @d{i}, @u{i})");
+                $"(@a{i}, @h{i}, @k{i}, @o{i}, @t{i}, @e{i}, @m{i}, @c{i}, @s{i}, @x{i}, @w{i}, @st{i}, @p{i}, @r{i}, @rd{i}, @d{i}, @u{i})");
             var parameters = command.Parameters;
             parameters.AddWithValue($"@a{i}", row.Push.AppId);
             parameters.AddWithValue($"@h{i}", row.Hash);
@@ -66,6 +66,9 @@ public sealed class PushTable(MySqlDataSource dataSource)
             parameters.AddWithValue($"@st{i}", push is UnparsedPush ? PushStatus.Unparsed : PushStatus.Recorded);
             parameters.AddWithValue($"@p{i}", push is UnparsedPush unparsed ? Columns.Fit(unparsed.Problem, 500) : null);
             parameters.AddWithValue($"@r{i}", row.Push.ReplyXml);
+            // A push its request waits for is deferred until that processing stores the reply: if the request stops
+            // waiting, the worker that takes it after the hold queues the reply instead.
+            parameters.AddWithValue($"@rd{i}", row.Push.ReplyDeferred || row.Push.HeldForAnswer);
             parameters.AddWithValue($"@d{i}", row.Deliveries);
             parameters.AddWithValue($"@u{i}", row.Push.HeldForAnswer ? row.ReceivedAt + PushRecorder.HoldForAnswer : null);
         }

@@ -75,7 +75,7 @@ public sealed class SpoolDrainer(
         }
 
         // A spooled push was answered "success": its row says so, and a passive reply due to it goes through the queue.
-        var pushes = read.Pushes.Select(p => (Spooled: p, Push: new PushToRecord(p.AppId, WechatPushParser.Parse(p.RawXml), p.SecurityMode, p.RawXml, ReplyXml: null)))
+        var pushes = read.Pushes.Select(p => (Spooled: p, Push: new PushToRecord(p.AppId, WechatPushParser.Parse(p.RawXml), p.SecurityMode, p.RawXml, ReplyXml: null, ReplyDeferred: true)))
             .Select(p => (p.Spooled, p.Push, Hash: PushTable.DedupHash(p.Push.Push)))
             .ToList();
         var rows = PushTable.InKeyOrder(pushes, p => p.Push.AppId, p => p.Hash)

@@ -379,6 +379,17 @@ public sealed class AutoReplyTests : GatewayTest
     }
 
     [Test]
+    public async Task APassivePushAnsweredSuccessForWantOfARuleGetsNoReplyLaterFromARuleAddedMeanwhile()
+    {
+        var unanswered = await AskAsync(_passive.BuildText(Follower, "opening hours?", 8_000_095));
+        await RuleAsync(new { name = "hours", match = "contains", keywords = new[] { "hours" }, reply = new { type = "text", content = "Open 9 to 5" } });
+        await ProcessPushesAsync();
+
+        Assert.That(unanswered, Is.Null, "no rule when WeChat asked");
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM outbound_send"), Is.Zero, "the reply was the request's to give, and it gave none");
+    }
+
+    [Test]
     public async Task TextLongerThanWechatAcceptsIsCutAtACharacterBoundary()
     {
         await RuleAsync(new { name = "long", match = "contains", keywords = new[] { "long" }, reply = new { type = "text", content = "{% for i in (1..2000) %}好{% endfor %}" } });

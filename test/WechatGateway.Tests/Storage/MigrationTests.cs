@@ -22,6 +22,7 @@ public sealed class MigrationTests
         ["V11__steer_rules_store_staff.sql"] = "9e9af309f6a25c8496b38f89787431a20a718d967c98a881a8a29f16f6fa96f7",
         ["V12__retention_indexes.sql"] = "424c9ae7ccbc5e1d3a8c23892b030100b7a3fdbe0fc1e281b6c9c01f20625d1c",
         ["V14__order_importer.sql"] = "ea9478ae28ec3198abea3518cc10be47e994b6ec270432b4ad248737a4ab2ca9",
+        ["V16__reply_deferred.sql"] = "ff4e72a3a19682798c58632b8442cb313b21b5f1b1b67463d8360b7a085a1324",
         ["V15__dashboard_indexes.sql"] = "b2345ad46a88a8b10316e5237fa88cb16d3ccd52665e8b698b0e0040b882748e",
     };
 
