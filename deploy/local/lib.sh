@@ -56,6 +56,16 @@ wg_log() { printf '==> %s\n' "$*"; }
 
 # Prints a script's opening comment (its help text), without the shebang and the comment marks.
 wg_usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$1"; }
+
+# For a script's first argument: prints its help and exits when it is -h or --help.
+wg_help_if_asked() {
+  case "${2:-}" in
+    -h | --help)
+      wg_usage "$1"
+      exit 0
+      ;;
+  esac
+}
 wg_warn() { printf 'warning: %s\n' "$*" >&2; }
 wg_die() {
   printf 'error: %s\n' "$*" >&2

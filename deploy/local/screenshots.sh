@@ -8,11 +8,6 @@
 
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-case "${1:-}" in
-  -h | --help)
-    wg_usage "${BASH_SOURCE[0]}"
-    exit 0
-    ;;
-esac
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+wg_help_if_asked "${BASH_SOURCE[0]}" "${1:-}"
+root="$WG_ROOT"
 WG_SCREENSHOTS="$root/docs/screenshots" WG_TEST_PROJECTS='Console' WG_TEST_CLUSTER=0 WG_TEST_WALKTHROUGH=0 exec bash "$root/deploy/local/test.sh"

@@ -155,12 +155,7 @@ cluster_arguments() {
 }
 
 main() {
-  case "${1:-}" in
-    -h | --help)
-      wg_usage "${BASH_SOURCE[0]}"
-      return 0
-      ;;
-  esac
+  wg_help_if_asked "${BASH_SOURCE[0]}" "${1:-}"
   trap on_exit EXIT
   cd "$WG_ROOT"
   local tracked_before

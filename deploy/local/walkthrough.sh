@@ -10,13 +10,8 @@
 
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-case "${1:-}" in
-  -h | --help)
-    wg_usage "${BASH_SOURCE[0]}"
-    exit 0
-    ;;
-esac
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+wg_help_if_asked "${BASH_SOURCE[0]}" "${1:-}"
+root="$WG_ROOT"
 cd "$root"
 work="$(mktemp -d)"
 trap 'bash "$root/deploy/local/run.sh" --stop-apps >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
