@@ -45,8 +45,15 @@ public sealed class PushAnswer
 
     public bool ReplyDeferred { get; }
 
-    /// <summary>The passive reply (unsealed XML) for the waiting request; stored with the push before the commit.</summary>
-    public string? ReplyXml { get; set; }
+    /// <summary>
+    /// The passive reply (unsealed XML) for the waiting request; stored with the push before the commit. Only an answer
+    /// a request awaits takes one: the other three are shared by every push of their kind.
+    /// </summary>
+    public string? ReplyXml
+    {
+        get;
+        set => field = AwaitedByRequest ? value : throw new InvalidOperationException("Only a request that waits for its push's processing is answered with a reply from it.");
+    }
 }
 
 /// <summary>
