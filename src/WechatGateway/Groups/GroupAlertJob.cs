@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using MySqlConnector;
 using WechatGateway.Operations;
 using WechatGateway.Push;
+using WechatGateway.Storage;
 
 namespace WechatGateway.Groups;
 
@@ -63,13 +64,20 @@ public sealed class GroupAlertJob(MySqlDataSource dataSource, SendOutbox outbox,
         }
 
         // One send a transaction: instances adding the same keys at once then wait on one row at a time, never on each other.
+        // On a Galera cluster the instance that loses such a race on another node learns it at COMMIT (1213), and runs
+        // the insert again to find the winner's row.
         var added = 0;
         foreach (var (to, key, text) in messages)
         {
-            await using var transaction = await c.BeginTransactionAsync(ct);
             var body = JsonSerializer.Serialize(new { touser = to.OpenId, msgtype = "text", text = new { content = text } });
-            added += await outbox.AddAsync(c, transaction, new OutboundMessage(to.AppId, to.OpenId, null, SendKind.Custom, body, key), ct) is null ? 0 : 1;
-            await transaction.CommitAsync(ct);
+            var message = new OutboundMessage(to.AppId, to.OpenId, null, SendKind.Custom, body, key);
+            added += await DeadlockRetry.RunAsync(async () =>
+            {
+                await using var transaction = await c.BeginTransactionAsync(ct);
+                var id = await outbox.AddAsync(c, transaction, message, ct);
+                await transaction.CommitAsync(ct);
+                return id is null ? 0 : 1;
+            }, code => logger.LogInformation("Group alerts: the insert met {Code}; running it again", code), ct);
         }
 
         if (added > 0)

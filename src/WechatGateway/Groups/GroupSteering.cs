@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using WechatGateway.Members;
 using MySqlConnector;
+using WechatGateway.Storage;
 using WechatGateway.Stores;
 
 namespace WechatGateway.Groups;
@@ -312,19 +313,21 @@ public sealed class GroupSteering(StoreLocations locations, TimeProvider time)
     }
 
     /// <summary>Records a join (the member's own or staff's), taking a seat unless the member holds one; null when the group is full.</summary>
-    public async Task<JoinResult?> JoinAsync(MySqlConnection c, ulong groupId, ulong memberId, string joinedBy, CancellationToken ct)
-    {
-        await using var t = await c.BeginTransactionAsync(ct);
-        var outcome = await TakeSeatAsync(c, t, groupId, memberId, joinedBy, ct);
-        if (outcome == SeatOutcome.Unavailable)
+    public Task<JoinResult?> JoinAsync(MySqlConnection c, ulong groupId, ulong memberId, string joinedBy, CancellationToken ct) =>
+        // A seat taken on another Galera node at the same moment fails this commit (1213); the next run sees it.
+        DeadlockRetry.RunAsync(async () =>
         {
-            return null;
-        }
+            await using var t = await c.BeginTransactionAsync(ct);
+            var outcome = await TakeSeatAsync(c, t, groupId, memberId, joinedBy, ct);
+            if (outcome == SeatOutcome.Unavailable)
+            {
+                return null;
+            }
 
-        var count = await c.ExecuteScalarAsync<int>(new CommandDefinition("SELECT member_count FROM community_group WHERE id = @groupId", new { groupId }, t, cancellationToken: ct));
-        await t.CommitAsync(ct);
-        return new JoinResult(groupId, memberId, count, outcome == SeatOutcome.AlreadyHeld);
-    }
+            var count = await c.ExecuteScalarAsync<int>(new CommandDefinition("SELECT member_count FROM community_group WHERE id = @groupId", new { groupId }, t, cancellationToken: ct));
+            await t.CommitAsync(ct);
+            return new JoinResult(groupId, memberId, count, outcome == SeatOutcome.AlreadyHeld);
+        }, _ => { }, ct, duplicateKeyIsARace: true);
 
     /// <summary>
     /// Takes a seat for the member (or records the join, when <paramref name="joinedBy"/> is given). A member already

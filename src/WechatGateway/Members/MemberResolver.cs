@@ -99,17 +99,20 @@ public sealed class MemberResolver(
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        Resolution resolution;
-        if (await FindAsync(connection, appId, openId, ct) is { } existing)
+        // Two first requests of one follower on two Galera nodes both insert the identity, and the second to commit
+        // fails there (1213): its next run finds the first one's member.
+        var resolution = await DeadlockRetry.RunAsync(async () =>
         {
-            resolution = new Resolution(existing, false);
-        }
-        else
-        {
+            if (await FindAsync(connection, appId, openId, ct) is { } existing)
+            {
+                return new Resolution(existing, false);
+            }
+
             await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-            resolution = await CreateInTransactionAsync(connection, transaction, appId, openId, accountType, ct);
+            var created = await CreateInTransactionAsync(connection, transaction, appId, openId, accountType, ct);
             await transaction.CommitAsync(ct);
-        }
+            return created;
+        }, code => logger.LogInformation("Member resolution met {Code}; running it again", code), ct);
 
         await CacheAsync([new((appId, openId), resolution)]);
         return resolution;

@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
+using WechatGateway.Storage;
 using WechatGateway.Operations;
 
 namespace WechatGateway.Points;
@@ -81,7 +82,12 @@ public sealed class PointsExpiryJob(MySqlDataSource dataSource, PointsLedger led
     /// Expires what remains of one lot. The ledger consumes lots soonest-expiring first, and this job takes expired lots
     /// in that same order, so the points taken are this lot's.
     /// </summary>
-    private async Task<bool> ExpireAsync(MySqlConnection c, ulong lotId, ulong memberId, CancellationToken ct)
+    private Task<bool> ExpireAsync(MySqlConnection c, ulong lotId, ulong memberId, CancellationToken ct) =>
+        // GET_LOCK is per node on a Galera cluster: two instances may expire the same lot there, the second failing at
+        // COMMIT (1213); its next run finds the lot empty (or the expire: key taken) and changes nothing.
+        DeadlockRetry.RunAsync(() => ExpireOnceAsync(c, lotId, memberId, ct), code => logger.LogInformation("Expiring lot {LotId} met {Code}; running it again", lotId, code), ct);
+
+    private async Task<bool> ExpireOnceAsync(MySqlConnection c, ulong lotId, ulong memberId, CancellationToken ct)
     {
         await using var t = await c.BeginTransactionAsync(ct);
         memberId = await PointsLedger.LockLiveMemberAsync(c, t, memberId, ct);

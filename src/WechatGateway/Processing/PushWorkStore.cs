@@ -2,6 +2,7 @@ using System.Data;
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
+using WechatGateway.Storage;
 
 namespace WechatGateway.Processing;
 
@@ -38,18 +39,23 @@ public sealed class PushWorkStore(MySqlDataSource dataSource, IOptions<PushProce
             FOR UPDATE SKIP LOCKED
             """;
         const string claim = "UPDATE wechat_push SET claimed_until = @until, attempts = attempts + 1 WHERE id IN @ids";
-        var now = time.GetUtcNow().UtcDateTime;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-        var claimed = (await connection.QueryAsync<ClaimedPush>(new CommandDefinition(select, new { recorded = PushStatus.Recorded, now, limit }, transaction, cancellationToken: ct))).AsList();
-        if (claimed.Count > 0)
+        // SKIP LOCKED sees only this node's locks: on a Galera cluster two workers on two nodes can claim the same
+        // pushes, and the second to commit fails (1213). Its next claim skips what the first one took.
+        return await DeadlockRetry.RunAsync(async () =>
         {
-            var until = now.AddSeconds(options.Value.LeaseSeconds);
-            await connection.ExecuteAsync(new CommandDefinition(claim, new { until, ids = claimed.Select(c => c.Id).ToArray() }, transaction, cancellationToken: ct));
-        }
+            var now = time.GetUtcNow().UtcDateTime;
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+            var claimed = (await connection.QueryAsync<ClaimedPush>(new CommandDefinition(select, new { recorded = PushStatus.Recorded, now, limit }, transaction, cancellationToken: ct))).AsList();
+            if (claimed.Count > 0)
+            {
+                var until = now.AddSeconds(options.Value.LeaseSeconds);
+                await connection.ExecuteAsync(new CommandDefinition(claim, new { until, ids = claimed.Select(c => c.Id).ToArray() }, transaction, cancellationToken: ct));
+            }
 
-        await transaction.CommitAsync(ct);
-        return claimed;
+            await transaction.CommitAsync(ct);
+            return (IReadOnlyList<ClaimedPush>)claimed;
+        }, _ => { }, ct);
     }
 
     /// <summary>Stores the passive reply a request answers with, inside the transaction that processed its push: a retry gets it too.</summary>

@@ -28,8 +28,10 @@ public static class DeadlockRetry
             {
                 onRetry(e.ErrorCode);
 
-                // A short pause with jitter, so the winner finishes first and two victims do not meet again in step.
-                await Task.Delay(TimeSpan.FromMilliseconds(5 * attempt * (1 + Random.Shared.NextDouble())), ct);
+                // A pause with full jitter, doubling each time (up to 10, 20, 40, 80 ms), so the winner finishes first and
+                // victims do not meet again in step: on one server a deadlock has two parties, but on a Galera cluster a
+                // hot row written from every node at once has as many as there are writers.
+                await Task.Delay(TimeSpan.FromMilliseconds(5 * (1 << attempt) * Random.Shared.NextDouble()), ct);
             }
         }
     }

@@ -494,7 +494,11 @@ public sealed class PointsTests : GatewayTest
         await merge;
 
         var redeemed = responses.Count(r => r.StatusCode == HttpStatusCode.Created);
-        Assert.That(responses.All(r => r.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict), Is.True);
+        // 503 (retry later) is also an answer that changes nothing: on a multi-writer Galera cluster twelve writers of
+        // one account on three nodes can outlast the retries of a write-set conflict (deploy/README.md, "MySQL engines").
+        // The balance and the redemptions below count only the 201s.
+        Assert.That(responses.Select(r => r.StatusCode), Is.All.AnyOf(HttpStatusCode.Created, HttpStatusCode.Conflict, HttpStatusCode.ServiceUnavailable),
+            string.Join("; ", await Task.WhenAll(responses.Where(r => r.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.Conflict)).Select(r => r.Content.ReadAsStringAsync()))));
         Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM member WHERE merged_into IS NULL"), Is.EqualTo(1));
         Assert.That(await BalanceAsync(survivor), Is.EqualTo(200 - (10 * redeemed)));
         Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM points_redemption WHERE member_id = @survivor", new { survivor }), Is.EqualTo(redeemed));

@@ -28,7 +28,8 @@ public sealed class DependencyFailureTests : GatewayTest
     {
         var mysql = new MySqlConnectionStringBuilder(TestEnvironment.MySqlConnectionString);
         var redisEndpoint = TestEnvironment.RedisConnectionString.Split(',')[0].Split(':');
-        _mysql = new TcpProxy(mysql.Server, (int)mysql.Port);
+        // The first server of a list (a Galera run names its three nodes): the outage is of the node this gateway talks to.
+        _mysql = new TcpProxy(mysql.Server.Split(',')[0], (int)mysql.Port);
         _redis = new TcpProxy(redisEndpoint[0], int.Parse(redisEndpoint[1], System.Globalization.CultureInfo.InvariantCulture));
         mysql.Server = "127.0.0.1";
         mysql.Port = (uint)_mysql.Port;
