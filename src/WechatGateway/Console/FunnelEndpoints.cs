@@ -36,7 +36,7 @@ public static class FunnelEndpoints
           { "step": "member", "count": 420, "conversion": 0.5 }, { "step": "group", "count": 252, "conversion": 0.6 },
           { "step": "purchase", "count": 63, "conversion": 0.25 } ] }
         """)]
-    public static async Task<Results<Ok<FunnelView>, ProblemHttpResult, ForbidHttpResult, NotFound>> FunnelAsync(
+    public static async Task<Results<Ok<FunnelView>, ProblemHttpResult, NotFound>> FunnelAsync(
         long? storeId, long? liveCodeId, DateOnly? from, DateOnly? to, ClaimsPrincipal user, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
         var last = to ?? DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
@@ -48,7 +48,7 @@ public static class FunnelEndpoints
 
         if (storeId is { } store && !user.CanReadStore(store))
         {
-            return TypedResults.Forbid();
+            return Groups.GroupEndpoints.OtherStore();
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(ct);
@@ -63,7 +63,7 @@ public static class FunnelEndpoints
 
             if (!user.CanReadStore(ofCode))
             {
-                return TypedResults.Forbid();
+                return Groups.GroupEndpoints.OtherStore();
             }
         }
 
