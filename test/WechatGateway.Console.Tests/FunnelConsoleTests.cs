@@ -40,7 +40,7 @@ public sealed class FunnelConsoleTests : ConsoleTest
         var all = await StepsAsync();
         Assert.That(all.Keys, Is.EqualTo(new[] { "scan", "follow", "member", "group", "purchase" }));
         Assert.That(all["scan"], Is.EqualTo("340|340"), "the last 30 days of both stores' codes; the day 60 days ago is outside");
-        Assert.That(all["follow"], Is.EqualTo("230|230 · 67.6%"));
+        Assert.That(all["follow"], Is.EqualTo("230|230 · 67.65%"));
         Assert.That(await Page.TextContentAsync("#funnel-chart"), Does.Contain("Scans").And.Contain("First purchase"));
         var scanWidth = await Page.Locator("#funnel-chart g[data-step=scan] rect").GetAttributeAsync("width");
         var purchaseWidth = await Page.Locator("#funnel-chart g[data-step=purchase] rect").GetAttributeAsync("width");
@@ -49,7 +49,7 @@ public sealed class FunnelConsoleTests : ConsoleTest
         await Page.SelectOptionAsync("#funnel-store", "2");
         await Page.ClickAsync("#funnel-filters button[type=submit]");
         await Page.WaitForFunctionAsync("() => document.querySelector('#funnel-chart g[data-step=scan]')?.dataset.count === '40'");
-        Assert.That((await StepsAsync())["purchase"], Is.EqualTo("2|2 · 20.0%"));
+        Assert.That((await StepsAsync())["purchase"], Is.EqualTo("2|2 · 20%"));
         await ScreenshotAsync("dashboard-funnel");
     }
 

@@ -34,8 +34,9 @@ CREATE TABLE funnel_day (
     members      BIGINT          NOT NULL DEFAULT 0,
     group_joins  BIGINT          NOT NULL DEFAULT 0,
     purchases    BIGINT          NOT NULL DEFAULT 0,
-    PRIMARY KEY (live_code_id, day, store_id),
-    -- A store's funnel (and a store manager's stores); the whole brand's reads the days alone.
-    KEY ix_funnel_day_store (store_id, day),
-    KEY ix_funnel_day_day (day)
+    -- Clustered by day: the whole brand's funnel reads the range's rows in one sweep; a code's and a store's (a store
+    -- manager's stores) read their own days through the keys below.
+    PRIMARY KEY (day, live_code_id, store_id),
+    KEY ix_funnel_day_code (live_code_id, day),
+    KEY ix_funnel_day_store (store_id, day)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

@@ -74,7 +74,7 @@ export function funnelChart(title, steps) {
     const g = s('g', { 'data-step': step.step, 'data-count': step.count });
     g.append(s('text', { x: L - 8, y: y + 20, 'text-anchor': 'end', class: 'axis' }, step.label));
     g.append(s('rect', { x: mid - width / 2, y: y + 3, width, height: row - 8, fill: COLORS[i % COLORS.length], class: 'bar' }));
-    const conversion = step.conversion === null || step.conversion === undefined ? '' : ` · ${(step.conversion * 100).toFixed(1)}%`;
+    const conversion = step.conversion === null || step.conversion === undefined ? '' : ` · ${+(step.conversion * 100).toFixed(2)}%`;
     g.append(s('text', { x: W - R + 8, y: y + 20, class: 'axis value' }, `${step.count}${conversion}`));
     svg.append(g);
   });
