@@ -4,6 +4,7 @@ using WechatSimulator.Accounts;
 using WechatSimulator.Control;
 using WechatSimulator.Faults;
 using WechatSimulator.Media;
+using WechatSimulator.Menus;
 using WechatSimulator.Messages;
 using WechatSimulator.MiniProgram;
 using WechatSimulator.QrCodes;
@@ -55,6 +56,7 @@ public static class SimulatorApp
         app.MapMiniProgram();
         app.MapQrCodes();
         app.MapMedia();
+        app.MapMenus();
         app.MapAccounts();
         app.MapFaults();
         app.MapControl();

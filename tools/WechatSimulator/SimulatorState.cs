@@ -3,6 +3,7 @@ using WechatSimulator.Accounts;
 using WechatSimulator.Control;
 using WechatSimulator.Faults;
 using WechatSimulator.Media;
+using WechatSimulator.Menus;
 using WechatSimulator.Messages;
 using WechatSimulator.MiniProgram;
 using WechatSimulator.QrCodes;
@@ -28,6 +29,7 @@ public sealed class SimulatorState
         QrCodes = new AccountRecords<SimQrCode>(c => c.AppId);
         Media = new AccountRecords<SimMedia>(m => m.AppId);
         Stats = new CallStats();
+        Menus = new MenuStore();
     }
 
     public TimeProvider Time { get; }
@@ -55,7 +57,10 @@ public sealed class SimulatorState
 
     public CallStats Stats { get; }
 
-    /// <summary>Forgets everything but the accounts (tokens, users, used codes, messages, interactions, QR codes, media, faults, stats).</summary>
+    /// <summary>Each account's custom menu, default and conditional.</summary>
+    public MenuStore Menus { get; }
+
+    /// <summary>Forgets everything but the accounts (tokens, users, used codes, messages, interactions, QR codes, media, faults, stats, menus).</summary>
     public void Reset()
     {
         Tokens.Clear();
@@ -67,5 +72,6 @@ public sealed class SimulatorState
         QrCodes.Clear();
         Media.Clear();
         Stats.Clear();
+        Menus.Clear();
     }
 }

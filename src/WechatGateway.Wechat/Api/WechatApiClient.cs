@@ -18,7 +18,7 @@ namespace WechatGateway.Wechat.Api;
 /// once and is sent once more; a second token error is thrown. SDKs that retried until success looped forever when
 /// the token could not be fixed by refreshing (WxJava #77, #1481; wechatpy #629).
 /// </remarks>
-public sealed class WechatApiClient(HttpClient http, AccessTokenManager tokens, ILogger<WechatApiClient> logger)
+public sealed partial class WechatApiClient(HttpClient http, AccessTokenManager tokens, ILogger<WechatApiClient> logger)
 {
     /// <summary>The name of the HttpClient every WeChat call goes through, for adding handlers (telemetry, tests).</summary>
     public const string HttpClientName = "WechatApi";

@@ -347,6 +347,7 @@ public sealed class GroupSteering(StoreLocations locations, TimeProvider time)
             {
                 const string join = "UPDATE group_member SET joined_at = @now, joined_by = @joinedBy WHERE group_id = @groupId AND member_id = @memberId";
                 await c.ExecuteAsync(new CommandDefinition(join, new { groupId, memberId, now, joinedBy }, t, cancellationToken: ct));
+                await Funnel.ChannelFunnel.ReachAsync(c, t, memberId, ct);
             }
 
             return SeatOutcome.AlreadyHeld;
@@ -366,6 +367,11 @@ public sealed class GroupSteering(StoreLocations locations, TimeProvider time)
             VALUES (@groupId, @memberId, IF(@joinedBy IS NULL, @now, NULL), IF(@joinedBy IS NULL, NULL, @now), @joinedBy)
             """;
         await c.ExecuteAsync(new CommandDefinition(seat, new { groupId, memberId, now, joinedBy }, t, cancellationToken: ct));
+        if (joinedBy is not null)
+        {
+            await Funnel.ChannelFunnel.ReachAsync(c, t, memberId, ct);
+        }
+
         return SeatOutcome.Taken;
     }
 }

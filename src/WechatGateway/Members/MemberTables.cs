@@ -52,5 +52,6 @@ public static class MemberTables
             "which group was offered and why (the message bodies, which may hold the nickname, are erased)"),
         new("outbound_send", Move("outbound_send"), Push.SendOutbox.EraseBodies,
             "the delivery record of each send: status, errcode, dates (bodies are erased and unsent ones cancelled)"),
+        new("funnel_entry", Funnel.ChannelFunnel.MergeEntries, null, "the live codes the member scanned and the funnel steps reached: flags and a day"),
     ];
 }

@@ -203,6 +203,7 @@ public sealed class OrderImporter(
         const string count = "UPDATE member SET order_count = order_count + 1 WHERE id = @memberId";
         await c.ExecuteAsync(new CommandDefinition(count, new { memberId }, t, cancellationToken: ct));
         await members.RefreshStageAsync(c, t, memberId, ct);
+        await Funnel.ChannelFunnel.ReachAsync(c, t, memberId, ct);
 
         // Points per whole yuan: 128.90 yuan earns 128 × the rule's points.
         var yuan = (long)decimal.Floor(amount);

@@ -8,7 +8,7 @@ namespace WechatGateway.Points;
 /// <summary>
 /// Awards the push-triggered rules: <c>subscribe</c> (first follow of the account only), <c>scan</c> (once per member
 /// and QR scene; a follow through a QR code is a scan of its scene too), <c>keyword</c> (the campaign code texted,
-/// once per member) and <c>feedback</c> (a message to the account, keyed by the push, usually with a daily cap).
+/// or the key of the menu button tapped, once per member) and <c>feedback</c> (a message to the account, keyed by the push, usually with a daily cap).
 /// Every award's idempotency key is the rule's once-per-member key or the push id, so a retry or a re-run of the
 /// push awards nothing twice. Runs after <c>MemberPushHandler</c>, which has already recorded the follow.
 /// </summary>
@@ -41,16 +41,12 @@ public sealed class PointsPushHandler(PointsAwards awards, TimeProvider time) : 
                 await AwardScanAsync(work.Batch, connection, transaction, appId, memberId, scan.Scene, source, now, ct);
                 break;
             case TextMessage text:
-                var code = text.Content.Trim();
-                foreach (var rule in await ActiveAsync(work.Batch, connection, transaction, PointsTriggers.Keyword, appId, now, ct))
-                {
-                    if (string.Equals(rule.MatchKey, code, StringComparison.OrdinalIgnoreCase))
-                    {
-                        await awards.AwardAsync(connection, transaction, rule, memberId, rule.Points, $"keyword:{rule.Id}", rule.Name, source, null, ct);
-                    }
-                }
-
+                await AwardKeywordAsync(work.Batch, connection, transaction, appId, memberId, text.Content.Trim(), source, now, ct);
                 await AwardFeedbackAsync(connection, transaction, work, now, ct);
+                break;
+            case ClickEvent { EventKey: { } key }:
+                // A custom-menu button's key is a keyword too (Accounts/MenuEndpoints): tapping it earns what texting it would.
+                await AwardKeywordAsync(work.Batch, connection, transaction, appId, memberId, key, source, now, ct);
                 break;
             case ImageMessage or VoiceMessage or VideoMessage or ShortVideoMessage:
                 await AwardFeedbackAsync(connection, transaction, work, now, ct);
@@ -79,6 +75,17 @@ public sealed class PointsPushHandler(PointsAwards awards, TimeProvider time) : 
             if (rule.MatchKey is null || string.Equals(rule.MatchKey, scene, StringComparison.Ordinal))
             {
                 await awards.AwardAsync(c, t, rule, memberId, rule.Points, $"scan:{rule.Id}:{scene}", $"{rule.Name} ({scene})", source, null, ct);
+            }
+        }
+    }
+
+    private async Task AwardKeywordAsync(PushBatch batch, MySqlConnection c, MySqlTransaction t, string appId, ulong memberId, string code, string source, DateTime now, CancellationToken ct)
+    {
+        foreach (var rule in await ActiveAsync(batch, c, t, PointsTriggers.Keyword, appId, now, ct))
+        {
+            if (string.Equals(rule.MatchKey, code, StringComparison.OrdinalIgnoreCase))
+            {
+                await awards.AwardAsync(c, t, rule, memberId, rule.Points, $"keyword:{rule.Id}", rule.Name, source, null, ct);
             }
         }
     }

@@ -21,6 +21,8 @@ public static class ProcessingServiceExtensions
             .AddPushHandler<PointsPushHandler>()
             // After members: steering reads the member's home store and location; its invitations are sends.
             .AddPushHandler<GroupPushHandler>()
+            // After members: a scan's funnel entry starts with the steps its member has reached, which it reads from the member.
+            .AddPushHandler<Funnel.FunnelPushHandler>()
             // Anywhere: it only collects the batch's interactions for the customer-service window, recorded after the commit.
             .AddPushHandler<InteractionPushHandler>()
             // Last: a queued reply renders the member as the handlers above left it (the balance after this push's award),

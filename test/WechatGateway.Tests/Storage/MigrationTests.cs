@@ -24,6 +24,8 @@ public sealed class MigrationTests
         ["V14__order_importer.sql"] = "ea9478ae28ec3198abea3518cc10be47e994b6ec270432b4ad248737a4ab2ca9",
         ["V16__reply_deferred.sql"] = "ff4e72a3a19682798c58632b8442cb313b21b5f1b1b67463d8360b7a085a1324",
         ["V15__dashboard_indexes.sql"] = "b2345ad46a88a8b10316e5237fa88cb16d3ccd52665e8b698b0e0040b882748e",
+        ["V30__channel_funnel.sql"] = "1e8f4f76556eecf939b675cffeaf0e567018adb62f5dd32d7499f99b3ae7d266",
+        ["V31__account_menu.sql"] = "9f33c82d9f4ff0debfc22d985a719a3b2f5edaa4a7ab25465e5505ec6aa4463a",
     };
 
     [Test]

@@ -57,3 +57,26 @@ export function fillBar(value, max) {
   const level = pct >= 100 ? 'full' : pct >= 80 ? 'high' : 'ok';
   return h('span', { class: `fill ${level}`, title: `${value} of ${max}` }, h('span', { class: 'fill-track' }, h('span', { class: 'fill-bar', style: `width:${pct}%` })), h('span', { class: 'fill-text' }, `${value}/${max} (${pct}%)`));
 }
+
+/**
+ * A funnel: one centred bar per step, its width the step's count over the first step's; the count and the conversion
+ * from the step before it beside it.
+ */
+export function funnelChart(title, steps) {
+  const W = 560, row = 34, L = 110, R = 150;
+  const H = steps.length * row + 8;
+  const max = Math.max(1, ...steps.map((x) => x.count));
+  const mid = L + (W - L - R) / 2;
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title, class: 'chart funnel' });
+  steps.forEach((step, i) => {
+    const y = 4 + i * row;
+    const width = Math.max(2, ((W - L - R) * step.count) / max);
+    const g = s('g', { 'data-step': step.step, 'data-count': step.count });
+    g.append(s('text', { x: L - 8, y: y + 20, 'text-anchor': 'end', class: 'axis' }, step.label));
+    g.append(s('rect', { x: mid - width / 2, y: y + 3, width, height: row - 8, fill: COLORS[i % COLORS.length], class: 'bar' }));
+    const conversion = step.conversion === null || step.conversion === undefined ? '' : ` · ${+(step.conversion * 100).toFixed(2)}%`;
+    g.append(s('text', { x: W - R + 8, y: y + 20, class: 'axis value' }, `${step.count}${conversion}`));
+    svg.append(g);
+  });
+  return h('figure', { class: 'chart-box' }, h('figcaption', null, title), svg);
+}

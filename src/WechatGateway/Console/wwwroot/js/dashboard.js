@@ -4,6 +4,7 @@ import { h, errorBox } from './dom.js';
 import { get } from './api.js';
 import { lineChart, barChart } from './charts.js';
 import { title } from './ui.js';
+import { funnelPanel } from './funnel.js';
 
 const day = (d) => String(d).slice(5);
 
@@ -51,6 +52,7 @@ export async function dashboard() {
         ['pending', q.statuses.pending], ['queued', q.statuses.queued], ['in flight', q.inFlight], ['failed', q.statuses.failed], ['dead', q.statuses.dead],
       ].map(([label, value], i) => ({ label, value: value ?? 0, color: i })));
     }),
+    panel(funnelPanel),
   ]);
   return h('div', null, title('Dashboard'), h('div', { class: 'charts', id: 'charts' }, panels));
 }
