@@ -73,6 +73,7 @@ const nav = [
   ['stores', 'Stores'], ['groups', 'Groups'], ['live-codes', 'Live codes'], ['points-rules', 'Points rules'],
   ['rewards', 'Rewards'], ['orders', 'Orders'], ['pushes', 'Pushes'], ['queue', 'Queue'], ['api-keys', 'API keys', 'admin'], ['audit', 'Audit log'],
 ];
+nav.push(['feedback', 'Feedback'], ['events', 'Events']);
 
 let main;
 

@@ -9,6 +9,7 @@ import { dashboard } from './dashboard.js';
 import { fillBar } from './charts.js';
 import { autoReplies, templates } from './replies.js';
 import { members } from './members.js';
+import { feedback, events } from './aftersale.js';
 
 /**
  * A list with create, edit and delete, for resources whose list comes back whole (stores, groups, rules, rewards).
@@ -262,3 +263,4 @@ export const pages = {
   'points-rules': pointsRules, rewards, orders, pushes, queue, 'api-keys': apiKeys, audit,
 };
 
+Object.assign(pages, { feedback, events });
