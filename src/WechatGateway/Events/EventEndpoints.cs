@@ -68,6 +68,7 @@ public static class EventEndpoints
         return TypedResults.Ok(await EventStore.ListAsync(c, user.StoresOf(), storeId, upcoming == true ? time.GetUtcNow().UtcDateTime : null, 500, ct));
     }
 
+    [ResponseExample("""{ "id": 7, "storeId": 3, "storeName": "Jing'an", "title": "Pour-over tasting", "startsAt": "2026-12-12T06:00:00", "endsAt": "2026-12-12T08:00:00", "capacity": 20, "points": 50, "registrationDeadline": null, "segmentId": null, "registered": 18, "waitlisted": 0, "checkedIn": 0, "seatsLeft": 2 }""")]
     public static async Task<Results<Ok<EventView>, NotFound>> GetAsync(ulong id, ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
     {
         await using var c = await dataSource.OpenConnectionAsync(ct);
