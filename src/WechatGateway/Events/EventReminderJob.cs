@@ -9,7 +9,7 @@ using WechatGateway.Push;
 namespace WechatGateway.Events;
 
 /// <summary>
-/// Worker job: reminds each registered member of an event starting within <see cref="EventsOptions.ReminderBefore"/>,
+/// Worker job: reminds each registered member of an event starting within <see cref="EventsOptions.ReminderHoursBefore"/>,
 /// through the send queue on the channel WeChat allows (<see cref="FollowerChannel"/>), or records why not
 /// (<c>event_registration.reminder_note</c>). Each registration is claimed by a conditional update in the transaction
 /// that adds the send (key <c>event-reminder:{eventId}:{memberId}</c>), so a member is reminded once.
@@ -34,7 +34,7 @@ public sealed class EventReminderJob(MySqlDataSource dataSource, SendOutbox outb
             ORDER BY e.starts_at, r.position LIMIT @Batch
             """;
         await using var c = await dataSource.OpenConnectionAsync(ct);
-        var due = (await c.QueryAsync<DueReminder>(new CommandDefinition(dueSql, new { registered = RegistrationStatus.Registered, now, soon = now + options.Value.ReminderBefore, Batch }, cancellationToken: ct))).AsList();
+        var due = (await c.QueryAsync<DueReminder>(new CommandDefinition(dueSql, new { registered = RegistrationStatus.Registered, now, soon = now + TimeSpan.FromHours(options.Value.ReminderHoursBefore), Batch }, cancellationToken: ct))).AsList();
         var decided = 0;
         foreach (var reminder in due)
         {

@@ -15,8 +15,9 @@ public sealed class EventsOptions
     [MinLength(32)]
     public string? TicketKey { get; set; }
 
-    /// <summary>How long before an event starts its registered members are reminded.</summary>
-    public TimeSpan ReminderBefore { get; set; } = TimeSpan.FromDays(1);
+    /// <summary>Hours before an event starts its registered members are reminded.</summary>
+    [Range(1, 720)]
+    public int ReminderHoursBefore { get; set; } = 24;
 
     /// <summary>How often the worker looks for reminders that are due.</summary>
     [Range(1, 3600)]

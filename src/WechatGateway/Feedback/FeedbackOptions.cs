@@ -3,18 +3,20 @@ using System.ComponentModel.DataAnnotations;
 namespace WechatGateway.Feedback;
 
 /// <summary>The <c>Feedback</c> section: the after-purchase survey.</summary>
-public sealed class FeedbackOptions : IValidatableObject
+public sealed class FeedbackOptions
 {
     public const string Section = "Feedback";
 
-    /// <summary>How long after the purchase the survey is sent where no account or store setting says otherwise (ISO 8601 in the API, "2.00:00:00" here).</summary>
-    public TimeSpan SurveyAfter { get; set; } = TimeSpan.FromDays(2);
+    /// <summary>Hours after the purchase the survey is sent where no account or store setting says otherwise (<c>PUT /api/admin/feedback/settings</c>).</summary>
+    [Range(0, 2160)]
+    public int SurveyAfterHours { get; set; } = 48;
 
     /// <summary>
     /// A survey that falls due longer ago than this when its order is imported (a back-office import of last year's
     /// sales) is skipped: a member asked about a purchase she has forgotten does not answer, and may unfollow.
     /// </summary>
-    public TimeSpan SurveyMaxLateness { get; set; } = TimeSpan.FromDays(7);
+    [Range(1, 365)]
+    public int SurveyMaxLatenessDays { get; set; } = 7;
 
     /// <summary>How often the worker looks for surveys that are due.</summary>
     [Range(1, 3600)]
@@ -39,17 +41,4 @@ public sealed class FeedbackOptions : IValidatableObject
     /// customer-service window is closed; an account without one sends surveys only within the window.
     /// </summary>
     public Dictionary<string, string> SurveyTemplates { get; set; } = [];
-
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        if (SurveyAfter < TimeSpan.Zero || SurveyAfter > TimeSpan.FromDays(90))
-        {
-            yield return new ValidationResult("Feedback:SurveyAfter must be from 0 to 90 days.", [nameof(SurveyAfter)]);
-        }
-
-        if (SurveyMaxLateness < TimeSpan.FromHours(1))
-        {
-            yield return new ValidationResult("Feedback:SurveyMaxLateness must be at least an hour.", [nameof(SurveyMaxLateness)]);
-        }
-    }
 }

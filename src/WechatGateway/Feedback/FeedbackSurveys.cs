@@ -23,7 +23,7 @@ public sealed record SurveySetting(string? AppId, long? StoreId, TimeSpan? Surve
 /// Schedules the survey of an order when the order gets its member (at import, or later when the matching job finds
 /// the member), in that same transaction, so every matched order has exactly one survey row. The delay is the most
 /// specific <c>feedback_setting</c>: the order's store and account, the store, the account, every store and account,
-/// then <see cref="FeedbackOptions.SurveyAfter"/>.
+/// then <see cref="FeedbackOptions.SurveyAfterHours"/>.
 /// </summary>
 public sealed class FeedbackSurveys(IOptions<FeedbackOptions> options)
 {
@@ -44,8 +44,8 @@ public sealed class FeedbackSurveys(IOptions<FeedbackOptions> options)
         var due = after is { } delay ? order.PaidAt + delay : now;
         var (status, reason) = after is null
             ? (SurveyStatus.Skipped, "surveys are off for this store or account")
-            : due < now - options.Value.SurveyMaxLateness
-                ? (SurveyStatus.Skipped, "the order was imported too long after its survey fell due (Feedback:SurveyMaxLateness)")
+            : due < now - TimeSpan.FromDays(options.Value.SurveyMaxLatenessDays)
+                ? (SurveyStatus.Skipped, "the order was imported too long after its survey fell due (Feedback:SurveyMaxLatenessDays)")
                 : (SurveyStatus.Scheduled, null);
 
         const string insert = """

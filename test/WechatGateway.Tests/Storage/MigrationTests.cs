@@ -24,7 +24,7 @@ public sealed class MigrationTests
         ["V14__order_importer.sql"] = "ea9478ae28ec3198abea3518cc10be47e994b6ec270432b4ad248737a4ab2ca9",
         ["V16__reply_deferred.sql"] = "ff4e72a3a19682798c58632b8442cb313b21b5f1b1b67463d8360b7a085a1324",
         ["V15__dashboard_indexes.sql"] = "b2345ad46a88a8b10316e5237fa88cb16d3ccd52665e8b698b0e0040b882748e",
-        ["V27__feedback.sql"] = "0271c75c208186048f00a3e469a0cb4124253e418c014bbb5105bdd214cbe9bc",
+        ["V27__feedback.sql"] = "7260224642830faf684e79f84d49981e15b6d24503ea472921e7de57d765c2b1",
         ["V28__events.sql"] = "cef0d4660fdd95b615af8b2463f33843a55706816eeb41e94c589c205c2d3ce3",
     };
 

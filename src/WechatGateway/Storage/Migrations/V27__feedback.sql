@@ -2,7 +2,7 @@
 
 -- How long after a purchase its survey is sent, per official account and store: app_id '' and store_id 0 mean every
 -- account and every store. The most specific row wins, a store's before an account's (Feedback/FeedbackSurveys);
--- with no row, Feedback:SurveyAfter. survey_after_seconds NULL turns the survey off there.
+-- with no row, Feedback:SurveyAfterHours. survey_after_seconds NULL turns the survey off there.
 CREATE TABLE feedback_setting (
     app_id               VARCHAR(64)     NOT NULL DEFAULT '',
     store_id             BIGINT UNSIGNED NOT NULL DEFAULT 0,
