@@ -40,7 +40,7 @@ public sealed class FeedbackSurveys(IOptions<FeedbackOptions> options)
             settingSql, new { appId = order.AppId ?? "", storeId = order.StoreId ?? 0 }, t, cancellationToken: ct));
 
         // No row: the configured default; a row without seconds: surveys off there.
-        var after = setting is null ? options.Value.SurveyAfter : setting.Seconds is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+        var after = setting is null ? TimeSpan.FromHours(options.Value.SurveyAfterHours) : setting.Seconds is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
         var due = after is { } delay ? order.PaidAt + delay : now;
         var (status, reason) = after is null
             ? (SurveyStatus.Skipped, "surveys are off for this store or account")
