@@ -81,6 +81,7 @@ app_env() {
     "Admin__ApiKeys__0__Name=demo-admin" \
     "Admin__ApiKeys__0__Key=$DEMO_ADMIN_KEY" \
     "Admin__ApiKeys__0__Role=Admin" \
+    "Events__TicketKey=demo-ticket-key-$DEMO_ADMIN_KEY" \
     "Webhook__Spool__Directory=$WG_DATA/spool"
 }
 

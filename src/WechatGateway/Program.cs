@@ -1,6 +1,8 @@
 using Scalar.AspNetCore;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
+using WechatGateway.Events;
+using WechatGateway.Feedback;
 using WechatGateway.Groups;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
@@ -39,6 +41,8 @@ builder.Services.AddReplies();
 builder.Services.AddMiniProgram();
 builder.Services.AddAdmin();
 builder.Services.AddPrivacy(gateway);
+builder.Services.AddFeedback(gateway);
+builder.Services.AddEvents(gateway);
 
 var app = builder.Build();
 
@@ -65,7 +69,10 @@ if (gateway.RunsWeb)
     app.MapMiniProgram();
     app.MapPoints();
     app.MapGroupsMiniProgram();
-    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard().MapFunnel().MapAccountMenu();
+    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard().MapFunnel().MapAccountMenu()
+        .MapFeedbackAdmin().MapEventsAdmin();
+    app.MapFeedbackMiniProgram();
+    app.MapEventsMiniProgram();
     app.MapConsole();
 }
 

@@ -53,5 +53,10 @@ public static class MemberTables
         new("outbound_send", Move("outbound_send"), Push.SendOutbox.EraseBodies,
             "the delivery record of each send: status, errcode, dates (bodies are erased and unsent ones cancelled)"),
         new("funnel_entry", Funnel.ChannelFunnel.MergeEntries, null, "the live codes the member scanned and the funnel steps reached: flags and a day"),
+        new("feedback_survey", Move("feedback_survey"), null, "which order was surveyed, when and on which channel"),
+        new("order_feedback", Move("order_feedback"), Feedback.FeedbackAnswers.EraseComments,
+            "the rating of an order: the store's quality record (the free-text comment, which may hold anything, is erased)"),
+        new("event_registration", Events.EventRegistrations.MergeRegistrations, null, "which events the member registered for, and queue positions"),
+        new("event_ticket", Move("event_ticket"), null, "tickets issued and checked in: attendance and the points it earned"),
     ];
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
+using WechatGateway.Feedback;
 using WechatGateway.Members;
 using WechatGateway.Points;
 using WechatGateway.Storage;
@@ -68,7 +69,7 @@ public sealed record OrderImporterKey(string Actor, bool StoreMembersOnly);
 /// and awards the <c>order</c> rules. Each order is its own transaction, so one bad row never undoes the others.
 /// </summary>
 public sealed class OrderImporter(
-    MySqlDataSource dataSource, PointsAwards awards, MemberStore members, IOptions<PointsOptions> options, TimeProvider time, ILogger<OrderImporter> logger)
+    MySqlDataSource dataSource, PointsAwards awards, MemberStore members, FeedbackSurveys surveys, IOptions<PointsOptions> options, TimeProvider time, ILogger<OrderImporter> logger)
 {
     /// <summary>
     /// Erasure (<see cref="MemberTables"/>): an order matched to the member no longer needs the identifiers it was matched
@@ -219,6 +220,9 @@ public sealed class OrderImporter(
         const string awarded = "UPDATE shop_order SET awarded = @points WHERE id = @orderId";
         await c.ExecuteAsync(new CommandDefinition(awarded, new { points, orderId }, t, cancellationToken: ct));
         await members.AddTimelineAsync(c, t, memberId, "order", $"order {orderNo}: {amount.ToString("0.00", CultureInfo.InvariantCulture)} yuan", null, $"order:{orderId}", ct);
+
+        // The third handshake: the order's survey, from the moment it has a member.
+        await surveys.ScheduleAsync(c, t, orderId, memberId, now, ct);
         return (memberId, points);
     }
 

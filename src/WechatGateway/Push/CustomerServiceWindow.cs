@@ -178,6 +178,35 @@ public sealed class CustomerServiceWindow(IConnectionMultiplexer redis)
         }
     }
 
+    /// <summary>
+    /// What <see cref="TakeAsync"/> would decide for one follower now, without taking a slot: for a sender choosing
+    /// between a customer-service and a template message before queueing (<see cref="FollowerChannel"/>). The
+    /// dispatcher still takes the slot when it sends.
+    /// </summary>
+    public async Task<WindowDecision> PeekAsync(string appId, string openId, DateTime now)
+    {
+        var h = await redis.GetDatabase().HashGetAsync(RedisKeys.CustomerServiceWindow(appId, openId), ["m", "mu", "e", "eu"]);
+        if (h[0].IsNull && h[2].IsNull)
+        {
+            return WindowDecision.Unknown;
+        }
+
+        var at = UnixMilliseconds(now);
+        var messageOpen = (long)h[0] is var m and > 0 && at - m < (long)MessageWindow.TotalMilliseconds;
+        var eventOpen = (long)h[2] is var e and > 0 && at - e < (long)EventWindow.TotalMilliseconds;
+        if (eventOpen && (long)h[3] < EventQuota)
+        {
+            return WindowDecision.Event;
+        }
+
+        if (messageOpen && (long)h[1] < MessageQuota)
+        {
+            return WindowDecision.Message;
+        }
+
+        return messageOpen || eventOpen ? WindowDecision.QuotaUsed : WindowDecision.Closed;
+    }
+
     private static long UnixMilliseconds(DateTime at) =>
         new DateTimeOffset(DateTime.SpecifyKind(at, at.Kind == DateTimeKind.Unspecified ? DateTimeKind.Utc : at.Kind)).ToUnixTimeMilliseconds();
 }

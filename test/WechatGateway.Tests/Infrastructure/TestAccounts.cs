@@ -53,5 +53,6 @@ public static class TestAccounts
         // Every test client shares one address: the brute-force tests run a gateway of their own with a low limit.
         ["Admin:FailedAuthPerMinute"] = "1000",
         ["MiniProgram:LoginsPerMinute"] = "100000",
+        ["Events:TicketKey"] = "test-ticket-key-0123456789abcdef0123456789",
     };
 }

@@ -74,6 +74,7 @@ const nav = [
   ['rewards', 'Rewards'], ['orders', 'Orders'], ['pushes', 'Pushes'], ['queue', 'Queue'], ['api-keys', 'API keys', 'admin'], ['audit', 'Audit log'],
   ['menu', 'Custom menu', 'admin'],
 ];
+nav.push(['feedback', 'Feedback'], ['events', 'Events']);
 
 let main;
 

@@ -53,6 +53,10 @@ export async function dashboard() {
       ].map(([label, value], i) => ({ label, value: value ?? 0, color: i })));
     }),
     panel(funnelPanel),
+    panel(async () => {
+      const rows = await get('/feedback/ratings');
+      return orEmpty('Average rating per store (after-purchase surveys)', rows.map((r) => ({ label: `${r.storeName ?? 'no store'} (${r.answers})`, value: r.average, max: 5, color: r.average <= 2 ? 1 : 0 })), barChart, 'No survey answers yet.');
+    }),
   ]);
   return h('div', null, title('Dashboard'), h('div', { class: 'charts', id: 'charts' }, panels));
 }

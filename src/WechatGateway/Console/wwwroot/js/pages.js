@@ -10,6 +10,7 @@ import { fillBar } from './charts.js';
 import { autoReplies, templates } from './replies.js';
 import { members } from './members.js';
 import { menuPage } from './menu.js';
+import { feedback, events } from './aftersale.js';
 
 /**
  * A list with create, edit and delete, for resources whose list comes back whole (stores, groups, rules, rewards).
@@ -261,6 +262,5 @@ async function apiKeys() {
 export const pages = {
   dashboard, 'auto-replies': autoReplies, templates, members, stores, groups, 'live-codes': liveCodes,
   'points-rules': pointsRules, rewards, orders, pushes, queue, 'api-keys': apiKeys, audit,
-  menu: menuPage,
+  menu: menuPage, feedback, events,
 };
-
