@@ -79,7 +79,13 @@ public static class MenuEndpoints
         { "buttons": [ { "name": "会员卡", "type": "click", "key": "MEMBER_CARD" }, { "name": "More", "subButtons": [ { "name": "Shop", "type": "miniprogram", "url": "https://brand.example.com/shop", "appId": "wx8e2d4c6a0b1f3e57", "pagePath": "pages/index/index" }, { "name": "Scan a receipt", "type": "scancode_push", "key": "SCAN_RECEIPT" }, { "name": "Nearest store", "type": "location_select", "key": "NEAREST_STORE" } ] } ],
           "conditional": [ { "matchRule": { "tagId": "101" }, "buttons": [ { "name": "VIP lounge", "type": "view", "url": "https://brand.example.com/vip" } ] } ] }
         """)]
-    [ResponseExample("""{ "type": "https://tools.ietf.org/html/rfc9110#section-15.5.1", "title": "The menu breaks a rule of WeChat's", "status": 400, "detail": "buttons[1].subButtons: a top button has at most 5 sub-buttons (WeChat errcode 40023)", "errcode": 40023, "path": "buttons[1].subButtons" }""")]
+    [ResponseExample("""
+        { "appId": "wx5f3c2a1b9d8e7f60",
+          "saved": { "buttons": [ { "name": "会员卡", "type": "click", "key": "MEMBER_CARD" } ], "conditional": [ { "matchRule": { "tagId": "101" }, "buttons": [ { "name": "VIP lounge", "type": "view", "url": "https://brand.example.com/vip" } ] } ] },
+          "conditionalMenuIds": [ "208379533" ], "pushedBy": "ops-admin", "pushedAt": "2026-12-01T09:30:00",
+          "current": { "isMenuOpen": true, "buttons": [ { "name": "会员卡", "type": "click", "key": "MEMBER_CARD" } ] } }
+        """)]
+    [ResponseExample("""{ "type": "https://tools.ietf.org/html/rfc9110#section-15.5.1", "title": "The menu breaks a rule of WeChat's", "status": 400, "detail": "buttons[1].subButtons: a top button has at most 5 sub-buttons (WeChat errcode 40023)", "errcode": 40023, "path": "buttons[1].subButtons" }""", StatusCode = 400)]
     public static async Task<Results<Ok<MenuView>, NotFound, ProblemHttpResult>> PutAsync(
         string appId, MenuBody body, ClaimsPrincipal user, AccountRegistry accounts, MySqlDataSource dataSource, WechatApiClient wechat, TimeProvider time, CancellationToken ct)
     {
