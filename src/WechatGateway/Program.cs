@@ -67,7 +67,7 @@ if (gateway.RunsWeb)
     app.MapMiniProgram();
     app.MapPoints();
     app.MapGroupsMiniProgram();
-    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard();
+    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard().MapSegments();
     app.MapConsole();
 }
 

@@ -9,6 +9,9 @@ public static class SegmentsServiceExtensions
     {
         ArgumentNullException.ThrowIfNull(gateway);
         services.AddSingleton<SegmentStore>();
+        services.AddSingleton<SegmentQueries>();
+        services.AddSingleton<SegmentValidation>();
+        services.AddSingleton<Profile.TagCatalogue>();
         return services;
     }
 }

@@ -1,7 +1,7 @@
 using Dapper;
 using MySqlConnector;
 
-namespace WechatGateway.Segments;
+namespace WechatGateway.Profile;
 
 /// <summary>A member's RFM: the raw figures from its matched orders and their scores 1–5.</summary>
 public sealed record RfmView(int R, int F, int M, DateTime LastOrderAt, int Orders, decimal Amount, DateTime ScoredAt);
