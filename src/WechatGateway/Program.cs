@@ -9,6 +9,7 @@ using WechatGateway.OpsConsole;
 using WechatGateway.Orders;
 using WechatGateway.Points;
 using WechatGateway.Privacy;
+using WechatGateway.Profile;
 using WechatGateway.Processing;
 using WechatGateway.Push;
 using WechatGateway.Replies;
@@ -40,6 +41,7 @@ builder.Services.AddReplies();
 builder.Services.AddMiniProgram();
 builder.Services.AddAdmin();
 builder.Services.AddPrivacy(gateway);
+builder.Services.AddProfile(gateway);
 builder.Services.AddSegments(gateway);
 
 var app = builder.Build();
@@ -67,7 +69,7 @@ if (gateway.RunsWeb)
     app.MapMiniProgram();
     app.MapPoints();
     app.MapGroupsMiniProgram();
-    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard().MapSegments();
+    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard().MapSegments().MapTags();
     app.MapConsole();
 }
 

@@ -3,8 +3,23 @@ using MySqlConnector;
 
 namespace WechatGateway.Profile;
 
-/// <summary>A member's RFM: the raw figures from its matched orders and their scores 1–5.</summary>
-public sealed record RfmView(int R, int F, int M, DateTime LastOrderAt, int Orders, decimal Amount, DateTime ScoredAt);
+/// <summary>A member's RFM: its scores 1–5 and the figures they score (from its matched orders).</summary>
+public sealed record RfmView
+{
+    public int R { get; init; }
+
+    public int F { get; init; }
+
+    public int M { get; init; }
+
+    public DateTime LastOrderAt { get; init; }
+
+    public int Orders { get; init; }
+
+    public decimal Amount { get; init; }
+
+    public DateTime ScoredAt { get; init; }
+}
 
 /// <summary>
 /// RFM from imported orders, scored against the distribution of the members who have ordered (the gateway's member
@@ -19,7 +34,7 @@ public static class RfmScores
         {EnsureScale}
         INSERT INTO member_rfm (member_id, last_order_at, orders, amount, r, f, m, scored_at)
         SELECT o.member_id, MAX(o.paid_at), COUNT(*), SUM(o.amount), 1, 1, 1, @now
-          FROM shop_order o WHERE {memberCondition} GROUP BY o.member_id
+          FROM shop_order o WHERE {memberCondition} AND o.matched_at IS NOT NULL GROUP BY o.member_id
         ON DUPLICATE KEY UPDATE last_order_at = VALUES(last_order_at), orders = VALUES(orders), amount = VALUES(amount), scored_at = VALUES(scored_at);
         UPDATE member_rfm rf JOIN rfm_scale s ON s.id = 1 SET {Scores} WHERE {memberCondition.Replace("o.member_id", "rf.member_id", StringComparison.Ordinal)};
         """;
@@ -28,9 +43,9 @@ public static class RfmScores
     /// The scale before the nightly job first measures the distribution: recency within 180, 90, 30, 7 days; more than
     /// 1, 2, 4, 9 orders; more than 100, 300, 1000, 3000 yuan.
     /// </summary>
-    private const string EnsureScale = """
-        INSERT IGNORE INTO rfm_scale (id, r_cuts, f_cuts, m_cuts, members, computed_at, scored_to)
-        VALUES (1, '[180,90,30,7]', '[1,2,4,9]', '[100,300,1000,3000]', 0, NULL, NULL);
+    internal const string EnsureScale = """
+        INSERT IGNORE INTO rfm_scale (id, r_cuts, f_cuts, m_cuts, members, computed_at)
+        VALUES (1, '[180,90,30,7]', '[1,2,4,9]', '[100,300,1000,3000]', 0, NULL);
         """;
 
     /// <summary>

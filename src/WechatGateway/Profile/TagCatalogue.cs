@@ -35,6 +35,9 @@ public sealed class TagCatalogue(MySqlDataSource dataSource, TimeProvider time)
     public static string? Invalid(IEnumerable<string>? tags) =>
         tags?.FirstOrDefault(t => !IsValid(t)) is { } bad ? $"'{bad}' is not a tag: 1 to {MaxLength} characters without leading or trailing space." : null;
 
+    /// <summary>The error for a list of more than <paramref name="max"/> tags or with an invalid one, or null.</summary>
+    public static string? Check(IReadOnlyCollection<string>? tags, int max) => tags?.Count > max ? $"at most {max} tags." : Invalid(tags);
+
     /// <summary>Declares tags (a rule or live code that sets them was saved); known ones stay as they were.</summary>
     public async Task DeclareAsync(IReadOnlyCollection<string> tags, string source, CancellationToken ct)
     {

@@ -315,7 +315,8 @@ public static class ReplyAdminEndpoints
 
     private static AutoReplyView ViewOf(ulong id, AutoReplyRequest r) => new(
         id, r.AppId, r.Name?.Trim() ?? "", r.Match?.ToLowerInvariant() ?? "", r.Keywords ?? [], r.Event?.ToLowerInvariant(), r.EventKey, r.Priority ?? 0,
-        r.Enabled ?? true, r.ValidFrom, r.ValidUntil, r.Reply, r.TemplateId, default, default, r.Action?.Trim().ToLowerInvariant() ?? AutoReplyRule.ReplyAction);
+        r.Enabled ?? true, r.ValidFrom, r.ValidUntil, r.Reply, r.TemplateId, default, default, r.Action?.Trim().ToLowerInvariant() ?? AutoReplyRule.ReplyAction,
+        r.Tags?.Distinct().ToList() ?? []);
 
     private static RenderedView ToView(RenderedReply r) => new(r.Body.Type!, r.Content, r.Body.MediaId, r.Articles, r.Url, r.Data);
 

@@ -72,7 +72,7 @@ public static class SegmentEndpoints
             return TypedResults.ValidationProblem(errors);
         }
 
-        return TypedResults.Ok(Visible(await queries.PreviewAsync(store.WithLowestTier(filter), user.StoresOf(), ct), user));
+        return TypedResults.Ok(Visible(await queries.PreviewAsync(store.WithTierScale(filter), user.StoresOf(), ct), user));
     }
 
     [RequestExample("""{ "name": "gold near Jing'an, quiet 60 days", "filter": { "appId": "wx5f3c2a1b9d8e7f60", "tiers": ["gold"], "storeIds": [3], "lastInteractionBefore": "2026-10-06T00:00:00Z", "subscribed": true } }""")]

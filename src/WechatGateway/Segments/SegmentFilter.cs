@@ -42,12 +42,12 @@ public sealed record SegmentFilter(
     bool? Subscribed = null)
 {
     /// <summary>
-    /// The tier of a member whose points account records none (it has earned nothing yet): the lowest of
-    /// <c>Points:Tiers</c>. Not part of the JSON; <see cref="SegmentStore"/> sets it on every filter it reads, and
-    /// without it a <see cref="Tiers"/> filter matches recorded tiers only.
+    /// The configured tiers (<c>Points:Tiers</c>), lowest first: a member's tier is derived from its lifetime points, as
+    /// the member API shows it, so <see cref="Tiers"/> compiles to lifetime ranges. Not part of the JSON;
+    /// <see cref="SegmentStore"/> sets it on every filter it reads.
     /// </summary>
     [JsonIgnore]
-    public string? LowestTier { get; init; }
+    public IReadOnlyList<Points.TierOptions>? TierScale { get; init; }
 }
 
 /// <summary>Inclusive score ranges, each <c>[min, max]</c> within 1–5.</summary>

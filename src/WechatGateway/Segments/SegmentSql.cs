@@ -105,9 +105,27 @@ public static class SegmentSql
 
         if (Given(filter.Tiers))
         {
-            p.Add("sg_tiers", filter.Tiers);
-            p.Add("sg_lowestTier", filter.LowestTier);
-            And("COALESCE(pa.tier, @sg_lowestTier) IN @sg_tiers");
+            var scale = filter.TierScale ?? throw new ArgumentException("A tiers filter needs the tier scale (TierScale): read the filter through SegmentStore.", nameof(filter));
+            var ranges = new List<string>();
+            for (var n = 0; n < scale.Count; n++)
+            {
+                if (!filter.Tiers!.Contains(scale[n].Name))
+                {
+                    continue;
+                }
+
+                p.Add($"sg_tierFrom{n}", scale[n].MinLifetime);
+                var below = n + 1 < scale.Count ? $" AND COALESCE(pa.lifetime, 0) < @sg_tierTo{n}" : "";
+                if (below.Length > 0)
+                {
+                    p.Add($"sg_tierTo{n}", scale[n + 1].MinLifetime);
+                }
+
+                ranges.Add($"(COALESCE(pa.lifetime, 0) >= @sg_tierFrom{n}{below})");
+            }
+
+            // The tier the member API shows: the highest whose threshold the lifetime points reach.
+            And(ranges.Count == 0 ? "FALSE" : $"({string.Join(" OR ", ranges)})");
         }
 
         if (filter.PointsMin is { } min)

@@ -82,10 +82,10 @@ public sealed class SegmentStore(MySqlDataSource dataSource, PointsTiers tiers, 
         await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
             $"SELECT {Columns} FROM segment WHERE id = @id AND deleted_at IS NULL", new { id }, transaction, cancellationToken: ct));
 
-    /// <summary>The filter as a query needs it: with the tier of members that have none recorded (see <see cref="SegmentFilter.LowestTier"/>).</summary>
-    public SegmentFilter WithLowestTier(SegmentFilter filter) => filter with { LowestTier = tiers.Lowest };
+    /// <summary>The filter as a query needs it: with the configured tiers (see <see cref="SegmentFilter.TierScale"/>).</summary>
+    public SegmentFilter WithTierScale(SegmentFilter filter) => filter with { TierScale = tiers.Scale };
 
-    private SegmentFilter Parse(string json) => WithLowestTier(JsonSerializer.Deserialize<SegmentFilter>(json, Json) ?? new SegmentFilter());
+    private SegmentFilter Parse(string json) => WithTierScale(JsonSerializer.Deserialize<SegmentFilter>(json, Json) ?? new SegmentFilter());
 
     private Segment ToSegment(Row row)
     {

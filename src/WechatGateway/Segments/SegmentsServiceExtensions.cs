@@ -4,14 +4,13 @@ namespace WechatGateway.Segments;
 
 public static class SegmentsServiceExtensions
 {
-    /// <summary>Saved segments, the consumer profile they filter on (tags, RFM) and its jobs.</summary>
+    /// <summary>Saved segments: their store, validation and queries.</summary>
     public static IServiceCollection AddSegments(this IServiceCollection services, GatewayOptions gateway)
     {
         ArgumentNullException.ThrowIfNull(gateway);
         services.AddSingleton<SegmentStore>();
         services.AddSingleton<SegmentQueries>();
         services.AddSingleton<SegmentValidation>();
-        services.AddSingleton<Profile.TagCatalogue>();
         return services;
     }
 }

@@ -7,6 +7,9 @@ namespace WechatGateway.Tests.Segments;
 
 public sealed class SegmentSqlTests : GatewayTest
 {
+    private static readonly WechatGateway.Points.TierOptions[] Scale =
+        [new() { Name = "basic", MinLifetime = 0 }, new() { Name = "silver", MinLifetime = 1000 }, new() { Name = "gold", MinLifetime = 5000 }];
+
     private static async Task<List<(ulong MemberId, string OpenId)>> PageAsync(SegmentFilter filter, ulong after, int limit)
     {
         var page = SegmentSql.Page(filter, after, limit);
@@ -45,7 +48,7 @@ public sealed class SegmentSqlTests : GatewayTest
         var recent = DateTime.UtcNow.AddDays(-1);
         var old = DateTime.UtcNow.AddDays(-90);
         await TestMembers.AddAsync(
-            new TestMembers.Seed(1, Stage: "customer", HomeStoreId: 1, City: "Shanghai", Tags: ["coffee", "weekend"], Balance: 500, Tier: "gold", LastInteractionAt: recent),
+            new TestMembers.Seed(1, Stage: "customer", HomeStoreId: 1, City: "Shanghai", Tags: ["coffee", "weekend"], Balance: 500, Lifetime: 6000, LastInteractionAt: recent),
             new TestMembers.Seed(2, Stage: "customer", HomeStoreId: 1, City: "Shanghai", Tags: ["coffee"], Balance: 50, LastInteractionAt: old),
             new TestMembers.Seed(3, Stage: "dormant", HomeStoreId: 2, City: "Beijing", Tags: ["tea"], Subscribed: false, LastInteractionAt: old),
             new TestMembers.Seed(4, Stage: "follower", FirstChannel: "store42", Tags: ["coffee", "vip"]));
@@ -57,8 +60,9 @@ public sealed class SegmentSqlTests : GatewayTest
             Assert.That(await CountAsync(new SegmentFilter(TagsAll: ["coffee", "weekend"])), Is.EqualTo(1));
             Assert.That(await CountAsync(new SegmentFilter(TagsAny: ["tea", "weekend"])), Is.EqualTo(2));
             Assert.That(await CountAsync(new SegmentFilter(TagsNone: ["vip", "tea"])), Is.EqualTo(2));
-            Assert.That(await CountAsync(new SegmentFilter(Tiers: ["gold"]) { LowestTier = "basic" }), Is.EqualTo(1));
-            Assert.That(await CountAsync(new SegmentFilter(Tiers: ["basic"]) { LowestTier = "basic" }), Is.EqualTo(3), "no recorded tier is the lowest tier");
+            Assert.That(await CountAsync(new SegmentFilter(Tiers: ["gold"]) { TierScale = Scale }), Is.EqualTo(1));
+            Assert.That(await CountAsync(new SegmentFilter(Tiers: ["basic"]) { TierScale = Scale }), Is.EqualTo(3), "no points account is the lowest tier");
+            Assert.That(await CountAsync(new SegmentFilter(Tiers: ["silver", "gold"]) { TierScale = Scale }), Is.EqualTo(1));
             Assert.That(await CountAsync(new SegmentFilter(PointsMin: 100)), Is.EqualTo(1));
             Assert.That(await CountAsync(new SegmentFilter(PointsMax: 100)), Is.EqualTo(3), "no points account is a balance of 0");
             Assert.That(await CountAsync(new SegmentFilter(StoreIds: [1])), Is.EqualTo(2));

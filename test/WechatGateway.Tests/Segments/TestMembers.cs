@@ -13,7 +13,7 @@ public static class TestMembers
         string? FirstChannel = null,
         IReadOnlyList<string>? Tags = null,
         long? Balance = null,
-        string? Tier = null,
+        long? Lifetime = null,
         string? AppId = null,
         bool Subscribed = true,
         ulong? MergedInto = null,
@@ -42,11 +42,11 @@ public static class TestMembers
                 await Database.ExecuteAsync("INSERT INTO member_tag (member_id, tag) VALUES (@Id, @tag)", new { m.Id, tag });
             }
 
-            if (m.Balance is not null || m.Tier is not null)
+            if (m.Balance is not null || m.Lifetime is not null)
             {
                 await Database.ExecuteAsync(
-                    "INSERT INTO points_account (member_id, balance, lifetime, tier, updated_at) VALUES (@Id, @balance, @balance, @Tier, UTC_TIMESTAMP(6))",
-                    new { m.Id, balance = m.Balance ?? 0, m.Tier });
+                    "INSERT INTO points_account (member_id, balance, lifetime, tier, updated_at) VALUES (@Id, @balance, @lifetime, NULL, UTC_TIMESTAMP(6))",
+                    new { m.Id, balance = m.Balance ?? 0, lifetime = m.Lifetime ?? m.Balance ?? 0 });
             }
         }
     }
