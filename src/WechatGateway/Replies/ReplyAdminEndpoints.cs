@@ -60,7 +60,7 @@ public static class ReplyAdminEndpoints
     public static async Task<Results<Ok<AutoReplyView>, NotFound>> GetRuleAsync(ulong id, [FromServices] ReplyStore store, CancellationToken ct) =>
         await store.GetRuleAsync(id, ct) is { } rule ? TypedResults.Ok(rule) : TypedResults.NotFound();
 
-    [RequestExample("""{ "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "priority": 10, "enabled": true, "action": "reply", "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" } }""")]
+    [RequestExample("""{ "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "priority": 10, "enabled": true, "action": "reply", "tags": ["price-curious"], "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" } }""")]
     [ResponseExample("""{ "id": 21 }""")]
     public static async Task<Results<Created<Created>, ValidationProblem>> CreateRuleAsync(
         AutoReplyRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, [FromServices] AccountRegistry accounts, CancellationToken ct)

@@ -94,6 +94,8 @@ public static class SegmentEndpoints
         return TypedResults.Created($"/api/admin/segments/{id}", new CreatedSegment(id));
     }
 
+    [RequestExample("""{ "name": "gold near Jing'an, quiet 90 days", "filter": { "appId": "wx5f3c2a1b9d8e7f60", "tiers": ["gold"], "storeIds": [3], "lastInteractionBefore": "2026-09-06T00:00:00Z", "subscribed": true } }""")]
+    [ResponseExample("""{ "id": 7, "appId": "wx5f3c2a1b9d8e7f60", "name": "gold near Jing'an, quiet 90 days", "filter": { "appId": "wx5f3c2a1b9d8e7f60", "tiers": ["gold"], "storeIds": [3], "lastInteractionBefore": "2026-09-06T00:00:00+00:00", "subscribed": true }, "createdBy": "hq-ops", "createdAt": "2026-12-05T08:00:00", "updatedAt": "2026-12-05T09:30:00" }""")]
     public static async Task<Results<Ok<SegmentView>, NotFound, ValidationProblem, ProblemHttpResult>> UpdateAsync(
         ulong id, SegmentRequest request, ClaimsPrincipal user, SegmentValidation validation, SegmentStore store, CancellationToken ct)
     {

@@ -67,7 +67,7 @@ public static class StoreEndpoints
         return store is null ? TypedResults.NotFound() : TypedResults.Ok(store with { StaffOpenId = user.Identifier(store.StaffOpenId) });
     }
 
-    [RequestExample("""{ "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480 }""")]
+    [RequestExample("""{ "name": "Jing'an", "city": "Shanghai", "district": "Jing'an", "lat": 31.2286, "lng": 121.4480 }""")]
     [ResponseExample("""{ "id": 3 }""")]
     public static async Task<Results<Created<CreatedStore>, ValidationProblem>> CreateAsync(
         StoreRequest request, MySqlDataSource dataSource, [FromServices] AccountRegistry accounts, TimeProvider time, CancellationToken ct)
