@@ -119,13 +119,14 @@ bench_redis_pids() {
 
 bench_sql() { "$MYSQL_CLIENT" --no-defaults --protocol=tcp -h127.0.0.1 -P"$WG_MYSQL_PORT" -uwg -pwg -N -B "$@"; }
 
-# bench_start_gateway DB REDIS_DB: a fresh database DB and Redis database REDIS_DB (flushed), then the simulator and
+# bench_start_gateway DB REDIS_DB: a fresh database DB (kept with BENCH_KEEP_DB=1) and Redis database REDIS_DB (flushed), then the simulator and
 # the gateway (Release builds, Gateway:Roles=Web,Worker, warnings only) on free loopback ports with the accounts in
 # the array ACCOUNTS (Wechat__Accounts__N__... assignments), the admin key ADMIN_KEY and any further gateway settings
 # in the array GATEWAY_SETTINGS. Sets SIMULATOR_URL and GATEWAY_URL and returns once both answer.
 bench_start_gateway() {
   local db="$1" redis_db="$2" redis_cs
-  bench_sql -e "DROP DATABASE IF EXISTS \`$db\`; CREATE DATABASE \`$db\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
+  # BENCH_KEEP_DB=1 (bench/segments.sh) keeps a database seeded by an earlier run; the gateway migrates it as it is.
+  [[ "${BENCH_KEEP_DB:-0}" == 1 ]] || bench_sql -e "DROP DATABASE IF EXISTS \`$db\`; CREATE DATABASE \`$db\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
   redis_cs="$(bench_redis "$redis_db")"
   SIMULATOR_URL="http://127.0.0.1:$(free_port)"
   GATEWAY_URL="http://127.0.0.1:$(free_port)"

@@ -11,9 +11,11 @@ using WechatGateway.OpsConsole;
 using WechatGateway.Orders;
 using WechatGateway.Points;
 using WechatGateway.Privacy;
+using WechatGateway.Profile;
 using WechatGateway.Processing;
 using WechatGateway.Push;
 using WechatGateway.Replies;
+using WechatGateway.Segments;
 using WechatGateway.Storage;
 using WechatGateway.Webhook;
 
@@ -43,6 +45,8 @@ builder.Services.AddAdmin();
 builder.Services.AddPrivacy(gateway);
 builder.Services.AddFeedback(gateway);
 builder.Services.AddEvents(gateway);
+builder.Services.AddProfile(gateway);
+builder.Services.AddSegments(gateway);
 
 var app = builder.Build();
 
@@ -70,7 +74,7 @@ if (gateway.RunsWeb)
     app.MapPoints();
     app.MapGroupsMiniProgram();
     app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard().MapFunnel().MapAccountMenu()
-        .MapFeedbackAdmin().MapEventsAdmin();
+        .MapFeedbackAdmin().MapEventsAdmin().MapSegments().MapTags();
     app.MapFeedbackMiniProgram();
     app.MapEventsMiniProgram();
     app.MapConsole();

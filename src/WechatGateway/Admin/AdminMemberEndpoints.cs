@@ -15,6 +15,12 @@ public static class AdminMemberEndpoints
 {
     public sealed record RevealedPhone(string MemberId, string? Phone);
 
+    public sealed record TagsRequest(IReadOnlyList<string>? Tags);
+
+    public sealed record MemberTagsView(string MemberId, IReadOnlyList<string> Tags);
+
+    public const int MaxManualTags = 50;
+
     public static RouteGroupBuilder MapAdminMembers(this RouteGroupBuilder admin)
     {
         var members = admin.MapGroup("/members");
@@ -22,6 +28,8 @@ public static class AdminMemberEndpoints
             .WithSummary("Members by OpenID, UnionID or phone (exact; phone not for viewers) or nickname (prefix).");
         members.MapGet("/{id}", GetAsync).RequireAuthorization(AdminPolicies.Read).AuditReads()
             .WithSummary("A member with identities, follows, attribution and timeline; the phone number masked. Each read is audited.");
+        members.MapPut("/{id}/tags", SetTagsAsync).RequireAuthorization(AdminPolicies.Write)
+            .WithSummary("Replaces the member's tags (ops' manual tags; tags kept stay as set, new ones are manual). Store managers: their stores' members.");
         members.MapPost("/{id}/reveal-phone", RevealPhoneAsync).RequireAuthorization(AdminPolicies.AdminOnly)
             .WithSummary("The member's full phone number, for an admin; audited.");
         members.MapDelete("/{id}/personal-data", EraseAsync).RequireAuthorization(AdminPolicies.AdminOnly)
@@ -90,6 +98,30 @@ public static class AdminMemberEndpoints
         await VisibleAsync(id, user, http, queries, ct) is { } detail
             ? TypedResults.Ok(new RevealedPhone(detail.Member.MemberId, detail.Phone))
             : TypedResults.NotFound();
+
+    [RequestExample("""{ "tags": ["coffee-lover", "vip-event-2026"] }""")]
+    [ResponseExample("""{ "memberId": "10482", "tags": ["coffee-lover", "vip-event-2026"] }""")]
+    public static async Task<Results<Ok<MemberTagsView>, NotFound, ValidationProblem>> SetTagsAsync(
+        ulong id, TagsRequest request, ClaimsPrincipal user, HttpContext http, MemberQueries queries, MySqlConnector.MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
+    {
+        var tags = request.Tags?.Distinct(StringComparer.Ordinal).ToList() ?? [];
+        if (Profile.TagCatalogue.Check(tags, MaxManualTags) is { } invalid)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["tags"] = [invalid] });
+        }
+
+        if (await VisibleAsync(id, user, http, queries, ct) is not { } detail)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var memberId = ulong.Parse(detail.Member.MemberId, System.Globalization.CultureInfo.InvariantCulture);
+        await using var c = await dataSource.OpenConnectionAsync(ct);
+        await using var t = await c.BeginTransactionAsync(ct);
+        await Profile.MemberTags.ReplaceAsync(c, t, memberId, tags, time.GetUtcNow().UtcDateTime, ct);
+        await t.CommitAsync(ct);
+        return TypedResults.Ok(new MemberTagsView(detail.Member.MemberId, [.. tags.Order(StringComparer.Ordinal)]));
+    }
 
     public static async Task<Results<NoContent, NotFound>> EraseAsync(ulong id, ClaimsPrincipal user, HttpContext http, MemberQueries queries, PersonalDataEraser eraser, CancellationToken ct)
     {

@@ -21,11 +21,13 @@ public static partial class LiveCodes
 {
     public const string ScenePrefix = "group:";
 
-    public sealed record LiveCodeRequest(string? AppId, string? Code, string? Name, long? StoreId, IReadOnlyList<ulong>? GroupIds, string? FallbackMessage, bool? Active);
+    /// <param name="Tags">Tags put on every member who follows or scans the code (the consumer profile: Profile/ProfilePushHandler).</param>
+    public sealed record LiveCodeRequest(
+        string? AppId, string? Code, string? Name, long? StoreId, IReadOnlyList<ulong>? GroupIds, string? FallbackMessage, bool? Active, IReadOnlyList<string>? Tags = null);
 
     public sealed record LiveCodeView(
         ulong Id, string AppId, string Code, string Name, ulong? StoreId, IReadOnlyList<ulong> GroupIds, string? FallbackMessage,
-        string Ticket, string QrUrl, string QrImageUrl, bool Active, DateTime CreatedAt, DateTime UpdatedAt);
+        string Ticket, string QrUrl, string QrImageUrl, bool Active, DateTime CreatedAt, DateTime UpdatedAt, IReadOnlyList<string> Tags);
 
     public sealed record CreatedLiveCode(ulong Id, string Ticket, string QrUrl);
 
@@ -55,10 +57,10 @@ public static partial class LiveCodes
 
     private const string Columns = """
         id AS Id, app_id AS AppId, code AS Code, name AS Name, store_id AS StoreId, fallback_message AS FallbackMessage,
-        ticket AS Ticket, qr_url AS QrUrl, active AS Active, created_at AS CreatedAt, updated_at AS UpdatedAt
+        ticket AS Ticket, qr_url AS QrUrl, active AS Active, created_at AS CreatedAt, updated_at AS UpdatedAt, tags AS Tags
         """;
 
-    [ResponseExample("""[ { "id": 1, "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter.", "ticket": "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==", "qrUrl": "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI", "qrImageUrl": "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw%3D%3D", "active": true, "createdAt": "2026-11-30T08:05:00", "updatedAt": "2026-11-30T08:05:00" } ]""")]
+    [ResponseExample("""[ { "id": 1, "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter.", "ticket": "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==", "qrUrl": "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI", "qrImageUrl": "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw%3D%3D", "active": true, "createdAt": "2026-11-30T08:05:00", "updatedAt": "2026-11-30T08:05:00", "tags": ["jingan-counter"] } ]""")]
     public static async Task<Results<Ok<List<LiveCodeView>>, ProblemHttpResult>> ListAsync(int? limit, ulong? after, ClaimsPrincipal user, MySqlDataSource dataSource, CancellationToken ct)
     {
         if (limit is < 1 or > GroupEndpoints.MaxPage)
@@ -74,7 +76,7 @@ public static partial class LiveCodes
         return TypedResults.Ok(rows.Select(r => ToView(r, pools.GetValueOrDefault(r.Id) ?? [])).ToList());
     }
 
-    [ResponseExample("""{ "id": 1, "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter.", "ticket": "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==", "qrUrl": "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI", "qrImageUrl": "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw%3D%3D", "active": true, "createdAt": "2026-11-30T08:05:00", "updatedAt": "2026-11-30T08:05:00" }""")]
+    [ResponseExample("""{ "id": 1, "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter.", "ticket": "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==", "qrUrl": "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI", "qrImageUrl": "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw%3D%3D", "active": true, "createdAt": "2026-11-30T08:05:00", "updatedAt": "2026-11-30T08:05:00", "tags": ["jingan-counter"] }""")]
     public static async Task<Results<Ok<LiveCodeView>, NotFound, ProblemHttpResult>> GetAsync(ulong id, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, CancellationToken ct)
     {
         await using var c = await dataSource.OpenConnectionAsync(ct);
@@ -167,8 +169,8 @@ public static partial class LiveCodes
         var now = time.GetUtcNow().UtcDateTime;
         await using var t = await c.BeginTransactionAsync(ct);
         const string sql = """
-            INSERT INTO group_live_code (app_id, code, name, store_id, fallback_message, ticket, qr_url, active, created_at, updated_at)
-            VALUES (@appId, @code, @name, @storeId, @fallback, @ticket, @url, @active, @now, @now);
+            INSERT INTO group_live_code (app_id, code, name, store_id, fallback_message, ticket, qr_url, active, tags, created_at, updated_at)
+            VALUES (@appId, @code, @name, @storeId, @fallback, @ticket, @url, @active, @tags, @now, @now);
             SELECT LAST_INSERT_ID();
             """;
         var id = await c.ExecuteScalarAsync<ulong>(new CommandDefinition(sql, new
@@ -181,15 +183,17 @@ public static partial class LiveCodes
             ticket = qr.Ticket,
             url = qr.Url,
             active = request.Active ?? true,
+            tags = TagsJson(request),
             now,
         }, t, cancellationToken: ct));
         await ReplacePoolAsync(c, t, id, request.GroupIds ?? [], ct);
+        await Profile.TagCatalogue.DeclareAsync(c, t, request.Tags ?? [], Profile.TagSource.Scan, now, ct);
         await t.CommitAsync(ct);
         return TypedResults.Created($"/api/admin/live-codes/{id}", new CreatedLiveCode(id, qr.Ticket, qr.Url));
     }
 
-    [RequestExample("""{ "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter.", "active": true }""")]
-    [ResponseExample("""{ "id": 1, "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter.", "ticket": "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==", "qrUrl": "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI", "qrImageUrl": "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw%3D%3D", "active": true, "createdAt": "2026-11-30T08:05:00", "updatedAt": "2026-11-30T08:05:00" }""")]
+    [RequestExample("""{ "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter.", "active": true, "tags": ["jingan-counter"] }""")]
+    [ResponseExample("""{ "id": 1, "appId": "wx5f3c2a1b9d8e7f60", "code": "jingan-counter", "name": "Jing'an counter card", "storeId": 3, "groupIds": [12, 13], "fallbackMessage": "All our groups are full right now: ask at the counter.", "ticket": "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==", "qrUrl": "http://weixin.qq.com/q/kZgfwMTm72WWPkovabbI", "qrImageUrl": "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw%3D%3D", "active": true, "createdAt": "2026-11-30T08:05:00", "updatedAt": "2026-11-30T08:05:00", "tags": ["jingan-counter"] }""")]
     public static async Task<Results<Ok<LiveCodeView>, ValidationProblem, NotFound, ProblemHttpResult>> UpdateAsync(
         ulong id, LiveCodeRequest request, ClaimsPrincipal user, HttpContext http, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
     {
@@ -214,7 +218,8 @@ public static partial class LiveCodes
         await using (var t = await c.BeginTransactionAsync(ct))
         {
             const string sql = """
-                UPDATE group_live_code SET name = @name, store_id = @storeId, fallback_message = @fallback, active = COALESCE(@active, active), updated_at = @now
+                UPDATE group_live_code SET name = @name, store_id = @storeId, fallback_message = @fallback, active = COALESCE(@active, active),
+                    tags = @tags, updated_at = @now
                 WHERE id = @id
                 """;
             await c.ExecuteAsync(new CommandDefinition(sql, new
@@ -224,9 +229,11 @@ public static partial class LiveCodes
                 storeId = request.StoreId,
                 fallback = string.IsNullOrWhiteSpace(request.FallbackMessage) ? null : request.FallbackMessage.Trim(),
                 active = request.Active,
+                tags = TagsJson(request),
                 now = time.GetUtcNow().UtcDateTime,
             }, t, cancellationToken: ct));
             await ReplacePoolAsync(c, t, id, request.GroupIds ?? [], ct);
+            await Profile.TagCatalogue.DeclareAsync(c, t, request.Tags ?? [], Profile.TagSource.Scan, time.GetUtcNow().UtcDateTime, ct);
             await t.CommitAsync(ct);
         }
 
@@ -264,6 +271,11 @@ public static partial class LiveCodes
         if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Trim().Length > 100)
         {
             errors["name"] = ["name is required, at most 100 characters."];
+        }
+
+        if (Profile.TagCatalogue.Check(request.Tags, 20) is { } badTag)
+        {
+            errors["tags"] = [badTag];
         }
 
         if (request.FallbackMessage is { Length: > 1000 })
@@ -326,9 +338,12 @@ public static partial class LiveCodes
     private static LiveCodeView ToView(LiveCodeRow r, IReadOnlyList<ulong> pool) => new(
         r.Id, r.AppId, r.Code, r.Name, r.StoreId, pool, r.FallbackMessage, r.Ticket, r.QrUrl,
         // The image WeChat serves for a ticket (showqrcode), ready to print.
-        $"https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket={Uri.EscapeDataString(r.Ticket)}", r.Active, r.CreatedAt, r.UpdatedAt);
+        $"https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket={Uri.EscapeDataString(r.Ticket)}", r.Active, r.CreatedAt, r.UpdatedAt,
+        System.Text.Json.JsonSerializer.Deserialize<List<string>>(r.Tags) ?? []);
+
+    private static string TagsJson(LiveCodeRequest request) => System.Text.Json.JsonSerializer.Serialize(request.Tags?.Distinct().ToList() ?? []);
 
     private sealed record LiveCodeRow(
         ulong Id, string AppId, string Code, string Name, ulong? StoreId, string? FallbackMessage, string Ticket, string QrUrl,
-        bool Active, DateTime CreatedAt, DateTime UpdatedAt);
+        bool Active, DateTime CreatedAt, DateTime UpdatedAt, string Tags);
 }

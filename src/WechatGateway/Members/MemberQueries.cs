@@ -11,7 +11,7 @@ public sealed class MemberQueries(MySqlDataSource dataSource, Points.PointsTiers
         m.id AS Id, m.nickname AS Nickname, m.avatar_url AS AvatarUrl, m.gender AS Gender, m.city AS City, m.stage AS Stage,
         m.phone AS Phone, m.home_store_id AS HomeStoreId, m.union_id AS UnionId, m.first_channel AS FirstChannel,
         m.created_at AS CreatedAt, m.last_interaction_at AS LastInteractionAt, m.merged_into AS MergedInto,
-        COALESCE(pa.balance, 0) AS Balance, COALESCE(pa.lifetime, 0) AS Lifetime
+        COALESCE(pa.balance, 0) AS Balance, COALESCE(pa.lifetime, 0) AS Lifetime, m.district AS District
         """;
 
     public async Task<MemberView?> GetAsync(ulong memberId, CancellationToken ct)
@@ -75,6 +75,8 @@ public sealed class MemberQueries(MySqlDataSource dataSource, Points.PointsTiers
                 SELECT created_at, 'points', CONCAT(IF(delta > 0, '+', ''), delta, ' points: ', reason, ' (balance ', balance_after, ')'), NULL
                   FROM points_ledger WHERE member_id = @id
             ) t ORDER BY at DESC LIMIT 200;
+            SELECT r AS R, f AS F, m AS M, last_order_at AS LastOrderAt, orders AS Orders, amount AS Amount, scored_at AS ScoredAt
+              FROM member_rfm WHERE member_id = @id;
             """;
         await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(related, new { id = row.Id }, cancellationToken: ct));
         var tags = (await grid.ReadAsync<string>()).AsList();
@@ -82,7 +84,9 @@ public sealed class MemberQueries(MySqlDataSource dataSource, Points.PointsTiers
         var follows = (await grid.ReadAsync<FollowView>()).AsList();
         var attribution = (await grid.ReadAsync<AttributionView>()).AsList();
         var timeline = (await grid.ReadAsync<TimelineEntry>()).AsList();
-        return new MemberDetail(ToView(row), row.UnionId, row.Phone, row.FirstChannel, row.CreatedAt, row.LastInteractionAt, tags, identities, follows, attribution, timeline);
+        var rfm = await grid.ReadSingleOrDefaultAsync<Profile.RfmView>();
+        return new MemberDetail(
+            ToView(row), row.UnionId, row.Phone, row.FirstChannel, row.CreatedAt, row.LastInteractionAt, tags, identities, follows, attribution, timeline, rfm, row.District);
     }
 
     /// <summary>
@@ -140,5 +144,5 @@ public sealed class MemberQueries(MySqlDataSource dataSource, Points.PointsTiers
 
     private sealed record MemberRow(
         ulong Id, string? Nickname, string? AvatarUrl, sbyte Gender, string? City, string Stage, string? Phone, ulong? HomeStoreId,
-        string? UnionId, string? FirstChannel, DateTime CreatedAt, DateTime LastInteractionAt, ulong? MergedInto, long Balance, long Lifetime);
+        string? UnionId, string? FirstChannel, DateTime CreatedAt, DateTime LastInteractionAt, ulong? MergedInto, long Balance, long Lifetime, string? District);
 }

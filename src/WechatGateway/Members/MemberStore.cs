@@ -8,9 +8,9 @@ namespace WechatGateway.Members;
 /// <summary>Writes to a member's state: interaction, follow state, attribution, timeline and stage.</summary>
 public sealed class MemberStore(IOptions<MemberOptions> options, TimeProvider time)
 {
-    /// <summary>Merges (<see cref="MemberTables"/>): the survivor gets the union of both members' tags.</summary>
+    /// <summary>Merges (<see cref="MemberTables"/>): the survivor gets the union of both members' tags (its own kept as they are).</summary>
     public const string MergeTags = """
-        INSERT IGNORE INTO member_tag (member_id, tag) SELECT @into, tag FROM member_tag WHERE member_id = @from;
+        INSERT IGNORE INTO member_tag (member_id, tag, source, tagged_at) SELECT @into, tag, source, tagged_at FROM member_tag WHERE member_id = @from;
         DELETE FROM member_tag WHERE member_id = @from;
         """;
 

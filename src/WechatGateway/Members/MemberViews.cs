@@ -34,6 +34,8 @@ public sealed record MemberDetail(
     IReadOnlyList<MemberIdentityView> Identities,
     IReadOnlyList<FollowView> Follows,
     IReadOnlyList<AttributionView> Attribution,
-    IReadOnlyList<TimelineEntry> Timeline);
+    IReadOnlyList<TimelineEntry> Timeline,
+    Profile.RfmView? Rfm = null,
+    string? District = null);
 
 public sealed record MemberSummary(string MemberId, string? Nickname, string Stage, string? UnionId, bool PhoneBound, long? HomeStoreId, DateTime LastInteractionAt);

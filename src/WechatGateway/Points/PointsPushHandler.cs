@@ -27,6 +27,7 @@ public sealed class PointsPushHandler(PointsAwards awards, TimeProvider time) : 
                 {
                     foreach (var rule in await ActiveAsync(work.Batch, connection, transaction, PointsTriggers.Subscribe, appId, now, ct))
                     {
+                        Tag(work.Batch, memberId, rule, now);
                         await awards.AwardAsync(connection, transaction, rule, memberId, rule.Points, $"subscribe:{rule.Id}:{appId}", rule.Name, source, null, ct);
                     }
                 }
@@ -55,6 +56,10 @@ public sealed class PointsPushHandler(PointsAwards awards, TimeProvider time) : 
     }
 
     /// <summary>The rules of a trigger for the account, read once per batch.</summary>
+    /// <summary>A rule that matched tags the member (the consumer profile), whether or not its cap lets it award.</summary>
+    private static void Tag(PushBatch batch, ulong memberId, PointsRule rule, DateTime now) =>
+        Profile.MemberTags.Add(batch, memberId, rule.Tags, Profile.TagSource.Rule, now);
+
     private static Task<IReadOnlyList<PointsRule>> ActiveAsync(PushBatch batch, MySqlConnection c, MySqlTransaction t, string trigger, string appId, DateTime now, CancellationToken ct) =>
         batch.OnceAsync((nameof(PointsRules), trigger, appId), () => PointsRules.ActiveAsync(c, t, trigger, appId, now, ct));
 
@@ -74,6 +79,7 @@ public sealed class PointsPushHandler(PointsAwards awards, TimeProvider time) : 
         {
             if (rule.MatchKey is null || string.Equals(rule.MatchKey, scene, StringComparison.Ordinal))
             {
+                Tag(batch, memberId, rule, now);
                 await awards.AwardAsync(c, t, rule, memberId, rule.Points, $"scan:{rule.Id}:{scene}", $"{rule.Name} ({scene})", source, null, ct);
             }
         }
@@ -85,6 +91,7 @@ public sealed class PointsPushHandler(PointsAwards awards, TimeProvider time) : 
         {
             if (string.Equals(rule.MatchKey, code, StringComparison.OrdinalIgnoreCase))
             {
+                Tag(batch, memberId, rule, now);
                 await awards.AwardAsync(c, t, rule, memberId, rule.Points, $"keyword:{rule.Id}", rule.Name, source, null, ct);
             }
         }
@@ -94,6 +101,7 @@ public sealed class PointsPushHandler(PointsAwards awards, TimeProvider time) : 
     {
         foreach (var rule in await ActiveAsync(work.Batch, c, t, PointsTriggers.Feedback, work.Account.AppId, now, ct))
         {
+            Tag(work.Batch, work.MemberId, rule, now);
             await awards.AwardAsync(c, t, rule, work.MemberId, rule.Points, $"feedback:{rule.Id}:{work.PushId}", rule.Name, $"push:{work.PushId}", null, ct);
         }
     }

@@ -18,6 +18,7 @@ public static class PointsTriggers
 }
 
 /// <summary>A stored rule (also its admin API shape: there is nothing in it the API should not show).</summary>
+/// <param name="TagsJson">The <c>tags</c> column as stored; the API shows <see cref="Tags"/>.</param>
 public sealed record PointsRule(
     ulong Id,
     string Name,
@@ -30,7 +31,12 @@ public sealed record PointsRule(
     int? StreakBonus,
     DateTime? ValidFrom,
     DateTime? ValidTo,
-    bool Enabled);
+    bool Enabled,
+    [property: System.Text.Json.Serialization.JsonIgnore] string TagsJson = "[]")
+{
+    /// <summary>Tags put on the member the rule matches (Profile/ProfilePushHandler), whether or not a cap lets it award.</summary>
+    public IReadOnlyList<string> Tags { get; } = System.Text.Json.JsonSerializer.Deserialize<List<string>>(TagsJson) ?? [];
+}
 
 /// <summary>The body of a create or update.</summary>
 public sealed record PointsRuleInput(
@@ -44,7 +50,8 @@ public sealed record PointsRuleInput(
     int? StreakBonus,
     DateTime? ValidFrom,
     DateTime? ValidTo,
-    bool? Enabled)
+    bool? Enabled,
+    IReadOnlyList<string>? Tags = null)
 {
     /// <summary>One award is at most this many points (or per yuan, for order rules): a typo must not mint millions.</summary>
     public const int MaxPoints = 100_000;
@@ -92,6 +99,11 @@ public sealed record PointsRuleInput(
             errors["validTo"] = ["must be after validFrom"];
         }
 
+        if (Profile.TagCatalogue.Check(Tags, 20) is { } badTag)
+        {
+            errors["tags"] = [badTag];
+        }
+
         return errors;
     }
 }
@@ -101,7 +113,8 @@ public sealed class PointsRules(MySqlDataSource dataSource, TimeProvider time)
 {
     private const string Columns = """
         id AS Id, name AS Name, `trigger` AS `Trigger`, points AS Points, app_id AS AppId, match_key AS MatchKey, daily_cap AS DailyCap,
-        streak_days AS StreakDays, streak_bonus AS StreakBonus, valid_from AS ValidFrom, valid_to AS ValidTo, enabled AS Enabled
+        streak_days AS StreakDays, streak_bonus AS StreakBonus, valid_from AS ValidFrom, valid_to AS ValidTo, enabled AS Enabled,
+        tags AS TagsJson
         """;
 
     public async Task<IReadOnlyList<PointsRule>> ListAsync(CancellationToken ct)
@@ -119,12 +132,16 @@ public sealed class PointsRules(MySqlDataSource dataSource, TimeProvider time)
     public async Task<ulong> CreateAsync(PointsRuleInput input, CancellationToken ct)
     {
         const string sql = """
-            INSERT INTO points_rule (name, `trigger`, points, app_id, match_key, daily_cap, streak_days, streak_bonus, valid_from, valid_to, enabled, created_at, updated_at)
-            VALUES (@Name, @Trigger, @Points, @AppId, @MatchKey, @DailyCap, @StreakDays, @StreakBonus, @ValidFrom, @ValidTo, @enabled, @now, @now);
+            INSERT INTO points_rule (name, `trigger`, points, app_id, match_key, daily_cap, streak_days, streak_bonus, valid_from, valid_to, enabled, tags, created_at, updated_at)
+            VALUES (@Name, @Trigger, @Points, @AppId, @MatchKey, @DailyCap, @StreakDays, @StreakBonus, @ValidFrom, @ValidTo, @enabled, @tags, @now, @now);
             SELECT LAST_INSERT_ID();
             """;
         await using var c = await dataSource.OpenConnectionAsync(ct);
-        return await c.ExecuteScalarAsync<ulong>(new CommandDefinition(sql, Parameters(input), cancellationToken: ct));
+        await using var t = await c.BeginTransactionAsync(ct);
+        var id = await c.ExecuteScalarAsync<ulong>(new CommandDefinition(sql, Parameters(input), t, cancellationToken: ct));
+        await DeclareTagsAsync(c, t, input, ct);
+        await t.CommitAsync(ct);
+        return id;
     }
 
     public async Task<bool> UpdateAsync(ulong id, PointsRuleInput input, CancellationToken ct)
@@ -132,14 +149,22 @@ public sealed class PointsRules(MySqlDataSource dataSource, TimeProvider time)
         const string sql = """
             UPDATE points_rule SET name = @Name, `trigger` = @Trigger, points = @Points, app_id = @AppId, match_key = @MatchKey,
                 daily_cap = @DailyCap, streak_days = @StreakDays, streak_bonus = @StreakBonus, valid_from = @ValidFrom,
-                valid_to = @ValidTo, enabled = @enabled, updated_at = @now
+                valid_to = @ValidTo, enabled = @enabled, tags = @tags, updated_at = @now
             WHERE id = @id
             """;
         await using var c = await dataSource.OpenConnectionAsync(ct);
+        await using var t = await c.BeginTransactionAsync(ct);
         var parameters = new DynamicParameters(Parameters(input));
         parameters.Add("id", id);
-        return await c.ExecuteAsync(new CommandDefinition(sql, parameters, cancellationToken: ct)) > 0;
+        var updated = await c.ExecuteAsync(new CommandDefinition(sql, parameters, t, cancellationToken: ct)) > 0;
+        await DeclareTagsAsync(c, t, input, ct);
+        await t.CommitAsync(ct);
+        return updated;
     }
+
+    /// <summary>The rule's tags join the tag catalogue, so a segment can name them before anyone earns them.</summary>
+    private async Task DeclareTagsAsync(MySqlConnection c, MySqlTransaction t, PointsRuleInput input, CancellationToken ct) =>
+        await Profile.TagCatalogue.DeclareAsync(c, t, input.Tags ?? [], Profile.TagSource.Rule, time.GetUtcNow().UtcDateTime, ct);
 
     /// <summary>Deleting keeps the ledger rows that name the rule: they are history.</summary>
     public async Task<bool> DeleteAsync(ulong id, CancellationToken ct)
@@ -200,6 +225,7 @@ public sealed class PointsRules(MySqlDataSource dataSource, TimeProvider time)
         ValidFrom = input.ValidFrom?.ToUniversalTime(),
         ValidTo = input.ValidTo?.ToUniversalTime(),
         enabled = input.Enabled ?? true,
+        tags = System.Text.Json.JsonSerializer.Serialize(input.Tags?.Distinct().ToList() ?? []),
         now = time.GetUtcNow().UtcDateTime,
     };
 }

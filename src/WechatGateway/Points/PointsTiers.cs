@@ -17,6 +17,12 @@ public sealed class PointsTiers(IOptions<PointsOptions> options)
 
     public string Lowest => _tiers[0].Name;
 
+    /// <summary>The tier names, lowest first.</summary>
+    public IReadOnlyList<string> Names => [.. _tiers.Select(t => t.Name)];
+
+    /// <summary>The tiers, lowest threshold first.</summary>
+    public IReadOnlyList<TierOptions> Scale => _tiers;
+
     public string Of(long lifetime) => Of(_tiers, lifetime);
 
     public static string Of(IReadOnlyList<TierOptions> tiers, long lifetime)

@@ -2,6 +2,7 @@ using WechatGateway.Groups;
 using WechatGateway.Members;
 using WechatGateway.Operations;
 using WechatGateway.Points;
+using WechatGateway.Profile;
 using WechatGateway.Push;
 using WechatGateway.Replies;
 
@@ -19,6 +20,9 @@ public static class ProcessingServiceExtensions
             .AddPushHandler<MemberPushHandler>()
             // After members: the follow award is for a first follow only, which it reads from member_follow.
             .AddPushHandler<PointsPushHandler>()
+            // After members: it tags the resolved member and sets its city from its location. Its tags are written at the
+            // batch's end, so the groups handler below still ranks groups on the tags the member had before this push.
+            .AddPushHandler<ProfilePushHandler>()
             // After members: steering reads the member's home store and location; its invitations are sends.
             .AddPushHandler<GroupPushHandler>()
             // After members: a scan's funnel entry starts with the steps its member has reached, which it reads from the member.

@@ -12,6 +12,7 @@ namespace WechatGateway.Replies;
 /// <param name="Action"><c>reply</c> (the default: send the reply) or <c>steer</c>: steer the member to the best group and
 /// send the invitation (Groups/GroupPushHandler); a steer rule matches a text or a menu click, and its reply, optional,
 /// is a text template for the invitation's intro that can read <c>group.name</c>, <c>group.store</c>, <c>group.reason</c>.</param>
+/// <param name="Tags">Tags put on the member whose push the rule answers (the consumer profile: Profile/ProfilePushHandler).</param>
 public sealed record AutoReplyRequest(
     string? AppId,
     string? Name,
@@ -25,12 +26,14 @@ public sealed record AutoReplyRequest(
     DateTime? ValidUntil,
     ReplyBody? Reply,
     ulong? TemplateId,
-    string? Action = null);
+    string? Action = null,
+    IReadOnlyList<string>? Tags = null);
 
 public sealed record AutoReplyView(
     ulong Id, string? AppId, string Name, string Match, IReadOnlyList<string> Keywords, string? Event, string? EventKey, int Priority,
     bool Enabled, DateTime? ValidFrom, DateTime? ValidUntil, ReplyBody? Reply, ulong? TemplateId, DateTime CreatedAt, DateTime UpdatedAt,
-    string Action = AutoReplyRule.ReplyAction);
+    string Action = AutoReplyRule.ReplyAction,
+    IReadOnlyList<string>? Tags = null);
 
 /// <summary>A rule checked and compiled once: its regex built with a timeout, its reply parsed.</summary>
 public sealed class AutoReplyRule
@@ -52,6 +55,8 @@ public sealed class AutoReplyRule
     public const string SteerAction = "steer";
 
     public static readonly string[] Actions = [ReplyAction, SteerAction];
+
+    public const int MaxTags = 20;
 
     /// <summary>A follower's text is matched in well under this; a pattern that would take longer fails the match, not the push.</summary>
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(50);
@@ -108,6 +113,11 @@ public sealed class AutoReplyRule
         if (view.Match == EventMatch && !Events.Contains(view.Event?.ToLowerInvariant()))
         {
             throw new ReplyValidationException("event", $"an event rule names its event: {string.Join(", ", Events)}");
+        }
+
+        if (Profile.TagCatalogue.Check(view.Tags, MaxTags) is { } badTag)
+        {
+            throw new ReplyValidationException("tags", badTag);
         }
 
         if (!Actions.Contains(view.Action))

@@ -60,7 +60,7 @@ public static class ReplyAdminEndpoints
     public static async Task<Results<Ok<AutoReplyView>, NotFound>> GetRuleAsync(ulong id, [FromServices] ReplyStore store, CancellationToken ct) =>
         await store.GetRuleAsync(id, ct) is { } rule ? TypedResults.Ok(rule) : TypedResults.NotFound();
 
-    [RequestExample("""{ "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "priority": 10, "enabled": true, "action": "reply", "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" } }""")]
+    [RequestExample("""{ "appId": null, "name": "price list", "match": "contains", "keywords": ["价格", "price"], "priority": 10, "enabled": true, "action": "reply", "tags": ["price-curious"], "reply": { "type": "text", "content": "Hi {{ member.nickname | default: 'friend' }}, you have {{ member.points.balance }} points. Our price list: https://example-brand.cn/prices" } }""")]
     [ResponseExample("""{ "id": 21 }""")]
     public static async Task<Results<Created<Created>, ValidationProblem>> CreateRuleAsync(
         AutoReplyRequest request, [FromServices] ReplyStore store, [FromServices] ReplyRuleSet rules, [FromServices] LiquidTemplates liquid, [FromServices] AccountRegistry accounts, CancellationToken ct)
@@ -315,7 +315,8 @@ public static class ReplyAdminEndpoints
 
     private static AutoReplyView ViewOf(ulong id, AutoReplyRequest r) => new(
         id, r.AppId, r.Name?.Trim() ?? "", r.Match?.ToLowerInvariant() ?? "", r.Keywords ?? [], r.Event?.ToLowerInvariant(), r.EventKey, r.Priority ?? 0,
-        r.Enabled ?? true, r.ValidFrom, r.ValidUntil, r.Reply, r.TemplateId, default, default, r.Action?.Trim().ToLowerInvariant() ?? AutoReplyRule.ReplyAction);
+        r.Enabled ?? true, r.ValidFrom, r.ValidUntil, r.Reply, r.TemplateId, default, default, r.Action?.Trim().ToLowerInvariant() ?? AutoReplyRule.ReplyAction,
+        r.Tags?.Distinct().ToList() ?? []);
 
     private static RenderedView ToView(RenderedReply r) => new(r.Body.Type!, r.Content, r.Body.MediaId, r.Articles, r.Url, r.Data);
 

@@ -21,7 +21,7 @@ public sealed class ReplyStore(MySqlDataSource dataSource, TimeProvider time)
     private const string RuleColumns = """
         id AS Id, app_id AS AppId, name AS Name, match_kind AS `Match`, action AS Action, keywords AS Keywords, event AS Event, event_key AS EventKey,
         priority AS Priority, enabled AS Enabled, valid_from AS ValidFrom, valid_until AS ValidUntil, reply AS Reply,
-        template_id AS TemplateId, created_at AS CreatedAt, updated_at AS UpdatedAt
+        template_id AS TemplateId, created_at AS CreatedAt, updated_at AS UpdatedAt, tags AS Tags
         """;
 
     public async Task<(long Version, IReadOnlyList<AutoReplyView> Rules, IReadOnlyList<TemplateView> Templates)> LoadAsync(CancellationToken ct)
@@ -64,14 +64,14 @@ public sealed class ReplyStore(MySqlDataSource dataSource, TimeProvider time)
     public Task<ulong?> SaveRuleAsync(ulong? id, AutoReplyView rule, CancellationToken ct)
     {
         const string insert = """
-            INSERT INTO auto_reply (app_id, name, match_kind, action, keywords, event, event_key, priority, enabled, valid_from, valid_until, reply, template_id, created_at, updated_at)
-            VALUES (@AppId, @Name, @Match, @Action, @Keywords, @Event, @EventKey, @Priority, @Enabled, @ValidFrom, @ValidUntil, @Reply, @TemplateId, @now, @now);
+            INSERT INTO auto_reply (app_id, name, match_kind, action, keywords, event, event_key, priority, enabled, valid_from, valid_until, reply, template_id, tags, created_at, updated_at)
+            VALUES (@AppId, @Name, @Match, @Action, @Keywords, @Event, @EventKey, @Priority, @Enabled, @ValidFrom, @ValidUntil, @Reply, @TemplateId, @Tags, @now, @now);
             SELECT LAST_INSERT_ID();
             """;
         const string update = """
             UPDATE auto_reply SET app_id = @AppId, name = @Name, match_kind = @Match, action = @Action, keywords = @Keywords, event = @Event, event_key = @EventKey,
                 priority = @Priority, enabled = @Enabled, valid_from = @ValidFrom, valid_until = @ValidUntil, reply = @Reply,
-                template_id = @TemplateId, updated_at = @now
+                template_id = @TemplateId, tags = @Tags, updated_at = @now
             WHERE id = @id;
             SELECT IF(ROW_COUNT() = 1, @id, NULL);
             """;
@@ -91,8 +91,9 @@ public sealed class ReplyStore(MySqlDataSource dataSource, TimeProvider time)
             rule.ValidUntil,
             Reply = rule.Reply is null ? null : JsonSerializer.Serialize(rule.Reply, Json),
             rule.TemplateId,
+            Tags = JsonSerializer.Serialize(rule.Tags ?? [], Json),
             now = time.GetUtcNow().UtcDateTime,
-        }, ct);
+        }, ct, rule.Tags);
     }
 
     public Task<ulong?> SaveTemplateAsync(ulong? id, string name, ReplyBody reply, CancellationToken ct)
@@ -117,27 +118,34 @@ public sealed class ReplyStore(MySqlDataSource dataSource, TimeProvider time)
             "DELETE FROM reply_template WHERE id = @id AND NOT EXISTS (SELECT 1 FROM auto_reply WHERE template_id = @id); SELECT IF(ROW_COUNT() = 1, @id, NULL);",
             new { id }, ct) is not null;
 
-    private async Task<ulong?> WriteAsync(string sql, object parameters, CancellationToken ct)
+    /// <param name="tags">Tags the saved rule sets: declared in the tag catalogue in the same transaction, so segments can name them.</param>
+    private async Task<ulong?> WriteAsync(string sql, object parameters, CancellationToken ct, IReadOnlyCollection<string>? tags = null)
     {
         const string bump = "UPDATE config_version SET version = version + 1 WHERE name = @name";
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var id = await connection.ExecuteScalarAsync<ulong?>(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition(bump, new { name = ConfigName }, transaction, cancellationToken: ct));
+        if (id is not null && tags is { Count: > 0 })
+        {
+            await Profile.TagCatalogue.DeclareAsync(connection, transaction, tags, Profile.TagSource.Rule, time.GetUtcNow().UtcDateTime, ct);
+        }
+
         await transaction.CommitAsync(ct);
         return id;
     }
 
     private static AutoReplyView ToView(RuleRow r) => new(
         r.Id, r.AppId, r.Name, r.Match, JsonSerializer.Deserialize<List<string>>(r.Keywords, Json) ?? [], r.Event, r.EventKey, r.Priority,
-        r.Enabled, r.ValidFrom, r.ValidUntil, r.Reply is null ? null : JsonSerializer.Deserialize<ReplyBody>(r.Reply, Json), r.TemplateId, r.CreatedAt, r.UpdatedAt, r.Action);
+        r.Enabled, r.ValidFrom, r.ValidUntil, r.Reply is null ? null : JsonSerializer.Deserialize<ReplyBody>(r.Reply, Json), r.TemplateId, r.CreatedAt, r.UpdatedAt, r.Action,
+        JsonSerializer.Deserialize<List<string>>(r.Tags, Json) ?? []);
 
     private static TemplateView ToView(TemplateRow r) =>
         new(r.Id, r.Name, JsonSerializer.Deserialize<ReplyBody>(r.Reply, Json)!, r.CreatedAt, r.UpdatedAt);
 
     private sealed record RuleRow(
         ulong Id, string? AppId, string Name, string Match, string Action, string Keywords, string? Event, string? EventKey, int Priority, bool Enabled,
-        DateTime? ValidFrom, DateTime? ValidUntil, string? Reply, ulong? TemplateId, DateTime CreatedAt, DateTime UpdatedAt);
+        DateTime? ValidFrom, DateTime? ValidUntil, string? Reply, ulong? TemplateId, DateTime CreatedAt, DateTime UpdatedAt, string Tags);
 
     private sealed record TemplateRow(ulong Id, string Name, string Reply, DateTime CreatedAt, DateTime UpdatedAt);
 }

@@ -18,10 +18,12 @@ public static class StoreEndpoints
     /// <param name="StaffAppId">With <paramref name="StaffOpenId"/>: the store's staff member, an OpenID of one of the
     /// gateway's official accounts, who gets the store's group alerts as customer-service messages. Both or neither;
     /// an update without them clears them.</param>
-    public sealed record StoreRequest(string? Name, string? City, decimal? Lat, decimal? Lng, bool? Active, string? StaffAppId = null, string? StaffOpenId = null);
+    /// <param name="District">The store's district (静安区): members located nearest to the store get its city and district.</param>
+    public sealed record StoreRequest(string? Name, string? City, decimal? Lat, decimal? Lng, bool? Active, string? StaffAppId = null, string? StaffOpenId = null, string? District = null);
 
     public sealed record StoreView(
-        long Id, string Name, string City, decimal Lat, decimal Lng, bool Active, string? StaffAppId, string? StaffOpenId, DateTime CreatedAt, DateTime UpdatedAt);
+        long Id, string Name, string City, decimal Lat, decimal Lng, bool Active, string? StaffAppId, string? StaffOpenId, DateTime CreatedAt, DateTime UpdatedAt,
+        string? District = null);
 
     public sealed record CreatedStore(long Id);
 
@@ -38,7 +40,7 @@ public static class StoreEndpoints
 
     private const string Columns = """
         id AS Id, name AS Name, city AS City, lat AS Lat, lng AS Lng, active AS Active, staff_app_id AS StaffAppId, staff_open_id AS StaffOpenId,
-        created_at AS CreatedAt, updated_at AS UpdatedAt
+        created_at AS CreatedAt, updated_at AS UpdatedAt, district AS District
         """;
 
     [ResponseExample("""[ { "id": 3, "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480, "active": true, "staffAppId": "wx5f3c2a1b9d8e7f60", "staffOpenId": "oStaff_JingAn_Manager01", "createdAt": "2026-09-01T02:00:00", "updatedAt": "2026-11-02T06:45:10" } ]""")]
@@ -65,7 +67,7 @@ public static class StoreEndpoints
         return store is null ? TypedResults.NotFound() : TypedResults.Ok(store with { StaffOpenId = user.Identifier(store.StaffOpenId) });
     }
 
-    [RequestExample("""{ "name": "Jing'an", "city": "Shanghai", "lat": 31.2286, "lng": 121.4480 }""")]
+    [RequestExample("""{ "name": "Jing'an", "city": "Shanghai", "district": "Jing'an", "lat": 31.2286, "lng": 121.4480 }""")]
     [ResponseExample("""{ "id": 3 }""")]
     public static async Task<Results<Created<CreatedStore>, ValidationProblem>> CreateAsync(
         StoreRequest request, MySqlDataSource dataSource, [FromServices] AccountRegistry accounts, TimeProvider time, CancellationToken ct)
@@ -76,8 +78,8 @@ public static class StoreEndpoints
         }
 
         const string sql = """
-            INSERT INTO store (name, city, lat, lng, active, staff_app_id, staff_open_id, created_at, updated_at)
-            VALUES (@name, @city, @lat, @lng, @active, @staffAppId, @staffOpenId, @now, @now);
+            INSERT INTO store (name, city, district, lat, lng, active, staff_app_id, staff_open_id, created_at, updated_at)
+            VALUES (@name, @city, @district, @lat, @lng, @active, @staffAppId, @staffOpenId, @now, @now);
             SELECT LAST_INSERT_ID();
             """;
         var id = await WriteAsync(dataSource, sql, Parameters(0, request, request.Active ?? true, time), ct);
@@ -107,7 +109,7 @@ public static class StoreEndpoints
         }
 
         const string sql = """
-            UPDATE store SET name = @name, city = @city, lat = @lat, lng = @lng, active = COALESCE(@active, active),
+            UPDATE store SET name = @name, city = @city, district = @district, lat = @lat, lng = @lng, active = COALESCE(@active, active),
                 staff_app_id = @staffAppId, staff_open_id = @staffOpenId, updated_at = @now
             WHERE id = @id;
             SELECT ROW_COUNT();
@@ -147,6 +149,7 @@ public static class StoreEndpoints
         id,
         name = request.Name!.Trim(),
         city = request.City!.Trim(),
+        district = string.IsNullOrWhiteSpace(request.District) ? null : request.District.Trim(),
         lat = request.Lat,
         lng = request.Lng,
         active,
@@ -166,7 +169,7 @@ public static class StoreEndpoints
     }
 
     private static StoreView ToView(StoreRow row) =>
-        new((long)row.Id, row.Name, row.City, row.Lat, row.Lng, row.Active, row.StaffAppId, row.StaffOpenId, row.CreatedAt, row.UpdatedAt);
+        new((long)row.Id, row.Name, row.City, row.Lat, row.Lng, row.Active, row.StaffAppId, row.StaffOpenId, row.CreatedAt, row.UpdatedAt, row.District);
 
     private static Dictionary<string, string[]> Validate(StoreRequest request, AccountRegistry accounts)
     {
@@ -179,6 +182,11 @@ public static class StoreEndpoints
         if (string.IsNullOrWhiteSpace(request.City) || request.City.Trim().Length > 100)
         {
             errors["city"] = ["city is required, at most 100 characters."];
+        }
+
+        if (request.District is { Length: > 100 })
+        {
+            errors["district"] = ["district is at most 100 characters."];
         }
 
         if (request.Lat is not { } lat || lat is < -90 or > 90)
@@ -209,5 +217,6 @@ public static class StoreEndpoints
     }
 
     private sealed record StoreRow(
-        ulong Id, string Name, string City, decimal Lat, decimal Lng, bool Active, string? StaffAppId, string? StaffOpenId, DateTime CreatedAt, DateTime UpdatedAt);
+        ulong Id, string Name, string City, decimal Lat, decimal Lng, bool Active, string? StaffAppId, string? StaffOpenId, DateTime CreatedAt, DateTime UpdatedAt,
+        string? District);
 }

@@ -28,6 +28,9 @@ public sealed class MigrationTests
         ["V31__account_menu.sql"] = "9f33c82d9f4ff0debfc22d985a719a3b2f5edaa4a7ab25465e5505ec6aa4463a",
         ["V27__feedback.sql"] = "7260224642830faf684e79f84d49981e15b6d24503ea472921e7de57d765c2b1",
         ["V28__events.sql"] = "cef0d4660fdd95b615af8b2463f33843a55706816eeb41e94c589c205c2d3ce3",
+        ["V19__profile_rfm_segment_indexes.sql"] = "946ddd0ed5993468804d2a8812934e8e40b2d296bdda0e3bfe22a5f4ada9818a",
+        ["V18__profile_tags.sql"] = "360ea63e7144216e498e55f703a3c74c40521d592c3c80056dc992fb746bab89",
+        ["V17__segments.sql"] = "eda19450f1882aca39862475b3f4ae717fced015d0f7819edef3fc51ac757aab",
     };
 
     [Test]

@@ -74,5 +74,6 @@ export function form({ id, fields, initial = {}, submit = 'Save', onSubmit, extr
     }
   } }, rows, extra ?? null, h('div', { class: 'actions' }, button), status);
   el.fields = els;
+  el.values = () => Object.fromEntries(fields.map((f) => [f.name, readField(f, els[f.name])]));
   return el;
 }

@@ -1,4 +1,4 @@
-// Members: search, and a member's detail with timeline and points ledger. Nicknames are a stranger's text: they go
+// Members: search, and a member's detail with its profile (tags, RFM), timeline and points ledger. Nicknames are a stranger's text: they go
 // into text nodes only.
 import { h, replace, fmtDate, fmtNum, errorBox, table } from './dom.js';
 import { api, get, qs } from './api.js';
@@ -52,9 +52,19 @@ async function detail(id) {
       h('dt', null, 'Phone'), h('dd', null, phone, can('admin') && d.phone ? h('button', { type: 'button', class: 'link', onclick: async (ev) => {
         try { const r = await api('POST', `/members/${encodeURIComponent(id)}/reveal-phone`); phone.textContent = r.phone ?? '—'; ev.target.remove(); } catch (e) { ev.target.replaceWith(errorBox(e)); }
       } }, 'Reveal (audited)') : null),
-      h('dt', null, 'City'), h('dd', null, m.city ?? ''), h('dt', null, 'Home store'), h('dd', null, m.homeStoreId ?? ''),
+      h('dt', null, 'City'), h('dd', null, [m.city, d.district].filter(Boolean).join(' · ')), h('dt', null, 'Home store'), h('dd', null, m.homeStoreId ?? ''),
       h('dt', null, 'UnionID'), h('dd', null, d.unionId ?? ''), h('dt', null, 'First channel'), h('dd', null, d.firstChannel ?? ''),
-      h('dt', null, 'Since'), h('dd', null, fmtDate(d.createdAt)), h('dt', null, 'Tags'), h('dd', null, d.tags.join(', '))),
+      h('dt', null, 'Since'), h('dd', null, fmtDate(d.createdAt)), h('dt', null, 'Tags'), h('dd', { id: 'member-tags' }, d.tags.join(', ')),
+      h('dt', null, 'RFM'), h('dd', { id: 'member-rfm' }, rfm(d.rfm))),
+    can('write') ? h('section', { class: 'card' }, h('h2', null, 'Tags'), form({
+      id: 'member-tags-form', submit: 'Save tags',
+      fields: [{ name: 'tags', label: 'Tags (comma-separated; rules, live codes and WeChat add their own)', type: 'list' }],
+      initial: { tags: d.tags },
+      onSubmit: async (v) => {
+        await api('PUT', `/members/${encodeURIComponent(id)}/tags`, { tags: v.tags });
+        window.dispatchEvent(new HashChangeEvent('hashchange'));
+      },
+    })) : null,
     h('section', { class: 'card' }, h('h2', null, 'Identities'), table([['Account', (i) => i.appId], ['OpenID', (i) => i.openId], ['Type', (i) => i.accountType], ['Since', (i) => fmtDate(i.createdAt)]], d.identities)),
     h('section', { class: 'card' }, h('h2', null, 'Follows'), table([['Account', (f) => f.appId], ['Following', (f) => (f.subscribed ? 'yes' : 'no')], ['Followed', (f) => fmtDate(f.subscribedAt)], ['Unfollowed', (f) => fmtDate(f.unsubscribedAt)], ['Re-follows', (f) => f.resubscribes], ['First scene', (f) => f.firstScene ?? '']], d.follows)),
     h('section', { class: 'card' }, h('h2', null, 'Timeline'), h('ol', { class: 'timeline', id: 'member-timeline' }, d.timeline.map((t) => h('li', null, h('time', null, fmtDate(t.at)), ' ', h('strong', null, t.kind), ' ', t.summary)))),
@@ -67,5 +77,8 @@ async function detail(id) {
         window.dispatchEvent(new HashChangeEvent('hashchange'));
       }) }, 'Erase personal data')) : null);
 }
+
+/** Scores 1–5 (recency, frequency, monetary) and the figures they score, or a dash before the first scored order. */
+const rfm = (r) => (r ? `R${r.r} F${r.f} M${r.m} — last order ${fmtDate(r.lastOrderAt)}, ${fmtNum(r.orders)} orders, ${fmtNum(r.amount)} yuan` : '—');
 
 export const members = ([id]) => (id ? detail(id) : search());

@@ -11,6 +11,7 @@ import { autoReplies, templates } from './replies.js';
 import { members } from './members.js';
 import { menuPage } from './menu.js';
 import { feedback, events } from './aftersale.js';
+import { segments } from './segments.js';
 
 /**
  * A list with create, edit and delete, for resources whose list comes back whole (stores, groups, rules, rewards).
@@ -61,6 +62,7 @@ const stores = crud({
   columns: { title: 'Stores', list: [['#', (r) => r.id], ['Name', (r) => r.name], ['City', (r) => r.city], ['Lat, lng', (r) => `${r.lat}, ${r.lng}`], ['Active', (r) => yesNo(r.active)]] },
   fields: [
     { name: 'name', label: 'Name', required: true }, { name: 'city', label: 'City', required: true },
+    { name: 'district', label: 'District (members nearest this store get its city and district)' },
     { name: 'lat', label: 'Latitude', type: 'number' }, { name: 'lng', label: 'Longitude', type: 'number' },
     { name: 'active', label: 'Active', type: 'checkbox', default: true },
     { name: 'staffAppId', label: 'Staff alerts: official account appId (blank: none)' }, { name: 'staffOpenId', label: 'Staff alerts: staff member OpenID' },
@@ -79,6 +81,7 @@ const pointsRules = crud({
     { name: 'streakDays', label: 'Streak days', type: 'number', step: 1 }, { name: 'streakBonus', label: 'Streak bonus', type: 'number', step: 1 },
     { name: 'validFrom', label: 'Valid from', type: 'datetime' }, { name: 'validTo', label: 'Valid to', type: 'datetime' },
     { name: 'enabled', label: 'Enabled', type: 'checkbox', default: true },
+    { name: 'tags', label: 'Tags for members it matches (comma-separated)', type: 'list' },
   ],
 });
 
@@ -200,6 +203,7 @@ const liveCodes = crud({
     { name: 'storeId', label: 'Store id (blank: brand-wide)', type: 'number', step: 1 }, { name: 'groupIds', label: 'Group ids, in order', type: 'list' },
     { name: 'fallbackMessage', label: 'Message when no group has a seat', type: 'textarea', rows: 2 },
     { name: 'active', label: 'Active', type: 'checkbox', default: true },
+    { name: 'tags', label: 'Tags for everyone who follows or scans it (comma-separated)', type: 'list' },
   ],
   toBody: (v) => ({ ...v, groupIds: v.groupIds.map(Number) }),
 });
@@ -260,7 +264,7 @@ async function apiKeys() {
 }
 
 export const pages = {
-  dashboard, 'auto-replies': autoReplies, templates, members, stores, groups, 'live-codes': liveCodes,
+  dashboard, 'auto-replies': autoReplies, templates, members, segments, stores, groups, 'live-codes': liveCodes,
   'points-rules': pointsRules, rewards, orders, pushes, queue, 'api-keys': apiKeys, audit,
   menu: menuPage, feedback, events,
 };

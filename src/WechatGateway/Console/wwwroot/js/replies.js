@@ -60,6 +60,7 @@ export async function autoReplies() {
         { name: 'event', label: 'Event (event rules)', type: 'select', options: [['', ''], ...['subscribe', 'scan', 'click', 'view', 'location'].map((e) => [e, e])] },
         { name: 'eventKey', label: 'Event key / QR scene' },
         { name: 'priority', label: 'Priority (higher first)', type: 'number', step: 1 },
+        { name: 'tags', label: 'Tags for members it answers (comma-separated)', type: 'list' },
         { name: 'enabled', label: 'Enabled', type: 'checkbox' },
         { name: 'templateId', label: 'Reply with template', type: 'select', options: [['', '(the text below)'], ...templatesList.map((t) => [t.id, `#${t.id} ${t.name}`])] },
         { name: 'content', label: 'Reply text (Liquid: {{ member.nickname }}, {{ member.points.balance }}; steer rules also {{ group.name }}, {{ group.store }})', type: 'textarea', rows: 4 },
@@ -69,7 +70,7 @@ export async function autoReplies() {
         const body = {
           appId: v.appId, name: v.name, action: v.action, match: v.match, keywords: v.keywords, event: v.event, eventKey: v.eventKey,
           priority: v.priority ?? 0, enabled: v.enabled, validFrom: rule?.validFrom ?? null, validUntil: rule?.validUntil ?? null,
-          templateId: v.templateId ? Number(v.templateId) : null,
+          templateId: v.templateId ? Number(v.templateId) : null, tags: v.tags,
           reply: v.templateId ? null : keepReply ? rule.reply : v.action === 'steer' && !v.content ? null : { type: 'text', content: v.content ?? '' },
         };
         await api(rule ? 'PUT' : 'POST', rule ? `/auto-replies/${rule.id}` : '/auto-replies', body);
