@@ -12,6 +12,7 @@ using WechatGateway.Privacy;
 using WechatGateway.Processing;
 using WechatGateway.Push;
 using WechatGateway.Replies;
+using WechatGateway.Segments;
 using WechatGateway.Storage;
 using WechatGateway.Webhook;
 
@@ -39,6 +40,7 @@ builder.Services.AddReplies();
 builder.Services.AddMiniProgram();
 builder.Services.AddAdmin();
 builder.Services.AddPrivacy(gateway);
+builder.Services.AddSegments(gateway);
 
 var app = builder.Build();
 

@@ -47,6 +47,8 @@ public static class MemberTables
         new("points_expiry_reminder", Move("points_expiry_reminder"), null, "points due to expire and when"),
         new("shop_order", Move("shop_order"), Orders.OrderImporter.EraseMatchedOrders,
             "order number, amount, store and dates: the brand's sales record (the member's phone and identifiers on it are erased)"),
+        // After shop_order: the survivor is rescored from the orders the merge moved to it.
+        new("member_rfm", Segments.RfmScores.Merge, null, "order counts, amounts and their scores, derived from the kept orders"),
         new("group_member", Groups.GroupSteering.MergeSeats, null, "the member's seat in a community group: group and dates"),
         new("group_invitation", Move("group_invitation"), Groups.GroupInvitations.EraseMessages,
             "which group was offered and why (the message bodies, which may hold the nickname, are erased)"),

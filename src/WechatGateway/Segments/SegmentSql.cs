@@ -1,0 +1,191 @@
+using System.Text;
+using Dapper;
+
+namespace WechatGateway.Segments;
+
+/// <summary>A compiled statement over a segment's members and its parameters (all named <c>@sg_…</c>).</summary>
+public sealed record SegmentSelect(string Sql, DynamicParameters Parameters);
+
+/// <summary>
+/// Compiles a <see cref="SegmentFilter"/> to SQL over <c>member m</c>. Count, preview and a campaign's audience share one
+/// WHERE, so what ops see counted is what a campaign reaches. Values are parameters, never pasted; their names start
+/// with <c>sg_</c> so a caller can add its own to the same statement (a campaign's <c>INSERT … SELECT</c>).
+/// </summary>
+public static class SegmentSql
+{
+    /// <summary>
+    /// One page of the segment's members on <see cref="SegmentFilter.AppId"/>, in member id order after
+    /// <paramref name="afterMemberId"/>: columns <c>member_id</c> and <c>open_id</c> (the member's OpenID on that
+    /// account), one row per member; merged members are left out.
+    /// </summary>
+    /// <exception cref="ArgumentException">The filter names no app id: an audience's OpenIDs are those of one account.</exception>
+    public static SegmentSelect Page(SegmentFilter filter, ulong afterMemberId, int limit)
+    {
+        if (string.IsNullOrEmpty(filter.AppId))
+        {
+            throw new ArgumentException("A page of a segment's members carries their OpenIDs on one account: the filter needs an appId.", nameof(filter));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var (body, parameters) = Compile(filter, storeScope: null);
+        parameters.Add("sg_afterMemberId", afterMemberId);
+        parameters.Add("sg_limit", limit);
+        // The earliest identity when a member holds two OpenIDs on the account (two members merged by UnionID or phone).
+        return new($"""
+            SELECT m.id AS member_id,
+                   (SELECT i.open_id FROM member_identity i WHERE i.member_id = m.id AND i.app_id = @sg_appId
+                     ORDER BY i.created_at, i.open_id LIMIT 1) AS open_id
+            {body}
+              AND m.id > @sg_afterMemberId
+            ORDER BY m.id
+            LIMIT @sg_limit
+            """, parameters);
+    }
+
+    /// <summary>How many members the segment holds, within <paramref name="storeScope"/> (a store manager's stores) when given.</summary>
+    public static SegmentSelect Count(SegmentFilter filter, IReadOnlyList<long>? storeScope)
+    {
+        var (body, parameters) = Compile(filter, storeScope);
+        return new($"SELECT COUNT(*) {body}", parameters);
+    }
+
+    /// <summary>The ids of the segment's first <paramref name="limit"/> members (lowest ids), within <paramref name="storeScope"/> when given.</summary>
+    public static SegmentSelect FirstIds(SegmentFilter filter, IReadOnlyList<long>? storeScope, int limit)
+    {
+        var (body, parameters) = Compile(filter, storeScope);
+        parameters.Add("sg_limit", limit);
+        return new($"SELECT m.id {body} ORDER BY m.id LIMIT @sg_limit", parameters);
+    }
+
+    /// <summary><c>FROM … WHERE …</c> over <c>member m</c>, ending inside the WHERE so a caller may add <c>AND</c> terms.</summary>
+    private static (string Body, DynamicParameters Parameters) Compile(SegmentFilter filter, IReadOnlyList<long>? storeScope)
+    {
+        var p = new DynamicParameters();
+        var from = new StringBuilder("FROM member m");
+        var where = new StringBuilder("WHERE m.merged_into IS NULL");
+
+        void And(string condition) => where.Append("\n  AND ").Append(condition);
+
+        if (!string.IsNullOrEmpty(filter.AppId))
+        {
+            p.Add("sg_appId", filter.AppId);
+            And("EXISTS (SELECT 1 FROM member_identity i WHERE i.member_id = m.id AND i.app_id = @sg_appId)");
+        }
+
+        if (Given(filter.Stages))
+        {
+            p.Add("sg_stages", filter.Stages);
+            And("m.stage IN @sg_stages");
+        }
+
+        // One EXISTS per tag: each probes the (member_id, tag) primary key.
+        for (var n = 0; n < (filter.TagsAll?.Count ?? 0); n++)
+        {
+            p.Add($"sg_tagAll{n}", filter.TagsAll![n]);
+            And($"EXISTS (SELECT 1 FROM member_tag t WHERE t.member_id = m.id AND t.tag = @sg_tagAll{n})");
+        }
+
+        if (Given(filter.TagsAny))
+        {
+            p.Add("sg_tagsAny", filter.TagsAny);
+            And("EXISTS (SELECT 1 FROM member_tag t WHERE t.member_id = m.id AND t.tag IN @sg_tagsAny)");
+        }
+
+        if (Given(filter.TagsNone))
+        {
+            p.Add("sg_tagsNone", filter.TagsNone);
+            And("NOT EXISTS (SELECT 1 FROM member_tag t WHERE t.member_id = m.id AND t.tag IN @sg_tagsNone)");
+        }
+
+        if (Given(filter.Tiers) || filter.PointsMin is not null || filter.PointsMax is not null)
+        {
+            // A member that never earned has no points account: balance 0, the lowest tier.
+            from.Append("\nLEFT JOIN points_account pa ON pa.member_id = m.id");
+        }
+
+        if (Given(filter.Tiers))
+        {
+            p.Add("sg_tiers", filter.Tiers);
+            p.Add("sg_lowestTier", filter.LowestTier);
+            And("COALESCE(pa.tier, @sg_lowestTier) IN @sg_tiers");
+        }
+
+        if (filter.PointsMin is { } min)
+        {
+            p.Add("sg_pointsMin", min);
+            And("COALESCE(pa.balance, 0) >= @sg_pointsMin");
+        }
+
+        if (filter.PointsMax is { } max)
+        {
+            p.Add("sg_pointsMax", max);
+            And("COALESCE(pa.balance, 0) <= @sg_pointsMax");
+        }
+
+        if (Given(filter.StoreIds))
+        {
+            p.Add("sg_storeIds", filter.StoreIds);
+            And("m.home_store_id IN @sg_storeIds");
+        }
+
+        if (storeScope is not null)
+        {
+            p.Add("sg_scope", storeScope);
+            And("m.home_store_id IN @sg_scope");
+        }
+
+        if (Given(filter.Cities))
+        {
+            p.Add("sg_cities", filter.Cities);
+            And("m.city IN @sg_cities");
+        }
+
+        if (!string.IsNullOrEmpty(filter.FirstChannel))
+        {
+            p.Add("sg_firstChannel", filter.FirstChannel);
+            And("m.first_channel = @sg_firstChannel");
+        }
+
+        if (filter.Rfm is { } rfm && (Given(rfm.R) || Given(rfm.F) || Given(rfm.M)))
+        {
+            from.Append("\nJOIN member_rfm rf ON rf.member_id = m.id");
+            Range(rfm.R, "r");
+            Range(rfm.F, "f");
+            Range(rfm.M, "m");
+        }
+
+        if (filter.LastInteractionAfter is { } after)
+        {
+            p.Add("sg_interactionAfter", after.UtcDateTime);
+            And("m.last_interaction_at >= @sg_interactionAfter");
+        }
+
+        if (filter.LastInteractionBefore is { } before)
+        {
+            p.Add("sg_interactionBefore", before.UtcDateTime);
+            And("m.last_interaction_at < @sg_interactionBefore");
+        }
+
+        if (filter.Subscribed is { } subscribed)
+        {
+            var onAccount = string.IsNullOrEmpty(filter.AppId) ? "" : " AND f.app_id = @sg_appId";
+            And($"{(subscribed ? "" : "NOT ")}EXISTS (SELECT 1 FROM member_follow f WHERE f.member_id = m.id{onAccount} AND f.subscribed = 1)");
+        }
+
+        return ($"{from}\n{where}", p);
+
+        void Range(IReadOnlyList<int>? range, string score)
+        {
+            if (!Given(range))
+            {
+                return;
+            }
+
+            p.Add($"sg_{score}Min", range![0]);
+            p.Add($"sg_{score}Max", range.Count > 1 ? range[1] : range[0]);
+            And($"rf.{score} BETWEEN @sg_{score}Min AND @sg_{score}Max");
+        }
+    }
+
+    private static bool Given<T>(IReadOnlyList<T>? values) => values is { Count: > 0 };
+}
