@@ -1,6 +1,7 @@
 using Scalar.AspNetCore;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
+using WechatGateway.Campaigns;
 using WechatGateway.Groups;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
@@ -41,6 +42,7 @@ builder.Services.AddMiniProgram();
 builder.Services.AddAdmin();
 builder.Services.AddPrivacy(gateway);
 builder.Services.AddSegments(gateway);
+builder.Services.AddCampaigns(gateway);
 
 var app = builder.Build();
 
@@ -67,7 +69,7 @@ if (gateway.RunsWeb)
     app.MapMiniProgram();
     app.MapPoints();
     app.MapGroupsMiniProgram();
-    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard();
+    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard().MapCampaigns();
     app.MapConsole();
 }
 

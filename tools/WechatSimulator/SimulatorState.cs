@@ -23,6 +23,7 @@ public sealed class SimulatorState
         Users = new UserStore();
         Messages = new MessageLog(time);
         Interactions = new InteractionStore();
+        Templates = new TemplateStore();
         Faults = new FaultStore();
         Codes = new CodeStore();
         QrCodes = new AccountRecords<SimQrCode>(c => c.AppId);
@@ -45,6 +46,9 @@ public sealed class SimulatorState
     /// <summary>Followers' last messages and events, for the customer-service window and quota.</summary>
     public InteractionStore Interactions { get; }
 
+    /// <summary>Each account's templates and the subscribe consents users gave.</summary>
+    public TemplateStore Templates { get; }
+
     public FaultStore Faults { get; }
 
     public CodeStore Codes { get; }
@@ -55,13 +59,14 @@ public sealed class SimulatorState
 
     public CallStats Stats { get; }
 
-    /// <summary>Forgets everything but the accounts (tokens, users, used codes, messages, interactions, QR codes, media, faults, stats).</summary>
+    /// <summary>Forgets everything but the accounts and their templates (tokens, users, used codes, messages, interactions, consents, QR codes, media, faults, stats).</summary>
     public void Reset()
     {
         Tokens.Clear();
         Users.Clear();
         Messages.Clear();
         Interactions.Clear();
+        Templates.ClearConsents();
         Faults.Clear();
         Codes.Clear();
         QrCodes.Clear();

@@ -76,6 +76,9 @@ public static class SkipReasons
     /// <summary>No unspent subscribe consent for the template: WeChat would answer 43101.</summary>
     public const string NoConsent = "no-consent";
 
+    /// <summary>The member has no OpenID on the campaign's account (in the segment through another account).</summary>
+    public const string NoIdentity = "no-identity";
+
     /// <summary>The message could not be rendered for this member (a bound of the render, a link too long).</summary>
     public const string RenderFailed = "render-failed";
 }

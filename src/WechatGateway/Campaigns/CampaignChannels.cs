@@ -61,10 +61,11 @@ public abstract class PerMemberChannel : ICampaignChannel
         return await SpendAsync(batch, decisions, connection, transaction, ct);
     }
 
-    /// <summary>What every channel leaves out: erased members and members who unfollowed.</summary>
+    /// <summary>What every channel leaves out: erased members, members who unfollowed, members without an OpenID on the account.</summary>
     public static string? CommonSkipReason(Recipient recipient) => recipient switch
     {
         { Erased: true } => SkipReasons.Erased,
+        { OpenId.Length: 0 } => SkipReasons.NoIdentity,
         { Following: false } => SkipReasons.Unfollowed,
         _ => null,
     };

@@ -52,6 +52,10 @@ public static class MemberTables
         new("group_member", Groups.GroupSteering.MergeSeats, null, "the member's seat in a community group: group and dates"),
         new("group_invitation", Move("group_invitation"), Groups.GroupInvitations.EraseMessages,
             "which group was offered and why (the message bodies, which may hold the nickname, are erased)"),
+        new("campaign_recipient", Campaigns.CampaignAudience.MergeRecipients, null,
+            "who a campaign run targeted and what became of it (queued, or skipped and why): the OpenID is WeChat's pseudonym, and the erased member is skipped by later runs"),
+        new("subscribe_consent", Campaigns.SubscribeConsents.MergeConsents, Campaigns.SubscribeConsents.EraseConsents,
+            "which template the OpenID accepted and when it was spent (unspent consents are withdrawn: nothing more is sent)"),
         new("outbound_send", Move("outbound_send"), Push.SendOutbox.EraseBodies,
             "the delivery record of each send: status, errcode, dates (bodies are erased and unsent ones cancelled)"),
     ];

@@ -24,6 +24,8 @@ public sealed class MigrationTests
         ["V14__order_importer.sql"] = "ea9478ae28ec3198abea3518cc10be47e994b6ec270432b4ad248737a4ab2ca9",
         ["V16__reply_deferred.sql"] = "ff4e72a3a19682798c58632b8442cb313b21b5f1b1b67463d8360b7a085a1324",
         ["V15__dashboard_indexes.sql"] = "b2345ad46a88a8b10316e5237fa88cb16d3ccd52665e8b698b0e0040b882748e",
+        ["V20__campaigns.sql"] = "4cc4fa405b5f6cdbb103fdb2383e628a96e9d6c2c0379e027905a489f7396130",
+        ["V21__subscribe_consents.sql"] = "8ecc1de6b5d78754b7e16e7146857649d01a48ae683e2cd61c3c8bd60e514b2f",
         ["V17__segments.sql"] = "eda19450f1882aca39862475b3f4ae717fced015d0f7819edef3fc51ac757aab",
     };
 
