@@ -307,10 +307,24 @@ public sealed class CampaignRunner(
             windowStart = now - CustomerServiceWindow.MessageWindow,
             @event = "event",
         }, transaction, cancellationToken: ct));
-        return [.. rows.Select(r => new Recipient(r.MemberId, r.OpenId, r.Erased, r.Following is null ? null : r.Following != 0, r.LastMessageAt, (int)r.Consents))];
+        return [.. rows.Select(r => new Recipient(r.MemberId, r.OpenId, r.Erased, r.Following, r.LastMessageAt, r.Consents))];
     }
 
-    private sealed record RecipientRow(ulong MemberId, string OpenId, bool Erased, sbyte? Following, DateTime? LastMessageAt, long Consents);
+    // Properties, not a constructor: Dapper converts IS NOT NULL's and COUNT(*)'s integers to them.
+    private sealed class RecipientRow
+    {
+        public ulong MemberId { get; init; }
+
+        public string OpenId { get; init; } = "";
+
+        public bool Erased { get; init; }
+
+        public bool? Following { get; init; }
+
+        public DateTime? LastMessageAt { get; init; }
+
+        public int Consents { get; init; }
+    }
 
     /// <summary>Writes each member's outcome: queued with its send's source key, or skipped with the reason.</summary>
     private static async Task RecordAsync(MySqlConnection connection, MySqlTransaction transaction, ulong runId, IReadOnlyList<RecipientDecision> decisions, CancellationToken ct)

@@ -55,12 +55,12 @@ public sealed class CampaignStore(MySqlDataSource dataSource, TimeProvider time)
         const string sql = """
             INSERT INTO campaign (app_id, name, segment_id, channel, message, schedule_at, cron, time_zone, rate_per_second, quiet_from, quiet_to,
                                   status, next_run_at, created_by, created_at, updated_at)
-            VALUES (@AppId, @Name, @SegmentId, @Channel, @message, @ScheduleAt, @Cron, @TimeZone, @RatePerSecond, @QuietFrom, @QuietTo,
+            VALUES (@AppId, @Name, @SegmentId, @Channel, @messageJson, @ScheduleAt, @Cron, @TimeZone, @RatePerSecond, @QuietFrom, @QuietTo,
                     @scheduled, @FirstRunAt, @CreatedBy, @now, @now);
             SELECT LAST_INSERT_ID();
             """;
         var parameters = new DynamicParameters(campaign);
-        parameters.Add("message", JsonSerializer.Serialize(campaign.Message, Json));
+        parameters.Add("messageJson", JsonSerializer.Serialize(campaign.Message, Json));
         parameters.Add("scheduled", CampaignStatus.Scheduled);
         parameters.Add("now", time.GetUtcNow().UtcDateTime);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
@@ -168,44 +168,46 @@ public sealed class CampaignStore(MySqlDataSource dataSource, TimeProvider time)
             GROUP BY r.outcome, r.reason, s.status, s.last_errcode
             """;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var run = await connection.QuerySingleOrDefaultAsync<(ulong Id, string Status, int Targeted, DateTime StartedAt, DateTime? FinishedAt, int Runs)?>(
+        var run = await connection.QuerySingleOrDefaultAsync<(ulong Id, string Status, int Targeted, DateTime StartedAt, DateTime? FinishedAt, long Runs)?>(
             new CommandDefinition(runs, new { campaignId }, cancellationToken: ct));
         if (run is not { } r)
         {
             return CampaignFigures.None;
         }
 
-        var rows = await connection.QueryAsync<(string? Outcome, string? Reason, string? SendStatus, int? Errcode, int Count)>(
+        var rows = await connection.QueryAsync<(string? Outcome, string? Reason, string? SendStatus, int? Errcode, long Count)>(
             new CommandDefinition(outcomes, new { runId = r.Id }, cancellationToken: ct));
         var skipped = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var failedBy = new SortedDictionary<string, int>(StringComparer.Ordinal);
         int sent = 0, failed = 0, queued = 0, undecided = 0;
+        // COUNT(*) is a BIGINT; a run's audience fits an int.
         foreach (var row in rows)
         {
+            var count = (int)row.Count;
             switch (row.Outcome)
             {
                 case null:
-                    undecided += row.Count;
+                    undecided += count;
                     break;
                 case RecipientOutcome.Skipped:
-                    skipped[row.Reason ?? "unknown"] = skipped.GetValueOrDefault(row.Reason ?? "unknown") + row.Count;
+                    skipped[row.Reason ?? "unknown"] = skipped.GetValueOrDefault(row.Reason ?? "unknown") + count;
                     break;
                 case RecipientOutcome.Queued when row.SendStatus == SendStatus.Sent:
-                    sent += row.Count;
+                    sent += count;
                     break;
                 case RecipientOutcome.Queued when row.SendStatus is null || SendStatus.Unsent.Contains(row.SendStatus):
-                    queued += row.Count;
+                    queued += count;
                     break;
                 default:
-                    failed += row.Count;
+                    failed += count;
                     var why = row.Errcode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? row.SendStatus ?? "unknown";
-                    failedBy[why] = failedBy.GetValueOrDefault(why) + row.Count;
+                    failedBy[why] = failedBy.GetValueOrDefault(why) + count;
                     break;
             }
         }
 
-        // Members not copied yet while the audience freezes count as remaining too.
+        // While the audience freezes its size is not known: nothing counts as remaining before targeted does.
         var remaining = r.Status == CampaignStatus.Freezing ? 0 : undecided;
-        return new CampaignFigures(r.Id, r.Runs, r.Status, r.StartedAt, r.FinishedAt, r.Targeted, sent, failed, skipped.Values.Sum(), queued, remaining, skipped, failedBy);
+        return new CampaignFigures(r.Id, (int)r.Runs, r.Status, r.StartedAt, r.FinishedAt, r.Targeted, sent, failed, skipped.Values.Sum(), queued, remaining, skipped, failedBy);
     }
 }

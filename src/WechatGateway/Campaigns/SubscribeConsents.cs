@@ -78,8 +78,8 @@ public sealed class SubscribeConsents
             WHERE app_id = @appId AND open_id = @openId AND spent_by IS NULL AND withdrawn_at IS NULL
             GROUP BY template_id
             """;
-        var rows = await connection.QueryAsync<(string TemplateId, int Count)>(new CommandDefinition(sql, new { appId, openId }, cancellationToken: ct));
-        return rows.ToDictionary(r => r.TemplateId, r => r.Count, StringComparer.Ordinal);
+        var rows = await connection.QueryAsync<(string TemplateId, long Count)>(new CommandDefinition(sql, new { appId, openId }, cancellationToken: ct));
+        return rows.ToDictionary(r => r.TemplateId, r => (int)r.Count, StringComparer.Ordinal);
     }
 }
 

@@ -9,6 +9,7 @@ import { dashboard } from './dashboard.js';
 import { fillBar } from './charts.js';
 import { autoReplies, templates } from './replies.js';
 import { members } from './members.js';
+import { campaigns } from './campaigns.js';
 
 /**
  * A list with create, edit and delete, for resources whose list comes back whole (stores, groups, rules, rewards).
@@ -259,6 +260,6 @@ async function apiKeys() {
 
 export const pages = {
   dashboard, 'auto-replies': autoReplies, templates, members, stores, groups, 'live-codes': liveCodes,
-  'points-rules': pointsRules, rewards, orders, pushes, queue, 'api-keys': apiKeys, audit,
+  'points-rules': pointsRules, rewards, orders, pushes, queue, campaigns, 'api-keys': apiKeys, audit,
 };
 
