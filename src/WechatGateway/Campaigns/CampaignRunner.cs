@@ -46,12 +46,15 @@ public sealed class CampaignRunner(
     ILogger<CampaignRunner> logger) : WorkerJob
 {
     private readonly CampaignOptions _options = options.Value;
-    private readonly ConcurrentDictionary<ulong, CompiledReply> _messages = new();
+    private readonly ConcurrentDictionary<string, CompiledReply> _messages = new(StringComparer.Ordinal);
 
     /// <summary>One round: due runs started, one step of every active run. Returns how much it did (0: nothing to do now).</summary>
     public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
-        var work = await StartDueAsync(ct);
+        // A step once begun is finished, and stopping is seen between steps: a step's transaction holds the run's row,
+        // and a statement cancelled halfway can leave that lock with a pooled connection until it is used again.
+        var finish = CancellationToken.None;
+        var work = await StartDueAsync(finish);
         const string active = "SELECT id FROM campaign_run WHERE status IN @active ORDER BY id";
         IReadOnlyList<ulong> runs;
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
@@ -61,7 +64,8 @@ public sealed class CampaignRunner(
 
         foreach (var run in runs)
         {
-            work += await DeadlockRetry.RunAsync(() => AdvanceAsync(run, ct), _ => { });
+            ct.ThrowIfCancellationRequested();
+            work += await DeadlockRetry.RunAsync(() => AdvanceAsync(run, finish), _ => { });
         }
 
         return work;
@@ -236,8 +240,10 @@ public sealed class CampaignRunner(
         }
 
         var channel = channels.Find(run.Channel) ?? throw new InvalidOperationException($"Campaign {run.CampaignId} names the unknown channel {run.Channel}.");
-        var message = _messages.GetOrAdd(run.CampaignId, _ => CompiledReply.Compile(
-            System.Text.Json.JsonSerializer.Deserialize<ReplyBody>(run.Message, CampaignStore.Json), liquid, knownFieldsOnly: false));
+        // Keyed by the message itself: a campaign's message never changes, and an id alone could name another
+        // campaign's after a restore.
+        var message = _messages.GetOrAdd(run.Message, json => CompiledReply.Compile(
+            System.Text.Json.JsonSerializer.Deserialize<ReplyBody>(json, CampaignStore.Json), liquid, knownFieldsOnly: false));
         var recipients = await RecipientsAsync(connection, transaction, run, locked.SendCursor, message.Body.WechatTemplateId, granted, now, ct);
         if (recipients.Count == 0)
         {

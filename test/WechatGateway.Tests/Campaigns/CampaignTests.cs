@@ -29,7 +29,7 @@ public sealed class CampaignTests : CampaignTest
         {
             while (!kill.IsCancellationRequested)
             {
-                await RoundAsync(first, kill.Token);
+                await TryRoundAsync(first, kill.Token);
             }
         });
         JsonElement midway;
@@ -58,7 +58,7 @@ public sealed class CampaignTests : CampaignTest
         }
 
         // Another worker takes over where the run stands.
-        var view = await DriveUntilAsync(id, CampaignStatus.Completed, TimeSpan.FromSeconds(60), NewRunner());
+        var view = await DriveUntilAsync(id, CampaignStatus.Completed, TimeSpan.FromSeconds(120), NewRunner());
         var elapsed = clock.Elapsed;
 
         var messages = await MessagesAsync();
