@@ -59,14 +59,14 @@ public sealed class SimulatorState
 
     public CallStats Stats { get; }
 
-    /// <summary>Forgets everything but the accounts and their templates (tokens, users, used codes, messages, interactions, consents, QR codes, media, faults, stats).</summary>
+    /// <summary>Forgets everything but the accounts (tokens, users, used codes, messages, interactions, templates, consents, QR codes, media, faults, stats).</summary>
     public void Reset()
     {
         Tokens.Clear();
         Users.Clear();
         Messages.Clear();
         Interactions.Clear();
-        Templates.ClearConsents();
+        Templates.Clear();
         Faults.Clear();
         Codes.Clear();
         QrCodes.Clear();

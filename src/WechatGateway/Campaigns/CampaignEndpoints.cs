@@ -66,7 +66,7 @@ public static class CampaignEndpoints
         return TypedResults.Ok<IReadOnlyList<CampaignView>>(views);
     }
 
-    [RequestExample("""{ "name": "Gold members back in Jing'an", "segmentId": 7, "channel": "template", "template": { "templateId": "TPL_POINTS", "data": { "first": "Hi {{ member.nickname | default: 'friend' }}", "keyword1": "{{ member.points.balance }} points" }, "url": "https://example-brand.cn/points" }, "schedule": { "cron": "0 10 * * 1", "timeZone": "Asia/Shanghai" }, "ratePerSecond": 100, "quietHours": { "from": "22:00", "to": "08:00" } }""")]
+    [RequestExample(CreateRequest)]
     [ResponseExample("""{ "id": 12 }""")]
     public static async Task<Results<Created<Created>, ValidationProblem>> CreateAsync(
         CampaignRequest request, ClaimsPrincipal user, [FromServices] CampaignDrafts drafts, [FromServices] CampaignStore store, [FromServices] CampaignSignal signal, CancellationToken ct)
@@ -82,6 +82,7 @@ public static class CampaignEndpoints
         return TypedResults.Created($"/api/admin/campaigns/{id}", new Created(id));
     }
 
+    [RequestExample(CreateRequest)]
     [ResponseExample("""{ "memberId": 1042, "openId": "oUser1042", "body": { "touser": "oUser1042", "template_id": "TPL_POINTS", "url": "https://example-brand.cn/points", "data": { "first": { "value": "Hi 小雨" }, "keyword1": { "value": "1260 points" } } } }""")]
     public static async Task<Results<Ok<PreviewView>, NotFound, ValidationProblem>> PreviewAsync(
         ulong memberId, CampaignRequest request, ClaimsPrincipal user, HttpContext http, [FromServices] CampaignDrafts drafts, [FromServices] MemberQueries members,
@@ -146,6 +147,8 @@ public static class CampaignEndpoints
         row.Status, row.NextRunAt, figures.RunId, figures.Runs, figures.StartedAt, figures.FinishedAt,
         figures.Targeted, figures.Sent, figures.Failed, figures.Skipped, figures.Queued, figures.Remaining,
         figures.SkippedByReason, figures.FailedByErrcode, row.CreatedBy, row.CreatedAt);
+
+    private const string CreateRequest = """{ "name": "Gold members back in Jing'an", "segmentId": 7, "channel": "template", "template": { "templateId": "TPL_POINTS", "data": { "first": "Hi {{ member.nickname | default: 'friend' }}", "keyword1": "{{ member.points.balance }} points" }, "url": "https://example-brand.cn/points" }, "schedule": { "cron": "0 10 * * 1", "timeZone": "Asia/Shanghai" }, "ratePerSecond": 100, "quietHours": { "from": "22:00", "to": "08:00" } }""";
 
     private const string Example = """{ "id": 12, "appId": "wx_brand", "name": "Gold members back in Jing'an", "segmentId": 7, "channel": "template", "message": { "type": "template", "wechatTemplateId": "TPL_POINTS", "url": "https://example-brand.cn/points", "data": { "first": "Hi {{ member.nickname | default: 'friend' }}", "keyword1": "{{ member.points.balance }} points" } }, "schedule": { "at": null, "cron": "0 10 * * 1", "timeZone": "Asia/Shanghai" }, "ratePerSecond": 100, "quietHours": { "from": "22:00", "to": "08:00" }, "status": "running", "nextRunAt": "2026-12-07T02:00:00", "runId": 31, "runs": 3, "startedAt": "2026-11-30T02:00:00.1", "finishedAt": null, "targeted": 10000, "sent": 6120, "failed": 14, "skipped": 812, "queued": 54, "remaining": 3000, "skippedByReason": { "not-follower": 12, "unfollowed": 800 }, "failedByErrcode": { "43004": 14 }, "createdBy": "ops-key", "createdAt": "2026-11-28T07:30:00" }""";
 }

@@ -95,10 +95,11 @@ public sealed class TemplateStore
         }
     }
 
-    public void ClearConsents()
+    public void Clear()
     {
         lock (_lock)
         {
+            _templates.Clear();
             _consents.Clear();
         }
     }
