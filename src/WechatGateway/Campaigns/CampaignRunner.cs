@@ -225,6 +225,13 @@ public sealed class CampaignRunner(
             return 0;
         }
 
+        // Backpressure: while the account's queue holds a second of this campaign's rate or more (WeChat slower than the
+        // rate, retries waiting), nothing is added, so a reply never queues behind more than that second.
+        if (await BacklogAsync(run.AppId, Math.Max(run.RatePerSecond, _options.BatchSize), ct) >= Math.Max(run.RatePerSecond, _options.BatchSize))
+        {
+            return 0;
+        }
+
         // The account's share for campaigns, across every campaign and worker, before the transaction (no Redis call inside one).
         var granted = await limiter.TakeAsync(RedisKeys.CampaignRate(run.AppId), _options.MaxRate(queue.Value.PerAccountPerSecond), wanted);
         if (granted == 0)
@@ -282,6 +289,15 @@ public sealed class CampaignRunner(
 
         metrics.Progress(run.CampaignId, locked.Targeted, decided);
         return recipients.Count;
+    }
+
+    /// <summary>The account's sends not yet out (pending or queued), counted up to <paramref name="cap"/> only.</summary>
+    private async Task<long> BacklogAsync(string appId, int cap, CancellationToken ct)
+    {
+        // Through ix_outbound_send_status (status first), stopping at the cap: the cost is bounded whatever the backlog.
+        const string sql = "SELECT COUNT(*) FROM (SELECT 1 FROM outbound_send WHERE status IN @unsent AND app_id = @appId LIMIT @cap) backlog";
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(sql, new { unsent = SendStatus.Unsent, appId, cap }, cancellationToken: ct));
     }
 
     /// <summary>The next members of the audience after <paramref name="cursor"/>, with what the channels' rules read.</summary>
