@@ -1,6 +1,7 @@
 using Scalar.AspNetCore;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
+using WechatGateway.Campaigns;
 using WechatGateway.Events;
 using WechatGateway.Feedback;
 using WechatGateway.Groups;
@@ -47,6 +48,7 @@ builder.Services.AddFeedback(gateway);
 builder.Services.AddEvents(gateway);
 builder.Services.AddProfile(gateway);
 builder.Services.AddSegments(gateway);
+builder.Services.AddCampaigns(gateway);
 
 var app = builder.Build();
 
@@ -74,7 +76,7 @@ if (gateway.RunsWeb)
     app.MapPoints();
     app.MapGroupsMiniProgram();
     app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard().MapFunnel().MapAccountMenu()
-        .MapFeedbackAdmin().MapEventsAdmin().MapSegments().MapTags();
+        .MapFeedbackAdmin().MapEventsAdmin().MapSegments().MapTags().MapCampaigns();
     app.MapFeedbackMiniProgram();
     app.MapEventsMiniProgram();
     app.MapConsole();

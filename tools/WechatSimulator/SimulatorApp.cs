@@ -52,6 +52,7 @@ public static class SimulatorApp
         app.MapTokens();
         app.MapMessages();
         app.MapInteractions();
+        app.MapTemplates();
         app.MapUsers();
         app.MapMiniProgram();
         app.MapQrCodes();

@@ -24,6 +24,7 @@ public sealed class SimulatorState
         Users = new UserStore();
         Messages = new MessageLog(time);
         Interactions = new InteractionStore();
+        Templates = new TemplateStore();
         Faults = new FaultStore();
         Codes = new CodeStore();
         QrCodes = new AccountRecords<SimQrCode>(c => c.AppId);
@@ -47,6 +48,9 @@ public sealed class SimulatorState
     /// <summary>Followers' last messages and events, for the customer-service window and quota.</summary>
     public InteractionStore Interactions { get; }
 
+    /// <summary>Each account's templates and the subscribe consents users gave.</summary>
+    public TemplateStore Templates { get; }
+
     public FaultStore Faults { get; }
 
     public CodeStore Codes { get; }
@@ -60,13 +64,14 @@ public sealed class SimulatorState
     /// <summary>Each account's custom menu, default and conditional.</summary>
     public MenuStore Menus { get; }
 
-    /// <summary>Forgets everything but the accounts (tokens, users, used codes, messages, interactions, QR codes, media, faults, stats, menus).</summary>
+    /// <summary>Forgets everything but the accounts (tokens, users, used codes, messages, interactions, templates, consents, QR codes, media, faults, stats, menus).</summary>
     public void Reset()
     {
         Tokens.Clear();
         Users.Clear();
         Messages.Clear();
         Interactions.Clear();
+        Templates.Clear();
         Faults.Clear();
         Codes.Clear();
         QrCodes.Clear();

@@ -124,6 +124,38 @@ public sealed partial class WechatApiClient(HttpClient http, AccessTokenManager 
         await SendMessageAsync("cgi-bin/message/subscribe/send", appId, message, ct);
 
     /// <summary>
+    /// The template ids the account has added: <c>cgi-bin/template/get_all_private_template</c> (an official account's
+    /// template messages, <c>template_list[].template_id</c>) or, for <paramref name="subscribe"/>,
+    /// <c>wxaapi/newtmpl/gettemplate</c> (subscribe messages, <c>data[].priTmplId</c>). A template id not listed is
+    /// what a send answers 40037 for.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> GetTemplateIdsAsync(string appId, bool subscribe, CancellationToken ct = default)
+    {
+        var (api, list, id) = subscribe
+            ? ("wxaapi/newtmpl/gettemplate", "data", "priTmplId")
+            : ("cgi-bin/template/get_all_private_template", "template_list", "template_id");
+        var body = await SendWithTokenAsync(api, appId, token =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, $"{api}?access_token={Uri.EscapeDataString(token)}");
+            request.Options.Set(WechatHttp.RetrySafe, true);
+            return request;
+        }, ct);
+        var ids = new List<string>();
+        if (body.TryGetProperty(list, out var templates) && templates.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var template in templates.EnumerateArray())
+            {
+                if (template.ValueKind == JsonValueKind.Object && template.OptionalString(id) is { Length: > 0 } templateId)
+                {
+                    ids.Add(templateId);
+                }
+            }
+        }
+
+        return ids;
+    }
+
+    /// <summary>
     /// <c>cgi-bin/qrcode/create</c> with a string scene (1 to 64 characters): a temporary <c>QR_STR_SCENE</c> code when
     /// <paramref name="expireSeconds"/> has a value (WeChat allows up to 2592000 s, 30 days), else a permanent
     /// <c>QR_LIMIT_STR_SCENE</c> one (100000 per account).

@@ -34,6 +34,7 @@ public static class MiniProgramEndpoints
         me.MapGet("", GetMeAsync).WithSummary("The signed-in member: profile, tier, points and stage.");
         me.MapPut("", UpdateMeAsync).WithSummary("Updates the member's profile: nickname, avatar, gender, city, home store.");
         me.MapPost("/phone", BindPhoneAsync).WithSummary("Binds the phone number from getPhoneNumber's code; the member becomes registered.");
+        Campaigns.SubscriptionEndpoints.MapSubscriptions(me);
         return app;
     }
 
@@ -202,12 +203,16 @@ public static class MiniProgramEndpoints
         return await queries.GetAsync(memberId, ct) is { } member ? TypedResults.Ok(member) : TypedResults.NotFound();
     }
 
-    private static async Task<ulong> CurrentMemberAsync(ClaimsPrincipal user, MemberResolver resolver, CancellationToken ct)
+    /// <summary>The signed-in user: its account, OpenID and member.</summary>
+    internal static async Task<(string AppId, string OpenId, ulong MemberId)> CurrentAsync(ClaimsPrincipal user, MemberResolver resolver, CancellationToken ct)
     {
         var appId = user.FindFirstValue(MiniProgramAuthenticationHandler.AppIdClaim)!;
         var openId = user.FindFirstValue(MiniProgramAuthenticationHandler.OpenIdClaim)!;
-        return (await resolver.ResolveAsync(appId, openId, AccountType.MiniProgram, ct)).MemberId;
+        return (appId, openId, (await resolver.ResolveAsync(appId, openId, AccountType.MiniProgram, ct)).MemberId);
     }
+
+    private static async Task<ulong> CurrentMemberAsync(ClaimsPrincipal user, MemberResolver resolver, CancellationToken ct) =>
+        (await CurrentAsync(user, resolver, ct)).MemberId;
 
     /// <summary>A code WeChat refused is the caller's problem; any other refusal is WeChat's (502).</summary>
     private static ProblemHttpResult Refused(WechatApiException e, int codeStatus, string codeTitle, string codeDetail) =>

@@ -23,6 +23,7 @@ public static class ObservabilityExtensions
             .AddMeter(WebhookMetrics.MeterName)
             .AddMeter(ProcessingMetrics.MeterName)
             .AddMeter(SendMetrics.MeterName)
+            .AddMeter(Campaigns.CampaignMetrics.MeterName)
             // No response cache: a scrape right after a push shows it (the exporter caches for 300 ms by default).
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         return builder;

@@ -29,6 +29,8 @@ public static class ProcessingServiceExtensions
             .AddPushHandler<Funnel.FunnelPushHandler>()
             // Anywhere: it only collects the batch's interactions for the customer-service window, recorded after the commit.
             .AddPushHandler<InteractionPushHandler>()
+            // After members (the member a consent belongs to); before replies, so a reply's send finds the consent recorded.
+            .AddPushHandler<Campaigns.ConsentPushHandler>()
             // Last: a queued reply renders the member as the handlers above left it (the balance after this push's award),
             // and a push a steer rule answered is the groups handler's, not a reply's.
             .AddPushHandler<ReplyPushHandler>();

@@ -29,10 +29,16 @@ public sealed class AccountRateLimiter(IConnectionMultiplexer redis, IOptions<Se
         """;
 
     /// <summary>Takes up to <paramref name="requested"/> sends of <paramref name="appId"/>'s budget; returns how many it got.</summary>
-    public async Task<int> TakeAsync(string appId, int requested)
+    public Task<int> TakeAsync(string appId, int requested) => TakeAsync(RedisKeys.SendRate(appId), options.Value.PerAccountPerSecond, requested);
+
+    /// <summary>
+    /// Takes up to <paramref name="requested"/> from the bucket <paramref name="key"/> refilled at <paramref name="rate"/>
+    /// a second: the same bucket for a budget other than the account's whole quota (the campaigns' share of it).
+    /// </summary>
+    public async Task<int> TakeAsync(string key, int rate, int requested)
     {
-        var granted = await redis.GetDatabase().ScriptEvaluateAsync(TakeScript, [RedisKeys.SendRate(appId)],
-            [time.GetUtcNow().ToUnixTimeMilliseconds(), options.Value.PerAccountPerSecond, requested]);
+        var granted = await redis.GetDatabase().ScriptEvaluateAsync(TakeScript, [key],
+            [time.GetUtcNow().ToUnixTimeMilliseconds(), rate, requested]);
         return (int)granted;
     }
 

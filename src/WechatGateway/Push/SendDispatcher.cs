@@ -67,9 +67,13 @@ public sealed class SendDispatcher(
         var token = Guid.NewGuid().ToString("N");
         var ids = entries.Select(e => e.SendId).Where(id => id != 0).Distinct().Order().ToArray();
         var sends = await DeadlockRetry.RunAsync(() => LeaseAsync(ids, token, ct), _ => { });
+        // A leased batch is finished even when the worker is stopping (a deploy, a restart): a call cancelled halfway
+        // may have reached WeChat, and an outcome not recorded sends it again once the lease runs out. Its calls are
+        // bounded by the client's timeout; the host waits for them (HostOptions.ShutdownTimeout).
+        var finish = CancellationToken.None;
         var lease = new BatchLease(time.GetUtcNow().UtcDateTime.AddSeconds(_options.LeaseSeconds));
         List<Outcome> outcomes;
-        using (var renewing = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        using (var renewing = new CancellationTokenSource())
         {
             // A batch's calls can outlast one lease (waves of MaxConcurrency calls, each up to a token wait, the send
             // and a refreshed retry): the lease is renewed until the outcomes are recorded, so no other dispatcher
@@ -77,7 +81,7 @@ public sealed class SendDispatcher(
             var renewal = RenewAsync(sends, token, lease, renewing.Token);
             try
             {
-                outcomes = await SendAllAsync(sends, lease, ct);
+                outcomes = await SendAllAsync(sends, lease, finish);
             }
             finally
             {
@@ -88,7 +92,7 @@ public sealed class SendDispatcher(
 
         // A failure to record leaves the entries unacknowledged: they are claimed again once the lease has run out and
         // sent again, so recording is retried rather than given up at the first deadlock.
-        await DeadlockRetry.RunAsync(() => RecordAsync(outcomes, token, ct), _ => { });
+        await DeadlockRetry.RunAsync(() => RecordAsync(outcomes, token, finish), _ => { });
         await stream.CompleteAsync(entries);
         if (outcomes.Any(o => o.Kind is OutcomeKind.FallBack))
         {

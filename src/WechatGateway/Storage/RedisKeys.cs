@@ -83,6 +83,9 @@ public static class RedisKeys
     /// <summary>The token bucket of an account's sends (<c>SendQueue:PerAccountPerSecond</c>).</summary>
     public static string SendRate(string appId) => $"{Prefix}send:rate:{appId}";
 
+    /// <summary>The token bucket of an account's campaign sends: their share of its quota, the rest left for replies.</summary>
+    public static string CampaignRate(string appId) => $"{Prefix}campaign:rate:{appId}";
+
     /// <summary>A follower's last interactions with an account and the customer-service messages used since each.</summary>
     public static string CustomerServiceWindow(string appId, string openId) => $"{Prefix}cs:{appId}:{openId}";
 

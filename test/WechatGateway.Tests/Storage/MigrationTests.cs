@@ -30,6 +30,8 @@ public sealed class MigrationTests
         ["V28__events.sql"] = "cef0d4660fdd95b615af8b2463f33843a55706816eeb41e94c589c205c2d3ce3",
         ["V19__profile_rfm_segment_indexes.sql"] = "946ddd0ed5993468804d2a8812934e8e40b2d296bdda0e3bfe22a5f4ada9818a",
         ["V18__profile_tags.sql"] = "360ea63e7144216e498e55f703a3c74c40521d592c3c80056dc992fb746bab89",
+        ["V20__campaigns.sql"] = "4cc4fa405b5f6cdbb103fdb2383e628a96e9d6c2c0379e027905a489f7396130",
+        ["V21__subscribe_consents.sql"] = "8ecc1de6b5d78754b7e16e7146857649d01a48ae683e2cd61c3c8bd60e514b2f",
         ["V17__segments.sql"] = "eda19450f1882aca39862475b3f4ae717fced015d0f7819edef3fc51ac757aab",
     };
 

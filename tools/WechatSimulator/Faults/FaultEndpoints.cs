@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace WechatSimulator.Faults;
 
-public sealed record FaultRequest(string? Api, int? ErrCode, string? ErrMsg, int? DelayMs, int? Count);
+public sealed record FaultRequest(string? Api, int? ErrCode, string? ErrMsg, int? DelayMs, int? Count, double? Rate = null, IReadOnlyList<int>? ErrCodes = null);
 
 public static class FaultEndpoints
 {
@@ -19,7 +19,8 @@ public static class FaultEndpoints
     /// <summary>
     /// <c>{"api":"message/custom/send","errcode":45047,"count":3}</c> fails the next 3 calls;
     /// <c>{"api":"token","delayMs":6000}</c> stalls the next one for 6 s and then answers normally.
-    /// Both together stall, then fail.
+    /// Both together stall, then fail. <c>{"api":"message/template/send","rate":0.3,"errcodes":[-1,45009,43004]}</c>
+    /// fails 30% of the calls with one of those errcodes until the faults are cleared.
     /// </summary>
     public static Results<Created<Fault>, ValidationProblem> AddFault(FaultRequest request, SimulatorState state)
     {
@@ -29,7 +30,14 @@ public static class FaultEndpoints
             errors["api"] = ["api is required, e.g. \"message/custom/send\" or \"token\""];
         }
 
-        if (request.ErrCode is null && request.DelayMs is null)
+        if (request.Rate is not null)
+        {
+            if (request.Rate is not (> 0 and <= 1) || request.ErrCodes is not { Count: > 0 })
+            {
+                errors["rate"] = ["a random fault needs a rate in (0, 1] and errcodes to draw from"];
+            }
+        }
+        else if (request.ErrCode is null && request.DelayMs is null)
         {
             errors["errcode"] = ["give errcode, delayMs or both"];
         }
@@ -49,7 +57,7 @@ public static class FaultEndpoints
             return TypedResults.ValidationProblem(errors);
         }
 
-        var fault = state.Faults.Add(new Fault(request.Api!, request.ErrCode, request.ErrMsg, request.DelayMs, request.Count ?? 1));
+        var fault = state.Faults.Add(new Fault(request.Api!, request.ErrCode, request.ErrMsg, request.DelayMs, request.Count ?? 1, request.Rate, request.ErrCodes));
         return TypedResults.Created("/_sim/faults", fault);
     }
 

@@ -2,13 +2,19 @@ using System.Text.Json.Serialization;
 
 namespace WechatSimulator.Faults;
 
-/// <summary>An injected failure: the next <see cref="Remaining"/> calls to <see cref="Api"/> stall and/or fail.</summary>
+/// <summary>
+/// An injected failure: the next <see cref="Remaining"/> calls to <see cref="Api"/> stall and/or fail; or, with a
+/// <see cref="Rate"/>, each call fails with that probability (an errcode drawn from <see cref="ErrCodes"/>) until the
+/// faults are cleared.
+/// </summary>
 public sealed record Fault(
     string Api,
     [property: JsonPropertyName("errcode")] int? ErrCode,
     [property: JsonPropertyName("errmsg")] string? ErrMsg,
     int? DelayMs,
-    int Remaining);
+    int Remaining,
+    double? Rate = null,
+    [property: JsonPropertyName("errcodes")] IReadOnlyList<int>? ErrCodes = null);
 
 /// <summary>Faults waiting to be played, first in first out per API.</summary>
 public sealed class FaultStore
@@ -42,6 +48,14 @@ public sealed class FaultStore
     {
         lock (_lock)
         {
+            // A standing random fault: drawn per call, never used up.
+            if (_faults.Find(f => f.Api == api && f.Rate is not null) is { } random)
+            {
+                return Random.Shared.NextDouble() < random.Rate
+                    ? random with { ErrCode = random.ErrCodes![Random.Shared.Next(random.ErrCodes.Count)] }
+                    : null;
+            }
+
             var index = _faults.FindIndex(f => f.Api == api);
             if (index < 0)
             {

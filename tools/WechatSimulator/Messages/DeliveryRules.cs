@@ -9,7 +9,7 @@ namespace WechatSimulator.Messages;
 /// </summary>
 public static class DeliveryRules
 {
-    public static WechatStatus? Check(SimulatorState state, string api, string appId, string? toUser)
+    public static WechatStatus? Check(SimulatorState state, string api, string appId, string? toUser, string? templateId = null)
     {
         if (string.IsNullOrWhiteSpace(toUser))
         {
@@ -22,6 +22,8 @@ public static class DeliveryRules
             MessageEndpoints.CustomSend => CheckCustomerService(state, appId, toUser, user),
             // A template message needs a follower, not a window: 43004 "require subscribe" for one who left.
             MessageEndpoints.TemplateSend when user is { Subscribed: false } => WechatStatus.Of(WechatErrors.RequireSubscribe),
+            // 一次性订阅: each send spends one of the user's accepts of the template; none left is 43101.
+            MessageEndpoints.SubscribeSend when state.Templates.TrySpend(appId, toUser, templateId ?? "") is { } refused => WechatStatus.Of(refused),
             _ => null,
         };
     }

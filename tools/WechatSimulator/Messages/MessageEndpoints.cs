@@ -70,14 +70,23 @@ public static class MessageEndpoints
         }
 
         var toUser = body.GetString("touser");
-        // The body first: a malformed send must not spend one of the follower's customer-service messages.
-        if ((validate(body) ?? DeliveryRules.Check(state, api, appId!, toUser)) is { } refusal)
+        var templateId = body.GetString("template_id");
+        // The body first: a malformed send must not spend one of the follower's customer-service messages or consents.
+        if ((validate(body) ?? KnownTemplate(state, api, appId!, templateId) ?? DeliveryRules.Check(state, api, appId!, toUser, templateId)) is { } refusal)
         {
             return (refusal, null);
         }
 
         return (null, state.Messages.Record(api, appId!, toUser!, body));
     }
+
+    /// <summary>40037 for a template id the account has not added (when it has added any of that kind).</summary>
+    private static WechatStatus? KnownTemplate(SimulatorState state, string api, string appId, string? templateId) => api switch
+    {
+        TemplateSend => state.Templates.Check(appId, TemplateStore.Template, templateId ?? ""),
+        SubscribeSend => state.Templates.Check(appId, TemplateStore.Subscribe, templateId ?? ""),
+        _ => null,
+    } is { } code ? WechatStatus.Of(code) : null;
 
     private static Func<JsonElement, WechatStatus?> RequireString(string name, int errCode) =>
         body => string.IsNullOrEmpty(body.GetString(name)) ? WechatStatus.Of(errCode) : null;

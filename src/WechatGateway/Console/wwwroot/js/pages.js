@@ -12,6 +12,7 @@ import { members } from './members.js';
 import { menuPage } from './menu.js';
 import { feedback, events } from './aftersale.js';
 import { segments } from './segments.js';
+import { campaigns } from './campaigns.js';
 
 /**
  * A list with create, edit and delete, for resources whose list comes back whole (stores, groups, rules, rewards).
@@ -265,6 +266,6 @@ async function apiKeys() {
 
 export const pages = {
   dashboard, 'auto-replies': autoReplies, templates, members, segments, stores, groups, 'live-codes': liveCodes,
-  'points-rules': pointsRules, rewards, orders, pushes, queue, 'api-keys': apiKeys, audit,
+  'points-rules': pointsRules, rewards, orders, pushes, queue, campaigns, 'api-keys': apiKeys, audit,
   menu: menuPage, feedback, events,
 };
