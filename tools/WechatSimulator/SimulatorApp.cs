@@ -3,10 +3,12 @@ using System.Text.Json.Serialization;
 using WechatSimulator.Accounts;
 using WechatSimulator.Control;
 using WechatSimulator.Faults;
+using WechatSimulator.Mass;
 using WechatSimulator.Media;
 using WechatSimulator.Messages;
 using WechatSimulator.MiniProgram;
 using WechatSimulator.QrCodes;
+using WechatSimulator.Tags;
 using WechatSimulator.Tokens;
 using WechatSimulator.Users;
 
@@ -52,6 +54,9 @@ public static class SimulatorApp
         app.MapMessages();
         app.MapInteractions();
         app.MapUsers();
+        app.MapFollowerList();
+        app.MapTags();
+        app.MapMass();
         app.MapMiniProgram();
         app.MapQrCodes();
         app.MapMedia();

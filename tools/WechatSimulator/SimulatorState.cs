@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using WechatSimulator.Accounts;
 using WechatSimulator.Control;
 using WechatSimulator.Faults;
+using WechatSimulator.Mass;
 using WechatSimulator.Media;
 using WechatSimulator.Messages;
 using WechatSimulator.MiniProgram;
@@ -28,6 +29,8 @@ public sealed class SimulatorState
         QrCodes = new AccountRecords<SimQrCode>(c => c.AppId);
         Media = new AccountRecords<SimMedia>(m => m.AppId);
         Stats = new CallStats();
+        Mass = new MassStore(time);
+        MassReports = new MassReporter(this);
     }
 
     public TimeProvider Time { get; }
@@ -55,7 +58,13 @@ public sealed class SimulatorState
 
     public CallStats Stats { get; }
 
-    /// <summary>Forgets everything but the accounts (tokens, users, used codes, messages, interactions, QR codes, media, faults, stats).</summary>
+    /// <summary>Mass sends and the limits they count against.</summary>
+    public MassStore Mass { get; }
+
+    /// <summary>Sends each mass send's MASSSENDJOBFINISH report to <see cref="SimulatorOptions.GatewayUrl"/>.</summary>
+    public MassReporter MassReports { get; }
+
+    /// <summary>Forgets everything but the accounts (tokens, users and tags, used codes, messages, interactions, QR codes, media, mass sends, faults, stats).</summary>
     public void Reset()
     {
         Tokens.Clear();
@@ -67,5 +76,6 @@ public sealed class SimulatorState
         QrCodes.Clear();
         Media.Clear();
         Stats.Clear();
+        Mass.Clear();
     }
 }

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace WechatSimulator.Faults;
 
-public sealed record FaultRequest(string? Api, int? ErrCode, string? ErrMsg, int? DelayMs, int? Count);
+public sealed record FaultRequest(string? Api, int? ErrCode, string? ErrMsg, int? DelayMs, int? Count, double? Rate);
 
 public static class FaultEndpoints
 {
@@ -19,7 +19,8 @@ public static class FaultEndpoints
     /// <summary>
     /// <c>{"api":"message/custom/send","errcode":45047,"count":3}</c> fails the next 3 calls;
     /// <c>{"api":"token","delayMs":6000}</c> stalls the next one for 6 s and then answers normally.
-    /// Both together stall, then fail.
+    /// Both together stall, then fail. <c>{"api":"user/info/batchget","errcode":-1,"rate":0.3}</c> fails 30% of the
+    /// calls until the faults are cleared (or <c>count</c> of them have failed).
     /// </summary>
     public static Results<Created<Fault>, ValidationProblem> AddFault(FaultRequest request, SimulatorState state)
     {
@@ -44,12 +45,18 @@ public static class FaultEndpoints
             errors["count"] = ["count must be at least 1"];
         }
 
+        if (request.Rate is <= 0 or > 1)
+        {
+            errors["rate"] = ["rate must be above 0 and at most 1"];
+        }
+
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
-        var fault = state.Faults.Add(new Fault(request.Api!, request.ErrCode, request.ErrMsg, request.DelayMs, request.Count ?? 1));
+        var fault = state.Faults.Add(new Fault(request.Api!, request.ErrCode, request.ErrMsg, request.DelayMs,
+            request.Count ?? (request.Rate is null ? 1 : int.MaxValue), request.Rate));
         return TypedResults.Created("/_sim/faults", fault);
     }
 

@@ -2,13 +2,17 @@ using System.Text.Json.Serialization;
 
 namespace WechatSimulator.Faults;
 
-/// <summary>An injected failure: the next <see cref="Remaining"/> calls to <see cref="Api"/> stall and/or fail.</summary>
+/// <summary>
+/// An injected failure: the next <see cref="Remaining"/> calls to <see cref="Api"/> stall and/or fail; with a
+/// <see cref="Rate"/>, each call does so with that probability (until <see cref="Remaining"/> have, unlimited by default).
+/// </summary>
 public sealed record Fault(
     string Api,
     [property: JsonPropertyName("errcode")] int? ErrCode,
     [property: JsonPropertyName("errmsg")] string? ErrMsg,
     int? DelayMs,
-    int Remaining);
+    int Remaining,
+    [property: JsonPropertyName("rate")] double? Rate = null);
 
 /// <summary>Faults waiting to be played, first in first out per API.</summary>
 public sealed class FaultStore
@@ -49,6 +53,11 @@ public sealed class FaultStore
             }
 
             var fault = _faults[index];
+            if (fault.Rate is { } rate && Random.Shared.NextDouble() >= rate)
+            {
+                return null;
+            }
+
             if (fault.Remaining <= 1)
             {
                 _faults.RemoveAt(index);
