@@ -18,7 +18,7 @@ namespace WechatGateway.Wechat.Api;
 /// once and is sent once more; a second token error is thrown. SDKs that retried until success looped forever when
 /// the token could not be fixed by refreshing (WxJava #77, #1481; wechatpy #629).
 /// </remarks>
-public sealed class WechatApiClient(HttpClient http, AccessTokenManager tokens, ILogger<WechatApiClient> logger)
+public sealed partial class WechatApiClient(HttpClient http, AccessTokenManager tokens, ILogger<WechatApiClient> logger)
 {
     /// <summary>The name of the HttpClient every WeChat call goes through, for adding handlers (telemetry, tests).</summary>
     public const string HttpClientName = "WechatApi";
@@ -75,6 +75,12 @@ public sealed class WechatApiClient(HttpClient http, AccessTokenManager tokens, 
             return request;
         }, ct);
 
+        return ReadUserInfo(body, openId);
+    }
+
+    /// <summary>One follower of <c>user/info</c> or <c>user/info/batchget</c>.</summary>
+    private static WechatUserInfo ReadUserInfo(JsonElement body, string openId)
+    {
         var tagIds = new List<int>();
         if (body.TryGetProperty("tagid_list", out var tags) && tags.ValueKind == JsonValueKind.Array)
         {
@@ -98,7 +104,8 @@ public sealed class WechatApiClient(HttpClient http, AccessTokenManager tokens, 
             // WeChat sends qr_scene 0 and qr_scene_str "" for a follow that came from no QR code.
             QrScene: body.OptionalString("qr_scene") is { Length: > 0 } scene && scene != "0" ? scene : null,
             QrSceneStr: NullIfEmpty(body.OptionalString("qr_scene_str")),
-            TagIds: tagIds);
+            TagIds: tagIds,
+            Remark: NullIfEmpty(body.OptionalString("remark")));
     }
 
     /// <summary>
