@@ -1,6 +1,7 @@
 using Scalar.AspNetCore;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
+using WechatGateway.Followers;
 using WechatGateway.Groups;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
@@ -30,6 +31,7 @@ builder.Services.AddGatewayHealthChecks();
 builder.Services.AddWechatAccounts();
 builder.Services.AddWechatApiClient();
 builder.Services.AddMembers(gateway);
+builder.Services.AddFollowers(gateway);
 builder.Services.AddPoints(gateway);
 builder.Services.AddGroups(gateway);
 builder.Services.AddWebhook(gateway);
@@ -65,7 +67,7 @@ if (gateway.RunsWeb)
     app.MapMiniProgram();
     app.MapPoints();
     app.MapGroupsMiniProgram();
-    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard();
+    app.MapAdminApi().MapFollowers().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard();
     app.MapConsole();
 }
 
