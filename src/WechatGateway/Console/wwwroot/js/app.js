@@ -69,7 +69,7 @@ onSessionEnded(() => {
 });
 
 const nav = [
-  ['dashboard', 'Dashboard'], ['auto-replies', 'Auto-replies'], ['templates', 'Templates'], ['members', 'Members'],
+  ['dashboard', 'Dashboard'], ['auto-replies', 'Auto-replies'], ['templates', 'Templates'], ['members', 'Members'], ['followers', 'Followers'],
   ['stores', 'Stores'], ['groups', 'Groups'], ['live-codes', 'Live codes'], ['points-rules', 'Points rules'],
   ['rewards', 'Rewards'], ['orders', 'Orders'], ['pushes', 'Pushes'], ['queue', 'Queue'], ['api-keys', 'API keys', 'admin'], ['audit', 'Audit log'],
 ];

@@ -9,6 +9,7 @@ import { dashboard } from './dashboard.js';
 import { fillBar } from './charts.js';
 import { autoReplies, templates } from './replies.js';
 import { members } from './members.js';
+import { followers } from './followers.js';
 
 /**
  * A list with create, edit and delete, for resources whose list comes back whole (stores, groups, rules, rewards).
@@ -258,7 +259,7 @@ async function apiKeys() {
 }
 
 export const pages = {
-  dashboard, 'auto-replies': autoReplies, templates, members, stores, groups, 'live-codes': liveCodes,
+  dashboard, 'auto-replies': autoReplies, templates, members, followers, stores, groups, 'live-codes': liveCodes,
   'points-rules': pointsRules, rewards, orders, pushes, queue, 'api-keys': apiKeys, audit,
 };
 
