@@ -3,6 +3,7 @@ using WechatGateway.Accounts;
 using WechatGateway.Admin;
 using WechatGateway.Followers;
 using WechatGateway.Groups;
+using WechatGateway.MassSend;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
 using WechatGateway.Operations;
@@ -32,6 +33,7 @@ builder.Services.AddWechatAccounts();
 builder.Services.AddWechatApiClient();
 builder.Services.AddMembers(gateway);
 builder.Services.AddFollowers(gateway);
+builder.Services.AddMassSend(gateway);
 builder.Services.AddPoints(gateway);
 builder.Services.AddGroups(gateway);
 builder.Services.AddWebhook(gateway);
@@ -67,7 +69,7 @@ if (gateway.RunsWeb)
     app.MapMiniProgram();
     app.MapPoints();
     app.MapGroupsMiniProgram();
-    app.MapAdminApi().MapFollowers().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard();
+    app.MapAdminApi().MapFollowers().MapMassSends().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard();
     app.MapConsole();
 }
 

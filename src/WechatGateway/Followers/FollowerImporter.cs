@@ -116,6 +116,7 @@ public sealed class FollowerImporter(MemberResolver resolver, MemberStore store,
         var rows = (await connection.QueryAsync<(ulong Id, string? UnionId)>(new CommandDefinition(sql, new { unionIds, memberIds }, transaction, cancellationToken: ct))).AsList();
         var owners = rows.Where(r => r.UnionId is not null).GroupBy(r => r.UnionId!).ToDictionary(g => g.Key, g => g.First().Id, StringComparer.Ordinal);
         var unionOf = rows.ToDictionary(r => r.Id, r => r.UnionId);
+        var claims = new List<(string OpenId, ulong MemberId, string UnionId)>();
 
         foreach (var follower in withUnion)
         {
@@ -146,12 +147,7 @@ public sealed class FollowerImporter(MemberResolver resolver, MemberStore store,
             }
             else if (unionOf.GetValueOrDefault(resolution.MemberId) is null)
             {
-                // The unique key on member.union_id settles a race with a mini-program login: the batch runs again.
-                const string claim = """
-                    UPDATE member SET union_id = @unionId WHERE id = @memberId AND union_id IS NULL;
-                    UPDATE member_identity SET union_id = @unionId WHERE app_id = @appId AND open_id = @openId;
-                    """;
-                await connection.ExecuteAsync(new CommandDefinition(claim, new { unionId, memberId = resolution.MemberId, appId, openId = follower.OpenId }, transaction, cancellationToken: ct));
+                claims.Add((follower.OpenId, resolution.MemberId, unionId));
                 owners[unionId] = resolution.MemberId;
                 unionOf[resolution.MemberId] = unionId;
                 if (!resolution.Created)
@@ -160,6 +156,35 @@ public sealed class FollowerImporter(MemberResolver resolver, MemberStore store,
                 }
             }
         }
+
+        await ClaimAsync(connection, transaction, appId, claims, ct);
+    }
+
+    /// <summary>
+    /// Gives each member the UnionID nobody holds, in two statements for the batch. The unique key on member.union_id
+    /// settles a race with a mini-program login: the batch fails and runs again.
+    /// </summary>
+    private static async Task ClaimAsync(MySqlConnection connection, MySqlTransaction transaction, string appId, List<(string OpenId, ulong MemberId, string UnionId)> claims, CancellationToken ct)
+    {
+        if (claims.Count == 0)
+        {
+            return;
+        }
+
+        var rows = string.Join(" UNION ALL ", claims.Select((_, i) => $"SELECT @m{i} AS id, @o{i} AS open_id, @u{i} AS union_id"));
+        var parameters = new DynamicParameters(new { appId });
+        for (var i = 0; i < claims.Count; i++)
+        {
+            parameters.Add($"m{i}", claims[i].MemberId);
+            parameters.Add($"o{i}", claims[i].OpenId);
+            parameters.Add($"u{i}", claims[i].UnionId);
+        }
+
+        var sql = $"""
+            UPDATE member m JOIN ({rows}) v ON m.id = v.id SET m.union_id = v.union_id WHERE m.union_id IS NULL;
+            UPDATE member_identity i JOIN ({rows}) v ON i.app_id = @appId AND i.open_id = v.open_id SET i.union_id = v.union_id;
+            """;
+        await connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct));
     }
 
     /// <summary>WeChat tags (<c>tagid_list</c>) into member tags; returns the followers who gained one.</summary>

@@ -21,6 +21,8 @@ public static class ProcessingServiceExtensions
             .AddPushHandler<PointsPushHandler>()
             // After members: steering reads the member's home store and location; its invitations are sends.
             .AddPushHandler<GroupPushHandler>()
+            // Anywhere: it only records WeChat's report of a mass send (MASSSENDJOBFINISH) on the send's call.
+            .AddPushHandler<MassSend.MassSendPushHandler>()
             // Anywhere: it only collects the batch's interactions for the customer-service window, recorded after the commit.
             .AddPushHandler<InteractionPushHandler>()
             // Last: a queued reply renders the member as the handlers above left it (the balance after this push's award),

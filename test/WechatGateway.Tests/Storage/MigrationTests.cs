@@ -25,6 +25,7 @@ public sealed class MigrationTests
         ["V16__reply_deferred.sql"] = "ff4e72a3a19682798c58632b8442cb313b21b5f1b1b67463d8360b7a085a1324",
         ["V15__dashboard_indexes.sql"] = "b2345ad46a88a8b10316e5237fa88cb16d3ccd52665e8b698b0e0040b882748e",
         ["V24__follower_sync.sql"] = "de078e90180cc43df8c78144bf8fff08bf10bf2fe9d0b6fb7cb5e71887d3b8bb",
+        ["V26__mass_send.sql"] = "8096bb4a557c90af80ebc996914c8ff65eb8129478ad9da5ed339fe00b96210f",
         ["V25__wechat_tags.sql"] = "fab978d7e05c42e13175d41ac9d85f3e3c68b371cac15843e7af262d01d1664d",
     };
 
