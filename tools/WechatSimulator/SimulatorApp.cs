@@ -44,6 +44,8 @@ public static class SimulatorApp
             // WeChat leaves absent optional fields out rather than sending null, and sends Chinese text unescaped.
             json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
             json.SerializerOptions.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+            // Controls name enums by name ("serviceType": "Subscription").
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
         });
         configureServices?.Invoke(builder.Services);
 
