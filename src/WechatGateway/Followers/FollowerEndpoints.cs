@@ -59,6 +59,7 @@ public static class FollowerEndpoints
     public static async Task<Results<Ok<FollowerSyncView>, NotFound>> GetAsync(string appId, ulong id, FollowerSyncStore syncs, CancellationToken ct) =>
         await syncs.GetAsync(appId, id, ct) is { } sync ? TypedResults.Ok(sync) : TypedResults.NotFound();
 
+    [ResponseExample("""[ { "id": 7, "appId": "wx5f3c2a1b9d8e7f60", "state": "completed", "total": 300000, "imported": 298600, "updated": 1400, "unchanged": 0, "unfollowed": 212, "failed": 0, "pages": 30, "resumeAt": null, "error": null, "requestedBy": "ops-admin", "createdAt": "2026-12-05T02:00:00", "updatedAt": "2026-12-05T02:08:03", "finishedAt": "2026-12-05T02:08:03" } ]""")]
     public static async Task<Ok<IReadOnlyList<FollowerSyncView>>> ListAsync(string appId, FollowerSyncStore syncs, CancellationToken ct) =>
         TypedResults.Ok(await syncs.ListAsync(appId, 20, ct));
 

@@ -81,10 +81,12 @@ public static class MassSendEndpoints
         };
     }
 
+    [ResponseExample("""{ "id": 12, "appId": "wx5f3c2a1b9d8e7f60", "sourceKey": "admin:2026-12-mailing", "target": "openids", "tagId": null, "state": "sent", "addressed": 12000, "skippedMonthly": 310, "createdBy": "ops-admin", "createdAt": "2026-12-05T02:00:00", "calls": [ { "seq": 0, "clientMsgId": "wg3f0c9a51d2e84b7c6a1f0e9d8c7b6a5f4e3d2c1b", "recipients": 5845, "state": "sent", "attempts": 1, "msgId": 1000000123, "errcode": null, "sentAt": "2026-12-05T02:00:01", "wechatStatus": "send success", "totalCount": 5845, "filterCount": 5840, "sentCount": 5838, "errorCount": 2, "reportedAt": "2026-12-05T02:03:12", "polledAt": null } ] }""")]
     public static async Task<Results<Ok<MassSendView>, NotFound>> GetAsync(string appId, ulong id, MassSends sends, CancellationToken ct) =>
         await sends.GetAsync(appId, id, ct) is { } view ? TypedResults.Ok(view) : TypedResults.NotFound();
 
     [RequestExample("""{ "openId": "oU7Zk5Xq3nLh2v9RbT1mYcW8eQdA", "message": { "type": "text", "content": "December offers are in store" } }""")]
+    [ResponseExample("""{ "msgId": 1000000124 }""")]
     public static async Task<Results<Ok<Previewed>, ValidationProblem, ProblemHttpResult>> PreviewAsync(
         string appId, PreviewBody body, AccountRegistry accounts, WechatApiClient wechat, CancellationToken ct)
     {

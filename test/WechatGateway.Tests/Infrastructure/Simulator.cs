@@ -21,9 +21,10 @@ public static class Simulator
     }
 
     /// <summary>The next calls to <paramref name="api"/> fail with <paramref name="errcode"/>: <paramref name="count"/> of them, or each with the probability <paramref name="rate"/>.</summary>
-    public static async Task AddFaultAsync(string api, int? errcode, int? count = null, double? rate = null, int? delayMs = null)
+    public static async Task AddFaultAsync(string api, int errcode, int? count = null, double? rate = null)
     {
-        using var response = await TestEnvironment.Simulator.Client.PostAsJsonAsync("/_sim/faults", new { api, errcode, count, rate, delayMs });
+        using var response = await TestEnvironment.Simulator.Client.PostAsJsonAsync("/_sim/faults",
+            rate is null ? new { api, errcode, count } : (object)new { api, errcode, rate, errcodes = new[] { errcode } });
         response.EnsureSuccessStatusCode();
     }
 
