@@ -4,7 +4,9 @@ using WechatGateway.Admin;
 using WechatGateway.Campaigns;
 using WechatGateway.Events;
 using WechatGateway.Feedback;
+using WechatGateway.Followers;
 using WechatGateway.Groups;
+using WechatGateway.MassSend;
 using WechatGateway.Members;
 using WechatGateway.MiniProgram;
 using WechatGateway.Operations;
@@ -35,6 +37,8 @@ builder.Services.AddGatewayHealthChecks();
 builder.Services.AddWechatAccounts();
 builder.Services.AddWechatApiClient();
 builder.Services.AddMembers(gateway);
+builder.Services.AddFollowers(gateway);
+builder.Services.AddMassSend(gateway);
 builder.Services.AddPoints(gateway);
 builder.Services.AddGroups(gateway);
 builder.Services.AddWebhook(gateway);
@@ -75,8 +79,8 @@ if (gateway.RunsWeb)
     app.MapMiniProgram();
     app.MapPoints();
     app.MapGroupsMiniProgram();
-    app.MapAdminApi().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard().MapFunnel().MapAccountMenu()
-        .MapFeedbackAdmin().MapEventsAdmin().MapSegments().MapTags().MapCampaigns();
+    app.MapAdminApi().MapFollowers().MapMassSends().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard()
+        .MapFunnel().MapAccountMenu().MapFeedbackAdmin().MapEventsAdmin().MapSegments().MapTags().MapCampaigns();
     app.MapFeedbackMiniProgram();
     app.MapEventsMiniProgram();
     app.MapConsole();

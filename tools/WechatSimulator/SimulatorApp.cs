@@ -3,11 +3,13 @@ using System.Text.Json.Serialization;
 using WechatSimulator.Accounts;
 using WechatSimulator.Control;
 using WechatSimulator.Faults;
+using WechatSimulator.Mass;
 using WechatSimulator.Media;
 using WechatSimulator.Menus;
 using WechatSimulator.Messages;
 using WechatSimulator.MiniProgram;
 using WechatSimulator.QrCodes;
+using WechatSimulator.Tags;
 using WechatSimulator.Tokens;
 using WechatSimulator.Users;
 
@@ -43,6 +45,8 @@ public static class SimulatorApp
             // WeChat leaves absent optional fields out rather than sending null, and sends Chinese text unescaped.
             json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
             json.SerializerOptions.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+            // Controls name enums by name ("serviceType": "Subscription").
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
         });
         configureServices?.Invoke(builder.Services);
 
@@ -54,6 +58,9 @@ public static class SimulatorApp
         app.MapInteractions();
         app.MapTemplates();
         app.MapUsers();
+        app.MapFollowerList();
+        app.MapTags();
+        app.MapMass();
         app.MapMiniProgram();
         app.MapQrCodes();
         app.MapMedia();

@@ -17,4 +17,10 @@ public sealed class SimulatorOptions
     /// does; by default such a follower is treated as inside the window.
     /// </summary>
     public bool StrictCustomerServiceWindow { get; set; }
+
+    /// <summary>
+    /// The gateway the simulator sends its own pushes to (the MASSSENDJOBFINISH report of a mass send), e.g.
+    /// <c>http://127.0.0.1:5080</c>; none are sent when empty. The account's <c>Token</c> signs them.
+    /// </summary>
+    public string? GatewayUrl { get; set; }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using WechatSimulator.Accounts;
 using WechatSimulator.Control;
 using WechatSimulator.Faults;
+using WechatSimulator.Mass;
 using WechatSimulator.Media;
 using WechatSimulator.Menus;
 using WechatSimulator.Messages;
@@ -31,6 +32,8 @@ public sealed class SimulatorState
         Media = new AccountRecords<SimMedia>(m => m.AppId);
         Stats = new CallStats();
         Menus = new MenuStore();
+        Mass = new MassStore(time);
+        MassReports = new MassReporter(this);
     }
 
     public TimeProvider Time { get; }
@@ -65,6 +68,13 @@ public sealed class SimulatorState
     public MenuStore Menus { get; }
 
     /// <summary>Forgets everything but the accounts (tokens, users, used codes, messages, interactions, templates, consents, QR codes, media, faults, stats, menus).</summary>
+    /// <summary>Mass sends and the limits they count against.</summary>
+    public MassStore Mass { get; }
+
+    /// <summary>Sends each mass send's MASSSENDJOBFINISH report to <see cref="SimulatorOptions.GatewayUrl"/>.</summary>
+    public MassReporter MassReports { get; }
+
+    /// <summary>Forgets everything but the accounts (tokens, users and tags, used codes, messages, interactions, QR codes, media, mass sends, faults, stats).</summary>
     public void Reset()
     {
         Tokens.Clear();
@@ -78,5 +88,6 @@ public sealed class SimulatorState
         Media.Clear();
         Stats.Clear();
         Menus.Clear();
+        Mass.Clear();
     }
 }

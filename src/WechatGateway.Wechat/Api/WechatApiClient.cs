@@ -75,6 +75,12 @@ public sealed partial class WechatApiClient(HttpClient http, AccessTokenManager 
             return request;
         }, ct);
 
+        return ReadUserInfo(body, openId);
+    }
+
+    /// <summary>One follower of <c>user/info</c> or <c>user/info/batchget</c>.</summary>
+    private static WechatUserInfo ReadUserInfo(JsonElement body, string openId)
+    {
         var tagIds = new List<int>();
         if (body.TryGetProperty("tagid_list", out var tags) && tags.ValueKind == JsonValueKind.Array)
         {
@@ -98,7 +104,8 @@ public sealed partial class WechatApiClient(HttpClient http, AccessTokenManager 
             // WeChat sends qr_scene 0 and qr_scene_str "" for a follow that came from no QR code.
             QrScene: body.OptionalString("qr_scene") is { Length: > 0 } scene && scene != "0" ? scene : null,
             QrSceneStr: NullIfEmpty(body.OptionalString("qr_scene_str")),
-            TagIds: tagIds);
+            TagIds: tagIds,
+            Remark: NullIfEmpty(body.OptionalString("remark")));
     }
 
     /// <summary>

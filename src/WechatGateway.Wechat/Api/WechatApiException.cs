@@ -22,6 +22,12 @@ public sealed class WechatApiException : Exception
     /// <summary>WeChat's <c>errmsg</c> (with its <c>rid</c>, which WeChat support asks for).</summary>
     public string ErrorMessage { get; }
 
+    /// <summary>
+    /// WeChat's whole answer, for the errors that carry more than errcode and errmsg (45065 names the earlier mass send's
+    /// <c>msg_id</c>); default when the error did not come from a WeChat answer.
+    /// </summary>
+    public System.Text.Json.JsonElement Answer { get; init; }
+
     /// <summary>The typed code, or null for a code this library does not name.</summary>
     public WechatErrorCode? Code { get; }
 

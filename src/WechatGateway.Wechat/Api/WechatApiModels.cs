@@ -24,7 +24,8 @@ public sealed record WechatUserInfo(
     string? SubscribeScene,
     string? QrScene,
     string? QrSceneStr,
-    IReadOnlyList<int> TagIds);
+    IReadOnlyList<int> TagIds,
+    string? Remark = null);
 
 /// <summary>
 /// <c>cgi-bin/qrcode/create</c>. Show it as <c>https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=</c> + the
@@ -34,3 +35,10 @@ public sealed record QrCode(string Ticket, int? ExpireSeconds, string Url);
 
 /// <summary><c>cgi-bin/media/upload</c>: a temporary media file, usable for 3 days.</summary>
 public sealed record UploadedMedia(string Type, string MediaId, long CreatedAt);
+
+/// <summary><c>cgi-bin/user/get</c>: one page of followers; <see cref="NextOpenId"/> null after the last.</summary>
+/// <param name="Total">The account's followers, all pages together.</param>
+public sealed record FollowerPage(int Total, IReadOnlyList<string> OpenIds, string? NextOpenId);
+
+/// <summary>A tag of an official account (<c>cgi-bin/tags/get</c>); <see cref="Count"/> is how many followers carry it.</summary>
+public sealed record WechatTag(int Id, string Name, int Count);

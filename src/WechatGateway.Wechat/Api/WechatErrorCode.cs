@@ -87,4 +87,34 @@ public enum WechatErrorCode
 
     /// <summary>48001: the account has no permission for this API.</summary>
     ApiUnauthorized = 48001,
+
+    /// <summary>40032: a tag (or untag) call named no OpenID, or more than 50.</summary>
+    TooManyOpenIdsForTag = 40032,
+
+    /// <summary>40050: a mass send named a tag (group) the account does not have.</summary>
+    InvalidGroupId = 40050,
+
+    /// <summary>40130: a mass send to an OpenID list needs 2 to 10,000 OpenIDs.</summary>
+    InvalidOpenIdListSize = 40130,
+
+    /// <summary>45028: no mass send left (a subscription account has one a day).</summary>
+    MassSendQuotaReached = 45028,
+
+    /// <summary>45056: the account has its 100 tags already.</summary>
+    TooManyTags = 45056,
+
+    /// <summary>45059: the follower has 20 tags already.</summary>
+    TooManyTagsOnUser = 45059,
+
+    /// <summary>45065: a mass send with this clientmsgid exists; the answer names its msg_id.</summary>
+    ClientMsgIdExists = 45065,
+
+    /// <summary>45157: a tag of this name exists.</summary>
+    TagNameExists = 45157,
+
+    /// <summary>45158: a tag name is at most 30 characters.</summary>
+    TagNameTooLong = 45158,
+
+    /// <summary>45159: the tag id is not one of the account's.</summary>
+    InvalidTagId = 45159,
 }

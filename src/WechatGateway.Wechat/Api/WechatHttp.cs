@@ -78,7 +78,7 @@ internal static class WechatHttp
             if (body.TryGetProperty("errcode", out var errcode) && errcode.ValueKind == JsonValueKind.Number && errcode.TryGetInt32(out var code) && code != 0)
             {
                 var message = body.TryGetProperty("errmsg", out var errmsg) && errmsg.ValueKind == JsonValueKind.String ? errmsg.GetString() ?? "" : "";
-                throw new WechatApiException(api, code, Redact(message, secret));
+                throw new WechatApiException(api, code, Redact(message, secret)) { Answer = body };
             }
 
             return body;

@@ -9,6 +9,16 @@ public enum AccountType
     MiniProgram,
 }
 
+/// <summary>服务号 or 订阅号: what WeChat lets an official account mass send.</summary>
+public enum OfficialAccountServiceType
+{
+    /// <summary>A service account: mass sends to OpenID lists; each follower receives at most four a month.</summary>
+    Service,
+
+    /// <summary>A subscription account: one mass send (to all or a tag) a day, no OpenID lists.</summary>
+    Subscription,
+}
+
 public enum ReplyMode
 {
     /// <summary>Acknowledge at once with <c>success</c>; answers go out through the push queue and the customer-service API.</summary>
@@ -51,6 +61,9 @@ public sealed class AccountOptions
     public string? EncodingAESKey { get; set; }
 
     public ReplyMode ReplyMode { get; set; } = ReplyMode.Queue;
+
+    /// <summary>An official account's kind on WeChat (<c>Service</c> or <c>Subscription</c>), for its mass-send limits.</summary>
+    public OfficialAccountServiceType ServiceType { get; set; } = OfficialAccountServiceType.Service;
 
     /// <summary>
     /// How pushes must arrive: <c>Plain</c>, <c>Compatible</c> or <c>Safe</c>, as set in the WeChat console; by default

@@ -69,6 +69,38 @@ public sealed class MemberStore(IOptions<MemberOptions> options, TimeProvider ti
         }
     }
 
+    /// <summary>
+    /// <see cref="FollowAsync"/> for many followers of one account in one statement (the follower import): the same
+    /// re-subscribe rule, <c>subscribed_at</c> the follow time WeChat reports.
+    /// </summary>
+    public async Task FollowManyAsync(MySqlConnection connection, MySqlTransaction transaction, string appId, IReadOnlyList<FollowRow> rows, CancellationToken ct)
+    {
+        foreach (var chunk in rows.Chunk(500))
+        {
+            var values = string.Join(",", chunk.Select((_, i) => $"(@appId, @o{i}, @m{i}, 1, @a{i}, @s{i})"));
+            var parameters = new DynamicParameters(new { appId });
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                parameters.Add($"o{i}", chunk[i].OpenId);
+                parameters.Add($"m{i}", chunk[i].MemberId);
+                parameters.Add($"a{i}", chunk[i].At);
+                parameters.Add($"s{i}", chunk[i].Scene is { } scene ? Columns.Fit(scene, 128) : null);
+            }
+
+            // As in FollowAsync: the assignments run left to right, so subscribed is read before it is set.
+            var sql = $"""
+                INSERT INTO member_follow (app_id, open_id, member_id, subscribed, subscribed_at, first_scene)
+                VALUES {values}
+                ON DUPLICATE KEY UPDATE
+                    resubscribes = resubscribes + IF(subscribed = 0, 1, 0),
+                    subscribed_at = IF(subscribed = 0, VALUES(subscribed_at), subscribed_at),
+                    first_scene = COALESCE(first_scene, VALUES(first_scene)),
+                    subscribed = 1
+                """;
+            await connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct));
+        }
+    }
+
     public async Task UnfollowAsync(MySqlConnection connection, MySqlTransaction transaction, ulong memberId, string appId, string openId, DateTime at, CancellationToken ct)
     {
         const string sql = """
@@ -97,6 +129,28 @@ public sealed class MemberStore(IOptions<MemberOptions> options, TimeProvider ti
             VALUES (@memberId, @at, @kind, @summary, @appId, @sourceKey)
             """;
         await connection.ExecuteAsync(new CommandDefinition(sql, new { memberId, at = time.GetUtcNow().UtcDateTime, kind, summary = Columns.Fit(summary, 500), appId, sourceKey }, transaction, cancellationToken: ct));
+    }
+
+    /// <summary><see cref="AddTimelineAsync"/> for many entries in one statement, each once per its source key.</summary>
+    public async Task AddTimelineManyAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<TimelineRow> rows, CancellationToken ct)
+    {
+        var at = time.GetUtcNow().UtcDateTime;
+        foreach (var chunk in rows.Chunk(500))
+        {
+            var values = string.Join(",", chunk.Select((_, i) => $"(@m{i}, @at, @k{i}, @s{i}, @a{i}, @key{i})"));
+            var parameters = new DynamicParameters(new { at });
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                parameters.Add($"m{i}", chunk[i].MemberId);
+                parameters.Add($"k{i}", chunk[i].Kind);
+                parameters.Add($"s{i}", Columns.Fit(chunk[i].Summary, 500));
+                parameters.Add($"a{i}", chunk[i].AppId);
+                parameters.Add($"key{i}", chunk[i].SourceKey);
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"INSERT IGNORE INTO member_timeline (member_id, at, kind, summary, app_id, source_key) VALUES {values}", parameters, transaction, cancellationToken: ct));
+        }
     }
 
     /// <summary>Recomputes the stage from the member's facts (see <see cref="MemberStage.Of"/>).</summary>
@@ -129,3 +183,9 @@ public sealed class MemberStore(IOptions<MemberOptions> options, TimeProvider ti
     }
 
 }
+
+/// <summary>One follow of <see cref="MemberStore.FollowManyAsync"/>: who, since when, through which QR scene.</summary>
+public sealed record FollowRow(string OpenId, ulong MemberId, DateTime At, string? Scene);
+
+/// <summary>One entry of <see cref="MemberStore.AddTimelineManyAsync"/>.</summary>
+public sealed record TimelineRow(ulong MemberId, string Kind, string Summary, string? AppId, string SourceKey);

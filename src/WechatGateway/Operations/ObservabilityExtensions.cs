@@ -1,4 +1,5 @@
 using OpenTelemetry.Metrics;
+using WechatGateway.Followers;
 using WechatGateway.Processing;
 using WechatGateway.Push;
 using WechatGateway.Webhook;
@@ -24,6 +25,7 @@ public static class ObservabilityExtensions
             .AddMeter(ProcessingMetrics.MeterName)
             .AddMeter(SendMetrics.MeterName)
             .AddMeter(Campaigns.CampaignMetrics.MeterName)
+            .AddMeter(FollowerSyncMetrics.MeterName)
             // No response cache: a scrape right after a push shows it (the exporter caches for 300 ms by default).
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         return builder;

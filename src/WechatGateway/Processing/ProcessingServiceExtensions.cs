@@ -27,6 +27,8 @@ public static class ProcessingServiceExtensions
             .AddPushHandler<GroupPushHandler>()
             // After members: a scan's funnel entry starts with the steps its member has reached, which it reads from the member.
             .AddPushHandler<Funnel.FunnelPushHandler>()
+            // Anywhere: it only records WeChat's report of a mass send (MASSSENDJOBFINISH) on the send's call.
+            .AddPushHandler<MassSend.MassSendPushHandler>()
             // Anywhere: it only collects the batch's interactions for the customer-service window, recorded after the commit.
             .AddPushHandler<InteractionPushHandler>()
             // After members (the member a consent belongs to); before replies, so a reply's send finds the consent recorded.

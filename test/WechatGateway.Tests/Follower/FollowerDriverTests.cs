@@ -35,6 +35,7 @@ public sealed class FollowerDriverTests
         ["click"] = typeof(ClickEvent),
         ["view"] = typeof(ViewEvent),
         ["templatesendjobfinish"] = typeof(TemplateSendJobFinishEvent),
+        ["masssendjobfinish"] = typeof(MassSendJobFinishEvent),
     };
 
     private static IEnumerable<TestCaseData> KindsInEveryMode() =>

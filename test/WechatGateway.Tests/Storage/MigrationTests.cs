@@ -33,6 +33,9 @@ public sealed class MigrationTests
         ["V20__campaigns.sql"] = "4cc4fa405b5f6cdbb103fdb2383e628a96e9d6c2c0379e027905a489f7396130",
         ["V21__subscribe_consents.sql"] = "8ecc1de6b5d78754b7e16e7146857649d01a48ae683e2cd61c3c8bd60e514b2f",
         ["V17__segments.sql"] = "eda19450f1882aca39862475b3f4ae717fced015d0f7819edef3fc51ac757aab",
+        ["V24__follower_sync.sql"] = "de078e90180cc43df8c78144bf8fff08bf10bf2fe9d0b6fb7cb5e71887d3b8bb",
+        ["V26__mass_send.sql"] = "8096bb4a557c90af80ebc996914c8ff65eb8129478ad9da5ed339fe00b96210f",
+        ["V25__wechat_tags.sql"] = "fab978d7e05c42e13175d41ac9d85f3e3c68b371cac15843e7af262d01d1664d",
     };
 
     [Test]

@@ -3,11 +3,12 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace WechatSimulator.Accounts;
 
-public sealed record AccountRequest(string? AppId, string? Secret);
+public sealed record AccountRequest(string? AppId, string? Secret, AccountServiceType? ServiceType, string? Token, string? EncodingAesKey);
 
 public sealed record AccountResponse(
     [property: JsonPropertyName("appid")] string AppId,
-    [property: JsonPropertyName("secret")] string Secret);
+    [property: JsonPropertyName("secret")] string Secret,
+    [property: JsonPropertyName("serviceType")] AccountServiceType ServiceType);
 
 public static class AccountEndpoints
 {
@@ -19,7 +20,7 @@ public static class AccountEndpoints
     }
 
     public static Ok<AccountResponse[]> ListAccounts(SimulatorState state) =>
-        TypedResults.Ok(state.Accounts.All().Select(a => new AccountResponse(a.AppId, a.Secret)).ToArray());
+        TypedResults.Ok(state.Accounts.All().Select(a => new AccountResponse(a.AppId, a.Secret, a.ServiceType)).ToArray());
 
     /// <summary>Registers (or changes the secret of) an account, as if it had been created on the WeChat platform.</summary>
     public static Results<Ok<AccountResponse>, ValidationProblem> AddAccount(AccountRequest request, SimulatorState state)
@@ -32,7 +33,8 @@ public static class AccountEndpoints
             });
         }
 
-        state.Accounts.Add(new SimAccount(request.AppId, request.Secret));
-        return TypedResults.Ok(new AccountResponse(request.AppId, request.Secret));
+        var account = new SimAccount(request.AppId, request.Secret, request.ServiceType ?? AccountServiceType.Service, request.Token, request.EncodingAesKey);
+        state.Accounts.Add(account);
+        return TypedResults.Ok(new AccountResponse(account.AppId, account.Secret, account.ServiceType));
     }
 }

@@ -20,7 +20,7 @@ public static class FaultEndpoints
     /// <c>{"api":"message/custom/send","errcode":45047,"count":3}</c> fails the next 3 calls;
     /// <c>{"api":"token","delayMs":6000}</c> stalls the next one for 6 s and then answers normally.
     /// Both together stall, then fail. <c>{"api":"message/template/send","rate":0.3,"errcodes":[-1,45009,43004]}</c>
-    /// fails 30% of the calls with one of those errcodes until the faults are cleared.
+    /// fails 30% of the calls with one of those errcodes until the faults are cleared (or <c>count</c> of them have failed).
     /// </summary>
     public static Results<Created<Fault>, ValidationProblem> AddFault(FaultRequest request, SimulatorState state)
     {
@@ -52,12 +52,18 @@ public static class FaultEndpoints
             errors["count"] = ["count must be at least 1"];
         }
 
+        if (request.Rate is <= 0 or > 1)
+        {
+            errors["rate"] = ["rate must be above 0 and at most 1"];
+        }
+
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
-        var fault = state.Faults.Add(new Fault(request.Api!, request.ErrCode, request.ErrMsg, request.DelayMs, request.Count ?? 1, request.Rate, request.ErrCodes));
+        var fault = state.Faults.Add(new Fault(request.Api!, request.ErrCode, request.ErrMsg, request.DelayMs,
+            request.Count ?? (request.Rate is null ? 1 : int.MaxValue), request.Rate, request.ErrCodes));
         return TypedResults.Created("/_sim/faults", fault);
     }
 

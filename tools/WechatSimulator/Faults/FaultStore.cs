@@ -4,8 +4,8 @@ namespace WechatSimulator.Faults;
 
 /// <summary>
 /// An injected failure: the next <see cref="Remaining"/> calls to <see cref="Api"/> stall and/or fail; or, with a
-/// <see cref="Rate"/>, each call fails with that probability (an errcode drawn from <see cref="ErrCodes"/>) until the
-/// faults are cleared.
+/// <see cref="Rate"/>, each call fails with that probability (an errcode drawn from <see cref="ErrCodes"/>, else
+/// <see cref="ErrCode"/>) until <see cref="Remaining"/> have, unlimited by default.
 /// </summary>
 public sealed record Fault(
     string Api,
@@ -13,7 +13,7 @@ public sealed record Fault(
     [property: JsonPropertyName("errmsg")] string? ErrMsg,
     int? DelayMs,
     int Remaining,
-    double? Rate = null,
+    [property: JsonPropertyName("rate")] double? Rate = null,
     [property: JsonPropertyName("errcodes")] IReadOnlyList<int>? ErrCodes = null);
 
 /// <summary>Faults waiting to be played, first in first out per API.</summary>
@@ -48,14 +48,6 @@ public sealed class FaultStore
     {
         lock (_lock)
         {
-            // A standing random fault: drawn per call, never used up.
-            if (_faults.Find(f => f.Api == api && f.Rate is not null) is { } random)
-            {
-                return Random.Shared.NextDouble() < random.Rate
-                    ? random with { ErrCode = random.ErrCodes![Random.Shared.Next(random.ErrCodes.Count)] }
-                    : null;
-            }
-
             var index = _faults.FindIndex(f => f.Api == api);
             if (index < 0)
             {
@@ -63,6 +55,11 @@ public sealed class FaultStore
             }
 
             var fault = _faults[index];
+            if (fault.Rate is { } rate && Random.Shared.NextDouble() >= rate)
+            {
+                return null;
+            }
+
             if (fault.Remaining <= 1)
             {
                 _faults.RemoveAt(index);
@@ -72,7 +69,8 @@ public sealed class FaultStore
                 _faults[index] = fault with { Remaining = fault.Remaining - 1 };
             }
 
-            return fault;
+            // Mixed errcodes: each failing call draws one.
+            return fault.ErrCodes is { Count: > 0 } codes ? fault with { ErrCode = codes[Random.Shared.Next(codes.Count)] } : fault;
         }
     }
 

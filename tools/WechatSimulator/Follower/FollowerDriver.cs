@@ -112,6 +112,8 @@ public sealed class FollowerDriver(FollowerAccount account, TimeProvider? time =
         ["click"] = [("MsgType", "event"), ("Event", "CLICK"), ("EventKey", "MENU_KEY")],
         ["view"] = [("MsgType", "event"), ("Event", "VIEW"), ("EventKey", "https://example.com/")],
         ["templatesendjobfinish"] = [("MsgType", "event"), ("Event", "TEMPLATESENDJOBFINISH"), ("MsgID", "200163836"), ("Status", "success")],
+        ["masssendjobfinish"] = [("MsgType", "event"), ("Event", "MASSSENDJOBFINISH"), ("MsgID", "1000001625"), ("Status", "send success"),
+            ("TotalCount", "100"), ("FilterCount", "80"), ("SentCount", "75"), ("ErrorCount", "5")],
     };
 
     private string Build(string openId, long? createTime, IEnumerable<(string Name, string Value)> fields)

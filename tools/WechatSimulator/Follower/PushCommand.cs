@@ -14,7 +14,7 @@ internal static class PushCommand
                  (--type TYPE | --text TEXT | --event EVENT) [options]
 
           --type      text, image, voice, video, shortvideo, location, link (messages);
-                      subscribe, unsubscribe, scan, location-event, click, view, templatesendjobfinish (events)
+                      subscribe, unsubscribe, scan, location-event, click, view, templatesendjobfinish, masssendjobfinish (events)
           --text T    a text message with Content T (same as --type text --content T)
           --event E   an event named E as WeChat spells it (subscribe, SCAN, CLICK, ...)
           --mode      safe when --aes-key is given, else plaintext; compatible sends the plain fields and Encrypt
@@ -22,7 +22,7 @@ internal static class PushCommand
 
         options (each sets the WeChat field in brackets; every type has plausible defaults):
           --content TEXT          text [Content]
-          --msg-id ID             messages [MsgId], templatesendjobfinish [MsgID]; opaque text, fresh by default
+          --msg-id ID             messages [MsgId], templatesendjobfinish and masssendjobfinish [MsgID]; opaque text, fresh by default
           --scene S               subscribe through a QR code [EventKey qrscene_S, Ticket]; scan [EventKey S]
           --event-key KEY         click, view, any event [EventKey]
           --lat X --lng Y         location [Location_X, Location_Y], location-event [Latitude, Longitude]
@@ -109,7 +109,7 @@ internal static class PushCommand
         // The named options, in the fields of the chosen type; --field has the last word.
         var named = new Dictionary<string, string>(StringComparer.Ordinal);
         Set("Content", text ?? options.GetValueOrDefault("--content"));
-        Set(type == "templatesendjobfinish" ? "MsgID" : "MsgId", options.GetValueOrDefault("--msg-id"));
+        Set(type is "templatesendjobfinish" or "masssendjobfinish" ? "MsgID" : "MsgId", options.GetValueOrDefault("--msg-id"));
         Set("EventKey", options.GetValueOrDefault("--event-key"));
         Set("Status", options.GetValueOrDefault("--status"));
         Set("Precision", options.GetValueOrDefault("--precision"));

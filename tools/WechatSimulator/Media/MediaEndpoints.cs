@@ -22,6 +22,7 @@ public sealed record SimMedia(
 public static class MediaEndpoints
 {
     public const string Upload = "media/upload";
+    public const string UploadNews = "media/uploadnews";
 
     // WeChat's limits for temporary media.
     private static readonly Dictionary<string, long> MaxBytes = new(StringComparer.Ordinal)
@@ -35,6 +36,7 @@ public static class MediaEndpoints
     public static void MapMedia(this IEndpointRouteBuilder app)
     {
         app.MapPost("/cgi-bin/" + Upload, UploadAsync).WithTags("WeChat");
+        app.MapPost("/cgi-bin/" + UploadNews, UploadNewsAsync).WithTags("WeChat");
         app.MapGet("/_sim/media", (string? appid, SimulatorState state) => TypedResults.Ok(state.Media.List(appid))).WithTags("Simulator");
     }
 
@@ -69,5 +71,32 @@ public static class MediaEndpoints
         var createdAt = state.Time.GetUtcNow().ToUnixTimeSeconds();
         state.Media.Add(new SimMedia(appId!, type, mediaId, file.FileName, file.Length, createdAt));
         return TypedResults.Ok(new MediaUploadResponse(type, mediaId, createdAt));
+    }
+
+    /// <summary>
+    /// <c>{"articles":[{"thumb_media_id","title","content",...}]}</c> (1 to 8 articles, each with a title, content and
+    /// thumb) → <c>{"type":"news","media_id","created_at"}</c>: the article a mass send's <c>mpnews</c> names.
+    /// </summary>
+    public static async Task<Results<Ok<MediaUploadResponse>, Ok<WechatStatus>>> UploadNewsAsync(
+        HttpRequest request, SimulatorState state, CancellationToken ct)
+    {
+        var (appId, body, error) = await WechatCall.BeginJsonAsync(request, state, UploadNews, ct);
+        if (error is not null)
+        {
+            return TypedResults.Ok(error);
+        }
+
+        if (!body.TryGetProperty("articles", out var articles) || articles.ValueKind != System.Text.Json.JsonValueKind.Array
+            || articles.GetArrayLength() is 0 or > 8
+            || articles.EnumerateArray().Any(a => a.ValueKind != System.Text.Json.JsonValueKind.Object
+                || string.IsNullOrEmpty(a.GetString("title")) || string.IsNullOrEmpty(a.GetString("content")) || string.IsNullOrEmpty(a.GetString("thumb_media_id"))))
+        {
+            return TypedResults.Ok(WechatStatus.Of(WechatErrors.InvalidParameter));
+        }
+
+        var mediaId = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(48));
+        var createdAt = state.Time.GetUtcNow().ToUnixTimeSeconds();
+        state.Media.Add(new SimMedia(appId!, "news", mediaId, "", body.GetRawText().Length, createdAt));
+        return TypedResults.Ok(new MediaUploadResponse("news", mediaId, createdAt));
     }
 }

@@ -43,6 +43,19 @@ public static class WechatErrors
     public const int ResponseOutOfTimeLimit = 45015;
     public const int ResponseCountLimit = 45047;
     public const int DataFormatError = 47001;
+    public const int InvalidGroupId = 40050;
+    public const int InvalidOpenIdListSize = 40130;
+    public const int MassSendQuotaReached = 45028;
+    public const int TooManyTags = 45056;
+    public const int ReservedTag = 45058;
+    public const int TooManyTagsOnUser = 45059;
+    public const int ClientMsgIdExists = 45065;
+    public const int ClientMsgIdTooLong = 45067;
+    public const int TagNameExists = 45157;
+    public const int TagNameTooLong = 45158;
+    public const int InvalidTagId = 45159;
+    public const int TooManyOpenIds = 40032;
+    public const int EmptyContent = 44004;
     public const int ApiUnauthorized = 48001;
 
     public static string MessageFor(int errCode) => errCode switch
@@ -76,6 +89,19 @@ public static class WechatErrors
         ResponseCountLimit => "out of response count limit",
         DataFormatError => "data format error",
         ApiUnauthorized => "api unauthorized",
+        InvalidGroupId => "invalid group id",
+        InvalidOpenIdListSize => "invalid openid list size, at least two openid, at most 10000",
+        MassSendQuotaReached => "has no masssend quota",
+        TooManyTags => "too many tags",
+        ReservedTag => "can't modify sys tag",
+        TooManyTagsOnUser => "user has too many tags",
+        ClientMsgIdExists => "clientmsgid exist",
+        ClientMsgIdTooLong => "clientmsgid size out of limit",
+        TagNameExists => "tag name already exists",
+        TagNameTooLong => "tag name too long",
+        InvalidTagId => "invalid tag id",
+        TooManyOpenIds => "invalid openid list size, at most 50",
+        EmptyContent => "empty content",
         _ => "simulated error",
     };
 }

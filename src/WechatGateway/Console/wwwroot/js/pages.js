@@ -13,6 +13,7 @@ import { menuPage } from './menu.js';
 import { feedback, events } from './aftersale.js';
 import { segments } from './segments.js';
 import { campaigns } from './campaigns.js';
+import { followers } from './followers.js';
 
 /**
  * A list with create, edit and delete, for resources whose list comes back whole (stores, groups, rules, rewards).
@@ -265,7 +266,7 @@ async function apiKeys() {
 }
 
 export const pages = {
-  dashboard, 'auto-replies': autoReplies, templates, members, segments, stores, groups, 'live-codes': liveCodes,
+  dashboard, 'auto-replies': autoReplies, templates, members, segments, followers, stores, groups, 'live-codes': liveCodes,
   'points-rules': pointsRules, rewards, orders, pushes, queue, campaigns, 'api-keys': apiKeys, audit,
   menu: menuPage, feedback, events,
 };
