@@ -121,7 +121,12 @@ public sealed class ReplyStore(MySqlDataSource dataSource, TimeProvider time)
     /// <param name="tags">Tags the saved rule sets: declared in the tag catalogue in the same transaction, so segments can name them.</param>
     private async Task<ulong?> WriteAsync(string sql, object parameters, CancellationToken ct, IReadOnlyCollection<string>? tags = null)
     {
-        const string bump = "UPDATE config_version SET version = version + 1 WHERE name = @name";
+        // A timestamp in µs, never lower than the last version plus one: a version never repeats, even if the row
+        // is deleted or the table restored, so no instance keeps a rule set the database no longer holds.
+        const string bump = """
+            INSERT INTO config_version (name, version) VALUES (@name, FLOOR(UNIX_TIMESTAMP(NOW(6)) * 1000000))
+            ON DUPLICATE KEY UPDATE version = GREATEST(version + 1, VALUES(version))
+            """;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var id = await connection.ExecuteScalarAsync<ulong?>(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct));

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using WechatGateway.Processing;
+using WechatGateway.Replies;
 using WechatGateway.Tests;
 
 namespace WechatGateway.Tests.Infrastructure;
@@ -13,6 +14,8 @@ public abstract class GatewayTest
     public async Task ResetStateAsync()
     {
         await TestEnvironment.ResetAsync();
+        // The shared gateway holds the rules in memory and would notice the emptied tables only at its next poll.
+        await TestEnvironment.Gateway.Services.GetRequiredService<ReplyRuleSet>().ReloadAsync(CancellationToken.None);
         Client = TestEnvironment.Gateway.CreateClient();
     }
 
