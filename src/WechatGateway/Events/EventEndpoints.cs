@@ -5,6 +5,7 @@ using MySqlConnector;
 using WechatGateway.Admin;
 using WechatGateway.Members;
 using WechatGateway.Operations;
+using WechatGateway.Segments;
 
 namespace WechatGateway.Events;
 
@@ -39,7 +40,7 @@ public static class EventEndpoints
     [RequestExample("""{ "storeId": 3, "title": "Pour-over tasting", "startsAt": "2026-12-12T06:00:00Z", "endsAt": "2026-12-12T08:00:00Z", "capacity": 20, "points": 50, "registrationDeadline": "2026-12-11T12:00:00Z", "segmentId": null }""")]
     [ResponseExample("""{ "id": 7 }""", StatusCode = 201)]
     public static async Task<Results<Created<EventCreated>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        EventInput input, ClaimsPrincipal user, MySqlDataSource dataSource, TimeProvider time, CancellationToken ct)
+        EventInput input, ClaimsPrincipal user, MySqlDataSource dataSource, SegmentStore segments, TimeProvider time, CancellationToken ct)
     {
         if (input.Validate() is { Count: > 0 } errors)
         {
@@ -55,6 +56,11 @@ public static class EventEndpoints
         if (await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM store WHERE id = @StoreId AND active = 1", new { input.StoreId }, cancellationToken: ct)) == 0)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["storeId"] = ["no active store has this id"] });
+        }
+
+        if (input.SegmentId is { } segmentId && await segments.GetAsync(c, null, (ulong)segmentId, ct) is null)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["segmentId"] = ["no segment has this id"] });
         }
 
         var id = await EventStore.CreateAsync(c, input, user.Actor(), time.GetUtcNow().UtcDateTime, ct);

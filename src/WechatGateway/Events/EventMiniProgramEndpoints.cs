@@ -66,7 +66,8 @@ public static class EventMiniProgramEndpoints
             RegistrationOutcome.NoSuchEvent => TypedResults.NotFound(),
             RegistrationOutcome.AlreadyRegistered => Conflict("Already registered", "The member is registered or waitlisted for this event already."),
             RegistrationOutcome.DeadlinePassed => Conflict("Registration closed", "The registration deadline of this event has passed."),
-            _ => Conflict("Not open to this member", "This event is open to one segment of members only, and membership cannot be confirmed."),
+            RegistrationOutcome.NotInSegment => Conflict("Not open to this member", "This event is open to one segment of members only, and the member is not in it."),
+            _ => throw new InvalidOperationException($"Unhandled registration outcome {result.Outcome}"),
         };
     }
 

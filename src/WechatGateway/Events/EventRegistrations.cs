@@ -1,5 +1,6 @@
 using Dapper;
 using MySqlConnector;
+using WechatGateway.Segments;
 using WechatGateway.Storage;
 
 namespace WechatGateway.Events;
@@ -19,8 +20,8 @@ public enum RegistrationOutcome
     AlreadyRegistered,
     DeadlinePassed,
 
-    /// <summary>The event is limited to a segment and segment membership cannot be checked in this build (see README, Events).</summary>
-    SegmentCheckUnavailable,
+    /// <summary>The event is limited to a segment the member is not in (or that was deleted: nobody is in it).</summary>
+    NotInSegment,
 }
 
 public sealed record Ticket(ulong Id, string Code);
@@ -45,7 +46,7 @@ public enum CancelOutcome
 /// one gets it, the rest find the event full and join the waitlist. Queue positions come from the same locked row,
 /// so the waitlist is promoted in the order members joined it.
 /// </summary>
-public sealed class EventRegistrations(MySqlDataSource dataSource, EventTickets tickets, TimeProvider time, ILogger<EventRegistrations> logger)
+public sealed class EventRegistrations(MySqlDataSource dataSource, EventTickets tickets, SegmentStore segments, TimeProvider time, ILogger<EventRegistrations> logger)
 {
     /// <summary>
     /// Erasure and merge (<see cref="Members.MemberTables"/>): a survivor already registered for an event keeps its own
@@ -86,11 +87,9 @@ public sealed class EventRegistrations(MySqlDataSource dataSource, EventTickets 
             return new RegistrationResult(RegistrationOutcome.DeadlinePassed);
         }
 
-        if (ev.SegmentId is not null)
+        if (ev.SegmentId is { } segmentId && !await InSegmentAsync(c, t, segmentId, memberId, ct))
         {
-            // Segments are built in another branch (issue 19 names Segments/SegmentSql); until it is merged, an event
-            // limited to a segment refuses rather than letting everyone in.
-            return new RegistrationResult(RegistrationOutcome.SegmentCheckUnavailable);
+            return new RegistrationResult(RegistrationOutcome.NotInSegment);
         }
 
         const string existingSql = "SELECT id AS Id, status AS Status FROM event_registration WHERE event_id = @eventId AND member_id = @memberId FOR UPDATE";
@@ -107,7 +106,11 @@ public sealed class EventRegistrations(MySqlDataSource dataSource, EventTickets 
         if (existing is { } again)
         {
             // Registering again after a cancellation: the same row, at the end of the queue.
-            const string reuse = "UPDATE event_registration SET status = @status, position = @position, updated_at = @now, reminded_at = NULL, reminder_note = NULL WHERE id = @Id";
+            const string reuse = """
+                UPDATE event_registration SET status = @status, position = @position, updated_at = @now, reminded_at = NULL, reminder_note = NULL,
+                       promoted_at = NULL, promotion_noted_at = NULL, promotion_note = NULL
+                WHERE id = @Id
+                """;
             await c.ExecuteAsync(new CommandDefinition(reuse, new { status, position, now, again.Id }, t, cancellationToken: ct));
             registrationId = again.Id;
         }
@@ -183,10 +186,17 @@ public sealed class EventRegistrations(MySqlDataSource dataSource, EventTickets 
             return;
         }
 
-        const string promote = "UPDATE event_registration SET status = @registered, updated_at = @now WHERE id = @Id";
+        // promoted_at tells EventNoticeJob to tell her: the channel it chooses reads Redis, which stays out of this transaction.
+        const string promote = "UPDATE event_registration SET status = @registered, updated_at = @now, promoted_at = @now WHERE id = @Id";
         await c.ExecuteAsync(new CommandDefinition(promote, new { registered = RegistrationStatus.Registered, now, next.Id }, t, cancellationToken: ct));
         await IssueTicketAsync(c, t, next.Id, eventId, next.MemberId, now, ct);
     }
+
+    /// <summary>Whether the member is in the segment now, by the same SQL that counts it and picks a campaign's audience.</summary>
+    private async Task<bool> InSegmentAsync(MySqlConnection c, MySqlTransaction t, ulong segmentId, ulong memberId, CancellationToken ct) =>
+        await segments.GetAsync(c, t, segmentId, ct) is { } segment
+        && SegmentSql.Holds(segments.WithTierScale(segment.Filter), memberId) is var holds
+        && await c.ExecuteScalarAsync<bool>(new CommandDefinition(holds.Sql, holds.Parameters, t, cancellationToken: ct));
 
     private async Task<Ticket> IssueTicketAsync(MySqlConnection c, MySqlTransaction t, ulong registrationId, ulong eventId, ulong memberId, DateTime now, CancellationToken ct)
     {

@@ -19,7 +19,7 @@ public sealed class EventsOptions
     [Range(1, 720)]
     public int ReminderHoursBefore { get; set; } = 24;
 
-    /// <summary>How often the worker looks for reminders that are due.</summary>
+    /// <summary>How often the worker looks for reminders and promotion notices that are due.</summary>
     [Range(1, 3600)]
     public int ReminderCheckSeconds { get; set; } = 60;
 
@@ -28,6 +28,11 @@ public sealed class EventsOptions
     [StringLength(500, MinimumLength = 1)]
     public string ReminderText { get; set; } = "Reminder: {title} at {store} starts at {startsAt}. Show your ticket at the door.";
 
-    /// <summary>Template message id per official account (<c>Events:ReminderTemplates:{appId}</c>), for followers whose customer-service window is closed.</summary>
+    /// <summary>The notice to a member promoted from the waitlist when a seat frees up; {title}, {store} and {startsAt} are replaced.</summary>
+    [Required]
+    [StringLength(500, MinimumLength = 1)]
+    public string PromotionText { get; set; } = "Good news: a seat at {title} ({store}, {startsAt}) is yours. Your ticket is in the mini-program.";
+
+    /// <summary>Template message id per official account (<c>Events:ReminderTemplates:{appId}</c>) for the reminder and the promotion notice, for followers whose customer-service window is closed.</summary>
     public Dictionary<string, string> ReminderTemplates { get; set; } = [];
 }

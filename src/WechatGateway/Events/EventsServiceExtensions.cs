@@ -11,10 +11,10 @@ public static class EventsServiceExtensions
         services.AddSingleton<EventTickets>();
         services.AddSingleton<EventRegistrations>();
         services.AddSingleton<EventCheckins>();
-        services.AddSingleton<EventReminderJob>();
+        services.AddSingleton<EventNoticeJob>();
         if (gateway.RunsWorker)
         {
-            services.AddHostedService(sp => sp.GetRequiredService<EventReminderJob>());
+            services.AddHostedService(sp => sp.GetRequiredService<EventNoticeJob>());
         }
 
         return services;

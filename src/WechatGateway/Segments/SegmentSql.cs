@@ -49,6 +49,14 @@ public static class SegmentSql
         return new($"SELECT COUNT(*) {body}", parameters);
     }
 
+    /// <summary>Whether the segment holds <paramref name="memberId"/> (1 or 0), for a check of one member: an event open to a segment.</summary>
+    public static SegmentSelect Holds(SegmentFilter filter, ulong memberId)
+    {
+        var (body, parameters) = Compile(filter, storeScope: null);
+        parameters.Add("sg_memberId", memberId);
+        return new($"SELECT EXISTS (SELECT 1 {body}\n  AND m.id = @sg_memberId)", parameters);
+    }
+
     /// <summary>The ids of the segment's first <paramref name="limit"/> members (lowest ids), within <paramref name="storeScope"/> when given.</summary>
     public static SegmentSelect FirstIds(SegmentFilter filter, IReadOnlyList<long>? storeScope, int limit)
     {

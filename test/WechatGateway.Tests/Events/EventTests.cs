@@ -130,23 +130,34 @@ public sealed class EventTests : AfterSaleTest
     }
 
     [Test]
-    public async Task RegistrationPastTheDeadlineOrForAnotherSegmentsEventIsRefused()
+    public async Task RegistrationPastTheDeadlineOrOutsideTheEventsSegmentIsRefusedAndASegmentMemberGetsASeat()
     {
         using var admin = AdminClient(TestAccounts.AdminKey);
         await TestStores.AddAsync(1);
-        var closed = await EventAsync(admin, 1, capacity: 5, deadline: DateTimeOffset.UtcNow.AddMinutes(-1));
-        var vip = await EventAsync(admin, 1, capacity: 5, segmentId: 42);
         using var member = await MemberAsync("o_ev_late");
+        using var insider = await MemberAsync("o_ev_vip");
+        var insiderId = await Database.ScalarAsync<ulong>("SELECT member_id FROM member_identity WHERE open_id = 'o_ev_vip'");
+        (await admin.PutAsJsonAsync($"/api/admin/members/{insiderId}/tags", new { tags = new[] { "vip" } })).EnsureSuccessStatusCode();
+        var vips = await CreateAsync(admin, "/api/admin/segments", new { name = "VIPs", filter = new { tagsAll = new[] { "vip" } } });
+        var closed = await EventAsync(admin, 1, capacity: 5, deadline: DateTimeOffset.UtcNow.AddMinutes(-1));
+        var vip = await EventAsync(admin, 1, capacity: 5, segmentId: (long)vips);
 
         var late = await RegisterAsync(member, closed);
         var outside = await RegisterAsync(member, vip);
+        var inside = await RegisterAsync(insider, vip);
         var missing = await RegisterAsync(member, 999_999);
 
         Assert.That((late.Status, late.Body.GetProperty("title").GetString()), Is.EqualTo((HttpStatusCode.Conflict, "Registration closed")));
-        Assert.That(outside.Status, Is.EqualTo(HttpStatusCode.Conflict));
+        Assert.That((outside.Status, outside.Body.GetProperty("title").GetString()), Is.EqualTo((HttpStatusCode.Conflict, "Not open to this member")));
+        Assert.That((inside.Status, inside.Body.GetProperty("status").GetString()), Is.EqualTo((HttpStatusCode.Created, "registered")), "a member of the segment gets a seat");
         Assert.That(missing.Status, Is.EqualTo(HttpStatusCode.NotFound));
+        var ev = await admin.GetFromJsonAsync<JsonElement>($"/api/admin/events/{vip}");
+        Assert.That(ev.GetProperty("registered").GetInt32(), Is.EqualTo(1), "the refused registration took no seat");
         using var badDeadline = await admin.PostAsJsonAsync("/api/admin/events", new { storeId = 1, title = "x", startsAt = DateTimeOffset.UtcNow.AddDays(1), endsAt = DateTimeOffset.UtcNow.AddDays(1).AddHours(1), capacity = 5, points = 0, registrationDeadline = DateTimeOffset.UtcNow.AddDays(2) });
+        using var unknownSegment = await admin.PostAsJsonAsync("/api/admin/events", new { storeId = 1, title = "x", startsAt = DateTimeOffset.UtcNow.AddDays(1), endsAt = DateTimeOffset.UtcNow.AddDays(1).AddHours(1), capacity = 5, points = 0, segmentId = 999_999 });
         Assert.That(badDeadline.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(unknownSegment.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await unknownSegment.Content.ReadAsStringAsync(), Does.Contain("segmentId"), "an event for a segment that does not exist");
     }
 
     [Test]
@@ -158,13 +169,37 @@ public sealed class EventTests : AfterSaleTest
         using var member = await FollowingMemberAsync("o_ev_remind");
         Assert.That((await RegisterAsync(member, eventId)).Status, Is.EqualTo(HttpStatusCode.Created));
 
-        var tooEarly = await JobAt<EventReminderJob>(TimeSpan.Zero).RunOnceAsync(CancellationToken.None);
-        var dayBefore = await JobAt<EventReminderJob>(TimeSpan.FromHours(25)).RunOnceAsync(CancellationToken.None);
-        var again = await JobAt<EventReminderJob>(TimeSpan.FromHours(26)).RunOnceAsync(CancellationToken.None);
+        var tooEarly = await JobAt<EventNoticeJob>(TimeSpan.Zero).RunOnceAsync(CancellationToken.None);
+        var dayBefore = await JobAt<EventNoticeJob>(TimeSpan.FromHours(25)).RunOnceAsync(CancellationToken.None);
+        var again = await JobAt<EventNoticeJob>(TimeSpan.FromHours(26)).RunOnceAsync(CancellationToken.None);
         await DeliverAsync();
 
         Assert.That((tooEarly, dayBefore, again), Is.EqualTo((0, 1, 0)));
         var reminder = (await MessagesToAsync("o_ev_remind")).Single();
         Assert.That(reminder.GetProperty("body").GetProperty("text").GetProperty("content").GetString(), Does.StartWith("Reminder: Pour-over tasting"));
+    }
+
+    [Test]
+    public async Task AMemberPromotedFromTheWaitlistIsToldOnceThatTheSeatIsHers()
+    {
+        using var admin = AdminClient(TestAccounts.AdminKey);
+        await TestStores.AddAsync(1);
+        var eventId = await EventAsync(admin, 1, capacity: 1, startsAt: DateTimeOffset.UtcNow.AddDays(5));
+        using var holder = await FollowingMemberAsync("o_ev_holder");
+        using var waiting = await FollowingMemberAsync("o_ev_waiting");
+        Assert.That((await RegisterAsync(holder, eventId)).Body.GetProperty("status").GetString(), Is.EqualTo("registered"));
+        Assert.That((await RegisterAsync(waiting, eventId)).Body.GetProperty("status").GetString(), Is.EqualTo("waitlisted"));
+        var beforeCancel = await JobAt<EventNoticeJob>(TimeSpan.Zero).RunOnceAsync(CancellationToken.None);
+
+        using var cancelled = await holder.DeleteAsync($"/api/mp/events/{eventId}/registrations");
+        var promoted = await JobAt<EventNoticeJob>(TimeSpan.Zero).RunOnceAsync(CancellationToken.None);
+        var again = await JobAt<EventNoticeJob>(TimeSpan.FromMinutes(1)).RunOnceAsync(CancellationToken.None);
+        await DeliverAsync();
+
+        Assert.That(cancelled.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        Assert.That((beforeCancel, promoted, again), Is.EqualTo((0, 1, 0)), "nobody is told before a seat frees up, and the promoted member once");
+        var notice = (await MessagesToAsync("o_ev_waiting")).Single();
+        Assert.That(notice.GetProperty("body").GetProperty("text").GetProperty("content").GetString(), Does.StartWith("Good news: a seat at Pour-over tasting"));
+        Assert.That(await MessagesToAsync("o_ev_holder"), Is.Empty, "the member who cancelled is not told anything");
     }
 }
