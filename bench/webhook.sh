@@ -2,9 +2,10 @@
 # The webhook benchmark (bench/README.md, issue 6 item 5). In one run, with the same wrk settings and the same
 # pre-computed mixed traffic (texts, follows with QR scenes, LOCATION and CLICK events; every request its own push,
 # nonce and signature): a bare Kestrel baseline (bench/Baseline), the peer (node-webot's `wechat` on express 5 with an
-# echo handler, bench/peer) and the gateway (Gateway:Roles=Web,Worker, so pushes are processed during the run) with a
+# echo handler, bench/peer), the durable ceiling (bench/Ceiling: signature, parse, one group-committed multi-row INSERT
+# into the same MariaDB before the 200, nothing else) and the gateway (Gateway:Roles=Web,Worker, so pushes are processed during the run) with a
 # Plain and a Safe account; then the gateway at a fixed rate. Reports req/s, p50/p99, non-2xx and ratios to the
-# baseline and the peer, the gateway's RSS, the processing lag from MySQL, and checks that every 200 left exactly one
+# baseline, the peer and the ceiling, the gateway's RSS, the processing lag from MySQL, and checks that every 200 left exactly one
 # wechat_push row, every recorded push reached `processed` and each handler wrote once per push. Stops everything it
 # started and writes bench/results/webhook-<date>-<time>.md.
 #
@@ -29,6 +30,7 @@
 #   BENCH_GATEWAY_MAX_RPS [8000] sizes the gateway's warm-up files (lines = rate x seconds); the measured files are
 #                                sized from the warm-up's rate; a wrap would re-send pushes and fails the check
 #   BENCH_PEER [1]               0 skips the peer (needs node and npm; `npm ci` in bench/peer when node_modules is missing)
+#   BENCH_CEILING_WRITERS [2]    the ceiling's writer loops (each one connection, one multi-row INSERT per batch)
 #   BENCH_DRAIN_TIMEOUT [900]    seconds to wait after each gateway phase for every recorded push to be processed
 #   BENCH_GATEWAY_ROLES [Web,Worker]  Web alone measures the first stage (record and answer) without the processing stage;
 #                                the drain waits then time out (set BENCH_DRAIN_TIMEOUT=1) and the processed checks fail
@@ -117,16 +119,17 @@ build() {
 
 if ((BUILD == 1)); then
   # One at a time: the machine has two cores and others may be building too.
-  for project in bench/Baseline bench/WebhookBench.Gen tools/WechatSimulator src/WechatGateway; do
+  for project in bench/Baseline bench/Ceiling bench/WebhookBench.Gen tools/WechatSimulator src/WechatGateway; do
     wg_log "dotnet build -c Release $project"
     build "$project"
   done
 fi
 BASELINE_DLL="$BENCH_DIR/Baseline/bin/Release/net10.0/Baseline.dll"
+CEILING_DLL="$BENCH_DIR/Ceiling/bin/Release/net10.0/Ceiling.dll"
 GEN_DLL="$BENCH_DIR/WebhookBench.Gen/bin/Release/net10.0/WebhookBench.Gen.dll"
 SIMULATOR_DLL="$ROOT/tools/WechatSimulator/bin/Release/net10.0/WechatSimulator.dll"
 GATEWAY_DLL="$ROOT/src/WechatGateway/bin/Release/net10.0/WechatGateway.dll"
-for dll in "$BASELINE_DLL" "$GEN_DLL" "$SIMULATOR_DLL" "$GATEWAY_DLL"; do
+for dll in "$BASELINE_DLL" "$CEILING_DLL" "$GEN_DLL" "$SIMULATOR_DLL" "$GATEWAY_DLL"; do
   [[ -f "$dll" ]] || wg_die "$dll is missing; run without --no-build"
 done
 
@@ -217,11 +220,12 @@ pid_of() {
     simulator) printf '%s' "${SIMULATOR_PID:-}" ;;
     baseline) printf '%s' "${BASELINE_PID:-}" ;;
     peer) printf '%s' "${PEER_PID:-}" ;;
+    ceiling) printf '%s' "${CEILING_PID:-}" ;;
     mariadb) printf '%s' "${MARIADB_PID:-}" ;;
     redis) printf '%s' "${REDIS_PID:-}" ;;
   esac
 }
-PROCESSES=(gateway mariadb redis simulator baseline peer)
+PROCESSES=(gateway mariadb redis simulator baseline peer ceiling)
 seconds_of() { awk -v t="$1" -v k="$CLK_TCK" 'BEGIN { printf "%.2f", t / k }'; }
 mysql_questions() { bench_sql -e "SHOW GLOBAL STATUS LIKE 'Questions'" | awk '{ print $2 }'; }
 rss_mib() { awk '/^VmRSS:/ { printf "%d", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -366,9 +370,49 @@ if [[ "$PEER" == 1 ]]; then
   stop_pid "$PEER_PID"
   PEER_PID=""
 fi
+
+# --- 3. the durable ceiling: the most any design answers when the push is committed before the 200 -----------------
+
+CEILING_DB="wechatgateway_bench_ceiling"
+CEILING_WRITERS="${BENCH_CEILING_WRITERS:-2}"
+bench_sql -e "DROP DATABASE IF EXISTS \`$CEILING_DB\`; CREATE DATABASE \`$CEILING_DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
+CEILING_CS="$(sed -E "s/(^|;)[[:space:]]*Database=[^;]*/\1Database=$CEILING_DB/I" <<<"$WG_MYSQL_CS")"
+[[ "$CEILING_CS" == *"Database=$CEILING_DB"* ]] || CEILING_CS="$CEILING_CS;Database=$CEILING_DB"
+CEILING_URL="http://127.0.0.1:$(free_port)"
+wg_log "ceiling: signature, parse, group commit ($CEILING_WRITERS writers) on $CEILING_URL"
+start CEILING "$LOGS/ceiling.log" -- env "${LOGGING[@]}" CEILING_MYSQL="$CEILING_CS" CEILING_WRITERS="$CEILING_WRITERS" \
+  CEILING_ACCOUNTS="$APP_PLAIN:$TOKEN:Plain;$APP_SAFE:$TOKEN:Safe:$AES_KEY" dotnet "$CEILING_DLL" --urls "$CEILING_URL"
+wait_http "$CEILING_URL/healthz" "$CEILING_PID" "$LOGS/ceiling.log"
+export TARGET=ceiling
+run_wrk ceiling-warmup "$CEILING_URL" "/wechat/$APP_PLAIN" "$WORK/stateless-plain.txt" "$WARMUP"
+run_wrk ceiling-plain "$CEILING_URL" "/wechat/$APP_PLAIN" "$WORK/stateless-plain.txt" "$DURATION"
+run_wrk ceiling-safe "$CEILING_URL" "/wechat/$APP_SAFE" "$WORK/stateless-safe.txt" "$DURATION"
+stop_pid "$CEILING_PID"
+CEILING_PID=""
+# Every 200 it gave is a committed row (a wrap of the file repeats a push, which its unique key keeps once).
+CEILING_ROWS="$(bench_sql "$CEILING_DB" -e "SELECT COUNT(*) FROM ceiling_push")"
+CEILING_OK=0
+CEILING_UNANSWERED=0
+CEILING_WRAPS=0
+for label in ceiling-warmup ceiling-plain ceiling-safe; do
+  ok=$((${R[$label.requests]} - ${R[$label.non2xx]} - ${R[$label.healthz]}))
+  CEILING_OK=$((CEILING_OK + ok))
+  # Requests sent but unanswered at wrk's deadline may still be committed after it left.
+  unanswered=$((${R[$label.sent]} - ok - ${R[$label.non2xx]}))
+  ((unanswered < 0)) || CEILING_UNANSWERED=$((CEILING_UNANSWERED + unanswered))
+  CEILING_WRAPS=$((CEILING_WRAPS + ${R[$label.wrapped]}))
+done
+if ((CEILING_ROWS > CEILING_OK + CEILING_UNANSWERED)) || ((CEILING_WRAPS == 0 && CEILING_ROWS < CEILING_OK)); then
+  wg_warn "ceiling: $CEILING_OK 200s but $CEILING_ROWS rows"
+  VERIFY_CEILING="MISMATCH: $CEILING_OK 200s, $CEILING_ROWS rows"
+  CEILING_MISMATCH=1
+else
+  VERIFY_CEILING="$CEILING_OK 200s, $CEILING_ROWS rows ($CEILING_UNANSWERED in flight at wrk's deadlines; $CEILING_WRAPS wraps, each repeating a push its unique key keeps once): ok"
+fi
+bench_sql -e "DROP DATABASE \`$CEILING_DB\`"
 rm -f "$WORK/stateless-plain.txt" "$WORK/stateless-safe.txt"
 
-# --- 3. the gateway, with the simulator, MariaDB and Redis ---------------------------------------------------------
+# --- 4. the gateway, with the simulator, MariaDB and Redis ---------------------------------------------------------
 
 wg_log "fresh database $BENCH_DB and Redis $([[ "${BENCH_REDIS_CLUSTER:-0}" == 1 ]] && echo "Cluster $WG_REDIS_CLUSTER_CS" || echo "database $BENCH_REDIS_DB")"
 bench_sql -e "DROP DATABASE IF EXISTS \`$BENCH_DB\`; CREATE DATABASE \`$BENCH_DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
@@ -507,13 +551,14 @@ stop_pid "$SIMULATOR_PID"
 GATEWAY_PID=""
 SIMULATOR_PID=""
 
-# --- 4. every 200 is one row, every row processed, every handler once -----------------------------------------------
+# --- 5. every 200 is one row, every row processed, every handler once -----------------------------------------------
 
 GATEWAY_PHASES=(first-contact-plain first-contact-safe plain-warmup plain safe-warmup safe safe-rate)
 declare -A APP_OF=([first-contact-plain]="$APP_PLAIN" [first-contact-safe]="$APP_SAFE" [plain-warmup]="$APP_PLAIN" [plain]="$APP_PLAIN"
   [safe-warmup]="$APP_SAFE" [safe]="$APP_SAFE" [safe-rate]="$APP_SAFE")
 declare -A LAG=()
 VERIFY_OK=1
+[[ -z "${CEILING_MISMATCH:-}" ]] || VERIFY_OK=0
 VERIFY_TABLE="| phase | lines | 200s seen by wrk | wechat_push rows | rows without a 200 seen, of requests unanswered at wrk's deadline | rows delivered twice | safe-file wraps | not processed (failed) | drained in s | check |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 HANDLER_TABLE="| phase | pushes in the file | follows with a scene (rows) | member_attribution rows | follows (rows) | member_timeline rows push:<id> | followers whose follow row is subscribed, resubscribes 0 | check |
@@ -578,25 +623,26 @@ read -r IDENTITIES PUSH_FOLLOWERS MEMBERS <<<"$(bench_sql "$BENCH_DB" -e "
 ((IDENTITIES == PUSH_FOLLOWERS && MEMBERS == IDENTITIES)) || VERIFY_OK=0
 ALL_ROWS="$(bench_sql "$BENCH_DB" -e "SELECT COUNT(*) FROM wechat_push")"
 
-# --- 5. report ----------------------------------------------------------------------------------------------------
+# --- 6. report ----------------------------------------------------------------------------------------------------
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else printf "–" }'; }
 per_request() { awk -v s="$1" -v n="$2" -v f="$3" 'BEGIN { printf "%.0f", (n > 0 ? f * s / n : 0) }'; }
 get() { printf '%s' "${R[$1]:-–}"; }
-row() { # LABEL TARGET TRAFFIC BASELINE_LABEL PEER_LABEL
+row() { # LABEL TARGET TRAFFIC BASELINE_LABEL PEER_LABEL [CEILING_LABEL]
   local l="$1"
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' "$2" "$3" "$(get "$l.rps")" "$(get "$l.p50_ms")" "$(get "$l.p99_ms")" \
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' "$2" "$3" "$(get "$l.rps")" "$(get "$l.p50_ms")" "$(get "$l.p99_ms")" \
     "$(get "$l.max_ms")" "$(get "$l.non2xx")" "$(ratio "${R[$l.rps]:-0}" "${R[$4.rps]:-0}")" \
-    "$(if [[ -n "$5" ]]; then ratio "${R[$l.rps]:-0}" "${R[$5.rps]:-0}"; else echo –; fi)" "${RSS[$l]:-–}"
+    "$(if [[ -n "$5" ]]; then ratio "${R[$l.rps]:-0}" "${R[$5.rps]:-0}"; else echo –; fi)" \
+    "$(if [[ -n "${6:-}" ]]; then ratio "${R[$l.rps]:-0}" "${R[$6.rps]:-0}"; else echo –; fi)" "${RSS[$l]:-–}"
 }
 # First contact sends each line once and then only GET /healthz until every push is recorded, so wrk's rate and
 # latencies are mostly /healthz: the row gives pushes per wall second instead.
 first_contact_row() { # LABEL TRAFFIC
-  printf '| gateway (first contact, before the measured phases) | %s: %s pushes in %s s | %s pushes/s | – | – | – | %s | – | – | %s |' "$2" "${LINES[$1]}" \
+  printf '| gateway (first contact, before the measured phases) | %s: %s pushes in %s s | %s pushes/s | – | – | – | %s | – | – | – | %s |' "$2" "${LINES[$1]}" \
     "${CPU[$1.wall]}" "$(awk -v n="${LINES[$1]}" -v s="${CPU[$1.wall]}" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')" "$(get "$1.non2xx")" "${RSS[$1]:-–}"
 }
-HEADER="| target | traffic | req/s | p50 ms | p99 ms | max ms | non-2xx | × baseline | × peer | max RSS MiB |
-|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+HEADER="| target | traffic | req/s | p50 ms | p99 ms | max ms | non-2xx | × baseline | × peer | × ceiling | max RSS MiB |
+|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 RESULTS="$HEADER
 $(row baseline-plain "baseline (bare Kestrel)" "plaintext" baseline-plain "")
 $(row baseline-safe "baseline (bare Kestrel)" "safe-mode bodies" baseline-safe "")"
@@ -606,8 +652,10 @@ $(row peer-plain "peer (wechat $(node -p "require('$BENCH_DIR/peer/node_modules/
 $(row peer-safe "peer (wechat, express 5)" "safe (AES)" baseline-safe peer-safe)"
 fi
 RESULTS+="
-$(row plain "gateway" "plaintext, mixed, 1/5 new followers" baseline-plain "$([[ $PEER == 1 ]] && echo peer-plain)")
-$(row safe "gateway" "safe (AES), mixed, 1/5 new followers" baseline-safe "$([[ $PEER == 1 ]] && echo peer-safe)")
+$(row ceiling-plain "durable ceiling (bench/Ceiling, $CEILING_WRITERS writers)" "plaintext" baseline-plain "$([[ $PEER == 1 ]] && echo peer-plain)" ceiling-plain)
+$(row ceiling-safe "durable ceiling" "safe (AES)" baseline-safe "$([[ $PEER == 1 ]] && echo peer-safe)" ceiling-safe)
+$(row plain "gateway" "plaintext, mixed, 1/5 new followers" baseline-plain "$([[ $PEER == 1 ]] && echo peer-plain)" ceiling-plain)
+$(row safe "gateway" "safe (AES), mixed, 1/5 new followers" baseline-safe "$([[ $PEER == 1 ]] && echo peer-safe)" ceiling-safe)
 $(row plain-warmup "gateway (warm-up)" "plaintext, known followers only" baseline-plain "")
 $(first_contact_row first-contact-plain "plaintext follows without a scene, each creates a member")
 $(first_contact_row first-contact-safe "safe follows without a scene, each creates a member")"
@@ -630,15 +678,15 @@ else
   RATE_RESULTS="(skipped: BENCH_RATE=0)"
 fi
 
-CPU_TABLE="| phase | requests | wall s | gateway | MariaDB | Redis | simulator | baseline | peer | other (wrk, kernel) | idle | gateway µs/req | MariaDB µs/req | SQL statements/req |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-for label in baseline-plain baseline-safe baseline-rate peer-plain peer-safe first-contact-plain first-contact-safe plain safe safe-rate; do
+CPU_TABLE="| phase | requests | wall s | gateway | MariaDB | Redis | simulator | baseline | peer | ceiling | other (wrk, kernel) | idle | gateway µs/req | MariaDB µs/req | SQL statements/req |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for label in baseline-plain baseline-safe baseline-rate peer-plain peer-safe ceiling-plain ceiling-safe first-contact-plain first-contact-safe plain safe safe-rate; do
   [[ -n "${R[$label.requests]:-}" ]] || continue
   n="${R[$label.requests]}"
   statements="-"
   [[ "$label" == baseline-* || "$label" == peer-* ]] || statements="$(awk -v q="${SQL[$label]}" -v n="$n" 'BEGIN { printf "%.1f", (n > 0 ? q / n : 0) }')"
   CPU_TABLE+="
-| $label | $n | ${CPU[$label.wall]} | ${CPU[$label.gateway]} | ${CPU[$label.mariadb]} | ${CPU[$label.redis]} | ${CPU[$label.simulator]} | ${CPU[$label.baseline]} | ${CPU[$label.peer]} | ${CPU[$label.other]} | ${CPU[$label.idle]} | $(per_request "${CPU[$label.gateway]}" "$n" 1e6) | $(per_request "${CPU[$label.mariadb]}" "$n" 1e6) | $statements |"
+| $label | $n | ${CPU[$label.wall]} | ${CPU[$label.gateway]} | ${CPU[$label.mariadb]} | ${CPU[$label.redis]} | ${CPU[$label.simulator]} | ${CPU[$label.baseline]} | ${CPU[$label.peer]} | ${CPU[$label.ceiling]} | ${CPU[$label.other]} | ${CPU[$label.idle]} | $(per_request "${CPU[$label.gateway]}" "$n" 1e6) | $(per_request "${CPU[$label.mariadb]}" "$n" 1e6) | $statements |"
 done
 
 GIT_REV="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -663,7 +711,7 @@ CHECK="$([[ $VERIFY_OK == 1 ]] && echo passed || echo FAILED)"
   printf 'Gateway RSS: the max RSS column is VmRSS sampled every 0.5 s during the phase; VmHWM of the gateway at the end of the run: %s MiB.\n\n' "$GATEWAY_HWM"
   printf '## Fixed rate\n\nwrk2 is not packaged here: webhook.lua paces wrk (WG_RATE, 1 ms timer resolution), latency is measured from the actual send, not corrected for coordinated omission; the baseline row shows what the pacing itself achieves.\n\n%s\n\n' "$RATE_RESULTS"
   printf '## Processing lag (received_at to processed_at, from wechat_push)\n\n%s\n\n' "$LAG_TABLE"
-  printf '## Every 200 is exactly one record, and every record processed\n\n%s\n\n' "$VERIFY_TABLE"
+  printf '## Every 200 is exactly one record, and every record processed\n\nDurable ceiling: %s.\n\n%s\n\n' "$VERIFY_CEILING" "$VERIFY_TABLE"
   printf '## Each handler once per push (members handler)\n\n%s\n\n' "$HANDLER_TABLE"
   printf 'All phases: %s 200s seen by wrk, %s rows (%s in wechat_push in all); the gateway counted %s accepted and %s retries (/metrics); %s member identities for %s distinct followers in wechat_push, %s members. Gateway log: %s errors, %s warnings. Check: **%s**.\n\n' \
     "$TOTAL_2XX" "$TOTAL_ROWS" "$ALL_ROWS" "$ACCEPTED_SERVER" "$RETRY_SERVER" "$IDENTITIES" "$PUSH_FOLLOWERS" "$MEMBERS" "$GATEWAY_ERRORS" "$GATEWAY_WARNINGS" "$CHECK"
