@@ -37,6 +37,7 @@ public static class MemberTables
         new("member_follow", Move("member_follow"), null, "follow state and first QR scene of each OpenID: no data about the person"),
         new("member_attribution", Move("member_attribution"), null, "the channels (QR scenes, live codes) the member came through"),
         new("member_timeline", Move("member_timeline"), null, "entries name events (followed, tier changed), not the member's data"),
+        new("member_stage_move", Move("member_stage_move"), null, "the member's lifecycle stage changes and when: stage names, no data about the person"),
         new("member_tag", MemberStore.MergeTags, MemberStore.EraseTags, "nothing: tags are a profile of the member's behaviour"),
         new("member_location", Groups.GroupSteering.MergeLocations, Groups.GroupSteering.EraseLocation, "nothing: a location is personal data"),
         new("points_account", Points.PointsLedger.MergeAccounts, null, "balance, lifetime and tier: the brand's liability, no personal data"),
