@@ -55,6 +55,7 @@ public static class MemberTables
             "which group was offered and why (the message bodies, which may hold the nickname, are erased)"),
         new("campaign_recipient", Campaigns.CampaignAudience.MergeRecipients, null,
             "who a campaign run targeted and what became of it (queued, or skipped and why): the OpenID is WeChat's pseudonym, and the erased member is skipped by later runs"),
+        new("journey_send", Move("journey_send"), null, "which journey step went to the member for which stage move, and when (or why not): no data about the person"),
         new("subscribe_consent", Campaigns.SubscribeConsents.MergeConsents, Campaigns.SubscribeConsents.EraseConsents,
             "which template the OpenID accepted and when it was spent (unspent consents are withdrawn: nothing more is sent)"),
         new("outbound_send", Move("outbound_send"), Push.SendOutbox.EraseBodies,
