@@ -15,7 +15,8 @@ namespace WechatGateway.Journeys;
 public sealed record JourneyRequest(string? AppId, string? Name, JourneyTrigger? Trigger, IReadOnlyList<JourneyStepRequest>? Steps);
 
 /// <param name="Stage">The stage a member moves to: follower, registered, customer, repeat, dormant or lost.</param>
-public sealed record JourneyTrigger(string? Stage);
+/// <param name="Event"><c>points-expiry</c>: the member's points are about to expire (one step, <c>PT0S</c>), instead of a stage.</param>
+public sealed record JourneyTrigger(string? Stage, string? Event);
 
 /// <param name="After">ISO-8601 duration after the move (<c>PT0S</c> at once, <c>P3D</c> three days later).</param>
 public sealed record JourneyStepRequest(string? After, string? Channel, ReplyBody? Reply, CampaignTemplate? Template);
@@ -89,9 +90,19 @@ public static class JourneyEndpoints
             errors["appId"] = ["appId must name a configured account"];
         }
 
-        if (request.Trigger?.Stage is not { } stage || !Stages.Contains(stage))
+        var pointsExpiry = request.Trigger?.Event == JourneyTriggers.PointsExpiry;
+        if (request.Trigger?.Event is { } trigger && !pointsExpiry)
         {
-            errors["trigger.stage"] = [$"trigger.stage must be one of {string.Join(", ", Stages)}"];
+            errors["trigger.event"] = [$"trigger.event can only be {JourneyTriggers.PointsExpiry}"];
+        }
+        else if (!pointsExpiry && (request.Trigger?.Stage is not { } stage || !Stages.Contains(stage)))
+        {
+            errors["trigger.stage"] = [$"trigger.stage must be one of {string.Join(", ", Stages)}, or trigger.event {JourneyTriggers.PointsExpiry}"];
+        }
+
+        if (pointsExpiry && request.Steps is { } reminderSteps && (reminderSteps.Count != 1 || reminderSteps[0].After is not ("PT0S" or null)))
+        {
+            errors["steps"] = ["a points-expiry journey has one step, sent when the reminder is due (after PT0S)"];
         }
 
         if (request.Steps is not { Count: > 0 and <= MaxSteps } steps)
@@ -114,7 +125,7 @@ public static class JourneyEndpoints
             return TypedResults.ValidationProblem(errors);
         }
 
-        var id = await store.CreateAsync(new NewJourney(request.AppId!, request.Name!.Trim(), request.Trigger!.Stage!, checkedSteps, user.Actor()), ct);
+        var id = await store.CreateAsync(new NewJourney(request.AppId!, request.Name!.Trim(), pointsExpiry ? JourneyTriggers.PointsExpiry : request.Trigger!.Stage!, checkedSteps, user.Actor()), ct);
         return TypedResults.Created($"/api/admin/journeys/{id}", new CampaignEndpoints.Created(id));
     }
 
@@ -124,7 +135,7 @@ public static class JourneyEndpoints
         TimeSpan after = default;
         try
         {
-            after = XmlConvert.ToTimeSpan(step.After ?? "");
+            after = XmlConvert.ToTimeSpan(step.After ?? "PT0S");
         }
         catch (FormatException)
         {

@@ -66,12 +66,26 @@ public sealed class JourneyRunner(
               AND EXISTS (SELECT 1 FROM member_identity i WHERE i.member_id = mv.member_id AND i.app_id = j.app_id);
             UPDATE journey SET move_cursor = GREATEST(move_cursor, @upTo) WHERE id = @id;
             """;
+        // A points-expiry journey takes each reminder not yet taken (by this or another account's journey) once: the
+        // reminder's ledger id stands for the move, and sent_at marks it taken in the same transaction.
+        const string reminders = """
+            SELECT id FROM journey WHERE id = @id FOR UPDATE;
+            INSERT IGNORE INTO journey_send (journey_id, step_no, move_id, member_id, due_at, status)
+            SELECT s.journey_id, s.step_no, r.ledger_id, r.member_id, r.due_at, @pending
+            FROM points_expiry_reminder r
+            JOIN journey j ON j.id = @id
+            JOIN journey_step s ON s.journey_id = j.id
+            WHERE r.sent_at IS NULL AND EXISTS (SELECT 1 FROM member_identity i WHERE i.member_id = r.member_id AND i.app_id = j.app_id);
+            UPDATE points_expiry_reminder r JOIN journey_send js ON js.journey_id = @id AND js.move_id = r.ledger_id
+            SET r.sent_at = @now WHERE r.sent_at IS NULL;
+            """;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var upTo = await connection.ExecuteScalarAsync<ulong>(new CommandDefinition("SELECT COALESCE(MAX(id), 0) FROM member_stage_move", cancellationToken: ct));
-        foreach (var id in await connection.QueryAsync<ulong>(new CommandDefinition("SELECT id FROM journey", cancellationToken: ct)))
+        foreach (var (id, trigger) in await connection.QueryAsync<(ulong, string)>(new CommandDefinition("SELECT id, trigger_stage FROM journey", cancellationToken: ct)))
         {
             await using var transaction = await connection.BeginTransactionAsync(ct);
-            await connection.ExecuteAsync(new CommandDefinition(schedule, new { id, upTo, lookback = Lookback, pending = JourneySendStatus.Pending }, transaction, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(trigger == JourneyTriggers.PointsExpiry ? reminders : schedule,
+                new { id, upTo, lookback = Lookback, pending = JourneySendStatus.Pending, now = Time.GetUtcNow().UtcDateTime }, transaction, cancellationToken: ct));
             await transaction.CommitAsync(ct);
         }
     }
@@ -81,11 +95,13 @@ public sealed class JourneyRunner(
         var now = Time.GetUtcNow().UtcDateTime;
         const string due = "SELECT id FROM journey_send WHERE status = @pending AND due_at <= @now ORDER BY due_at LIMIT @limit FOR UPDATE SKIP LOCKED";
         const string details = """
-            SELECT js.id AS Id, js.member_id AS MemberId, js.move_id AS MoveId, j.app_id AS AppId, s.channel AS Channel, s.message AS Message,
-                   (SELECT MAX(mv.id) FROM member_stage_move mv WHERE mv.member_id = js.member_id) AS LastMove
+            SELECT js.id AS Id, js.member_id AS MemberId, js.move_id AS MoveId, j.app_id AS AppId, j.trigger_stage AS TriggerStage, s.channel AS Channel, s.message AS Message,
+                   (SELECT MAX(mv.id) FROM member_stage_move mv WHERE mv.member_id = js.member_id) AS LastMove,
+                   r.points AS ExpiringPoints, r.expires_at AS ExpiresAt
             FROM journey_send js
             JOIN journey j ON j.id = js.journey_id
             JOIN journey_step s ON s.journey_id = js.journey_id AND s.step_no = js.step_no
+            LEFT JOIN points_expiry_reminder r ON j.trigger_stage = @pointsExpiry AND r.ledger_id = js.move_id
             WHERE js.id IN @ids
             """;
         const string mark = "UPDATE journey_send SET status = @status, reason = @reason, decided_at = @now WHERE id = @id";
@@ -98,7 +114,7 @@ public sealed class JourneyRunner(
         }
 
         var queued = 0;
-        foreach (var row in await connection.QueryAsync<DueStep>(new CommandDefinition(details, new { ids }, transaction, cancellationToken: ct)))
+        foreach (var row in await connection.QueryAsync<DueStep>(new CommandDefinition(details, new { ids, pointsExpiry = JourneyTriggers.PointsExpiry }, transaction, cancellationToken: ct)))
         {
             var (status, reason) = await DecideAsync(connection, transaction, row, now, ct);
             queued += status == JourneySendStatus.Queued ? 1 : 0;
@@ -117,7 +133,8 @@ public sealed class JourneyRunner(
     /// <summary>One due step: moved on, or the channel's decision (a send added to the outbox, or its skip reason).</summary>
     private async Task<(string Status, string? Reason)> DecideAsync(MySqlConnection connection, MySqlTransaction transaction, DueStep row, DateTime now, CancellationToken ct)
     {
-        if (row.LastMove != row.MoveId)
+        var expiry = row.ExpiresAt is { } expiresAt ? new ReplyExpiry(row.ExpiringPoints ?? 0, expiresAt) : null;
+        if (row.TriggerStage != JourneyTriggers.PointsExpiry && row.LastMove != row.MoveId)
         {
             return (JourneySendStatus.Skipped, JourneySendStatus.MovedOn);
         }
@@ -129,7 +146,7 @@ public sealed class JourneyRunner(
         var batch = new CampaignBatch(0, row.AppId, message, [recipient], now, async r =>
         {
             var member = message.UsesMember ? await members.GetAsync(connection, transaction, r.MemberId, ct) : null;
-            return await message.RenderAsync(new ReplyModel(member, null, row.AppId, accountName));
+            return await message.RenderAsync(new ReplyModel(member, null, row.AppId, accountName, Expiry: expiry));
         });
         var decision = (await channel.DecideAsync(batch, connection, transaction, ct))[0];
         if (decision.Send is not { } send)
@@ -175,6 +192,12 @@ public sealed class JourneyRunner(
         public ulong MoveId { get; init; }
 
         public string AppId { get; init; } = "";
+
+        public string TriggerStage { get; init; } = "";
+
+        public long? ExpiringPoints { get; init; }
+
+        public DateTime? ExpiresAt { get; init; }
 
         public string Channel { get; init; } = "";
 

@@ -20,6 +20,16 @@ public static class JourneySendStatus
     public const string MovedOn = "moved-on";
 }
 
+/// <summary>What a journey can be triggered by besides a stage (stored in <c>journey.trigger_stage</c>).</summary>
+public static class JourneyTriggers
+{
+    /// <summary>
+    /// A <c>points_expiry_reminder</c> falling due (written by <c>PointsExpiryJob</c>): the account's one-step journey
+    /// sends it, once per reminder, with <c>expiry.points</c> and <c>expiry.expires_at</c> in the Liquid model.
+    /// </summary>
+    public const string PointsExpiry = "points-expiry";
+}
+
 /// <summary>One step of a new journey: its delay after the move, its channel and compiled message.</summary>
 public sealed record NewJourneyStep(TimeSpan After, string Channel, ReplyBody Message);
 

@@ -140,6 +140,45 @@ public sealed class JourneyTests : CampaignTest
     }
 
     [Test]
+    public async Task APointsExpiryReminderIsSentOnceWithItsPointsAndDate()
+    {
+        const ulong unfollowed = Member + 1;
+        await SeedAsync(unfollowed, 1, following: false);
+        using (var admin = Admin())
+        {
+            var response = await admin.PostAsJsonAsync("/api/admin/journeys", new
+            {
+                appId = AppId,
+                name = "points expiring",
+                trigger = new { @event = JourneyTriggers.PointsExpiry },
+                steps = new[] { Step("PT0S", WinBack, "{{ expiry.points }} points expire on {{ expiry.expires_at | date: '%Y-%m-%d' }}") },
+            });
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
+        }
+
+        const string reminder = """
+            INSERT INTO points_expiry_reminder (ledger_id, member_id, points, expires_at, due_at, created_at)
+            VALUES (@ledger, @member, 120, '2026-12-31 12:00:00', UTC_TIMESTAMP(6) - INTERVAL 1 HOUR, UTC_TIMESTAMP(6))
+            """;
+        await Database.ExecuteAsync(reminder, new { ledger = 91_001, member = Member });
+        await Database.ExecuteAsync(reminder, new { ledger = 91_002, member = unfollowed });
+
+        var clock = Soon();
+        await RunAsync(clock);
+        await RunAsync(clock);
+
+        var sent = (await MessagesAsync()).Where(m => m.GetProperty("touser").GetString() == OpenIdOf(Member)).ToList();
+        var journey = (await StepsAsync(await Database.ScalarAsync<ulong>("SELECT MAX(id) FROM journey")))[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(sent, Has.Count.EqualTo(1), "once, whatever the job's reruns");
+            Assert.That(sent[0].GetProperty("body").GetProperty("data").GetProperty("first").GetProperty("value").GetString(), Is.EqualTo("120 points expire on 2026-12-31"));
+            Assert.That(journey.GetProperty("sent").GetInt32(), Is.EqualTo(1));
+            Assert.That(Reasons(journey), Is.EqualTo(new Dictionary<string, int> { [WechatGateway.Campaigns.SkipReasons.Unfollowed] = 1 }));
+        });
+    }
+
+    [Test]
     public async Task AJourneyWithABadStepIsRefusedNamingTheField()
     {
         using var admin = Admin();
