@@ -2,6 +2,7 @@ using Scalar.AspNetCore;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
 using WechatGateway.Campaigns;
+using WechatGateway.Journeys;
 using WechatGateway.Events;
 using WechatGateway.Feedback;
 using WechatGateway.Followers;
@@ -80,7 +81,7 @@ if (gateway.RunsWeb)
     app.MapPoints();
     app.MapGroupsMiniProgram();
     app.MapAdminApi().MapFollowers().MapMassSends().MapPointsAdmin().MapOrdersAdmin().MapGroups().MapLiveCodes().MapDashboard()
-        .MapFunnel().MapAccountMenu().MapFeedbackAdmin().MapEventsAdmin().MapSegments().MapTags().MapCampaigns();
+        .MapFunnel().MapAccountMenu().MapFeedbackAdmin().MapEventsAdmin().MapSegments().MapTags().MapCampaigns().MapJourneys();
     app.MapFeedbackMiniProgram();
     app.MapEventsMiniProgram();
     app.MapConsole();

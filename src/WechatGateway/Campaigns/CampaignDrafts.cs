@@ -60,7 +60,7 @@ public sealed class CampaignDrafts(
             errors["channel"] = [$"channel must be one of {string.Join(", ", channels.Names)}"];
         }
 
-        var message = channel is null ? null : Compile(channel, request, errors);
+        var message = channel is null ? null : Compile(channel, request.Reply, request.Template, errors, "");
         if (message is not null && appId is not null && errors.Count == 0)
         {
             foreach (var (field, problems) in await channel!.ValidateAsync(appId, message.Body, ct))
@@ -118,16 +118,16 @@ public sealed class CampaignDrafts(
         return appId;
     }
 
-    /// <summary>The channel's message from the request, compiled (Liquid parsed against the model's fields).</summary>
-    private CompiledReply? Compile(ICampaignChannel channel, CampaignRequest request, Dictionary<string, string[]> errors)
+    /// <summary>The channel's message from a request (a campaign's, a journey step's), compiled (Liquid parsed against the model's fields); errors under <paramref name="prefix"/>.</summary>
+    internal CompiledReply? Compile(ICampaignChannel channel, ReplyBody? reply, CampaignTemplate? template, Dictionary<string, string[]> errors, string prefix)
     {
         var usesTemplate = channel.MessageTypes.Any(t => t is ReplyBody.Template or ReplyBody.Subscribe);
         var body = usesTemplate
-            ? request.Template is { } t
+            ? template is { } t
                 ? new ReplyBody(channel.MessageTypes[0], WechatTemplateId: t.TemplateId, Url: t.Url, MiniProgram: t.Miniprogram, Page: t.Page, Data: t.Data)
                 : null
-            : request.Reply;
-        var field = usesTemplate ? "template" : "reply";
+            : reply;
+        var field = prefix + (usesTemplate ? "template" : "reply");
         if (body is null)
         {
             errors[field] = [$"a {channel.Name} campaign needs \"{field}\""];

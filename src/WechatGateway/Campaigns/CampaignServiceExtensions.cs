@@ -20,9 +20,12 @@ public static class CampaignServiceExtensions
         services.AddSingleton<CampaignMetrics>();
         services.AddSingleton<CampaignSignal>();
         services.AddSingleton<CampaignRunner>();
+        services.AddSingleton<Journeys.JourneyStore>();
+        services.AddSingleton<Journeys.JourneyRunner>();
         if (gateway.RunsWorker)
         {
             services.AddHostedService(sp => sp.GetRequiredService<CampaignRunner>());
+            services.AddHostedService(sp => sp.GetRequiredService<Journeys.JourneyRunner>());
         }
 
         return services;

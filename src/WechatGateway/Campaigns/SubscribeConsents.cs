@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Dapper;
 using MySqlConnector;
 using WechatGateway.Processing;
@@ -55,6 +57,36 @@ public sealed class SubscribeConsents
         }
 
         return granted;
+    }
+
+    /// <summary>
+    /// How long an identical result from one member counts as a retry of the same request when the mini-program sends
+    /// no Idempotency-Key (wx.request retried on a flaky network, a page re-sending on show).
+    /// </summary>
+    public static readonly TimeSpan RetryWindow = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The source key of a request without Idempotency-Key: the member, a hash of the choices (template ids and
+    /// results, in any order) and the <see cref="RetryWindow"/> it falls in, or the previous window when that one granted
+    /// the same choices less than a window ago (a retry across the boundary). Two identical popups accepted within the
+    /// window grant once: one send fewer than the user allowed, never one more.
+    /// </summary>
+    public static async Task<string> DerivedSourceAsync(MySqlConnection connection, ulong memberId, IReadOnlyList<ConsentChoice> choices, DateTime now, CancellationToken ct)
+    {
+        var body = string.Join("\n", choices.Select(c => $"{c.TemplateId}={c.Status.ToLowerInvariant()}").Order(StringComparer.Ordinal));
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)))[..16];
+        var window = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)).ToUnixTimeSeconds() / (long)RetryWindow.TotalSeconds;
+        string Key(long w) => $"mp-auto:{memberId}:{hash}:{w}";
+        if (choices.FirstOrDefault(c => string.Equals(c.Status, Accept, StringComparison.OrdinalIgnoreCase)) is not { } accepted)
+        {
+            return Key(window);
+        }
+
+        const string sql = "SELECT COUNT(*) FROM subscribe_consent WHERE source_key = @key AND granted_at >= @since";
+        var previous = Key(window - 1);
+        var recent = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            sql, new { key = $"{previous}:{accepted.TemplateId}", since = now - RetryWindow }, cancellationToken: ct));
+        return recent > 0 ? previous : Key(window);
     }
 
     /// <summary>Spends one unspent consent for the send <paramref name="spentBy"/>; false when there is none left.</summary>

@@ -12,14 +12,14 @@ namespace WechatGateway.Campaigns;
 /// <summary><c>POST /api/mp/me/subscriptions</c>: the mini-program hands over what the user chose in wx.requestSubscribeMessage.</summary>
 public static class SubscriptionEndpoints
 {
-    /// <param name="Granted">Consents added by this request (0 for a retry with the same Idempotency-Key).</param>
+    /// <param name="Granted">Consents added by this request (0 for a retry: same Idempotency-Key, or without one the same choices within 10 minutes).</param>
     /// <param name="Available">The user's unspent consents per template, after this request.</param>
     public sealed record SubscriptionsView(int Granted, IReadOnlyDictionary<string, int> Available);
 
     public static RouteGroupBuilder MapSubscriptions(this RouteGroupBuilder me)
     {
         me.MapPost("/subscriptions", RecordAsync).WithSummary(
-            "Records wx.requestSubscribeMessage's result as it came ({ \"errMsg\", \"TEMPLATE_ID\": \"accept\" | \"reject\" | \"ban\" | \"filter\" }): each accept lets the brand send that template once; a reject withdraws the unspent ones. Send an Idempotency-Key header to make a retry harmless.");
+            "Records wx.requestSubscribeMessage's result as it came ({ \"errMsg\", \"TEMPLATE_ID\": \"accept\" | \"reject\" | \"ban\" | \"filter\" }): each accept lets the brand send that template once; a reject withdraws the unspent ones. A retry is harmless: with an Idempotency-Key header (one per wx.requestSubscribeMessage call) it is the same request; without one, the same choices from the same user within 10 minutes are taken for a retry and grant once.");
         return me;
     }
 
@@ -42,8 +42,9 @@ public static class SubscriptionEndpoints
 
         var (appId, openId, memberId) = await MiniProgramEndpoints.CurrentAsync(user, resolver, ct);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var source = $"mp:{memberId}:{idempotencyKey ?? Guid.NewGuid().ToString("N")}";
-        var granted = await consents.RecordAsync(connection, null, appId, openId, memberId, choices, source, time.GetUtcNow().UtcDateTime, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var source = idempotencyKey is null ? await SubscribeConsents.DerivedSourceAsync(connection, memberId, choices, now, ct) : $"mp:{memberId}:{idempotencyKey}";
+        var granted = await consents.RecordAsync(connection, null, appId, openId, memberId, choices, source, now, ct);
         return TypedResults.Ok(new SubscriptionsView(granted, await consents.AvailableAsync(connection, appId, openId, ct)));
     }
 }

@@ -178,8 +178,45 @@ public sealed class MemberStore(IOptions<MemberOptions> options, TimeProvider ti
             return;
         }
 
-        const string update = "UPDATE member SET stage = @stage WHERE id = @memberId AND merged_into IS NULL";
-        await connection.ExecuteAsync(new CommandDefinition(update, new { memberId, stage }, transaction, cancellationToken: ct));
+        if (transaction is not null)
+        {
+            await MoveStageAsync(connection, transaction, memberId, current.Stage, stage, ct);
+            return;
+        }
+
+        await using var own = await connection.BeginTransactionAsync(ct);
+        await MoveStageAsync(connection, own, memberId, current.Stage, stage, ct);
+        await own.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// The one place a member's stage changes: the update and its <c>member_stage_move</c> row in one transaction. The
+    /// move is recorded only when this call changed the stage, so two refreshes racing on one member record it once.
+    /// </summary>
+    private async Task MoveStageAsync(MySqlConnection connection, MySqlTransaction transaction, ulong memberId, string from, string to, CancellationToken ct)
+    {
+        const string update = "UPDATE member SET stage = @to WHERE id = @memberId AND stage = @from AND merged_into IS NULL";
+        if (await connection.ExecuteAsync(new CommandDefinition(update, new { memberId, from, to }, transaction, cancellationToken: ct)) == 1)
+        {
+            await RecordMovesAsync(connection, transaction, [memberId], from, to, time.GetUtcNow().UtcDateTime, ct);
+        }
+    }
+
+    /// <summary>Records that <paramref name="memberIds"/> moved from one stage to another (after updating <c>member.stage</c> in the same transaction).</summary>
+    public static async Task RecordMovesAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<ulong> memberIds, string from, string to, DateTime at, CancellationToken ct)
+    {
+        foreach (var chunk in memberIds.Chunk(500))
+        {
+            var values = string.Join(",", chunk.Select((_, i) => $"(@m{i}, @from, @to, @at)"));
+            var parameters = new DynamicParameters(new { from, to, at });
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                parameters.Add($"m{i}", chunk[i]);
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"INSERT INTO member_stage_move (member_id, from_stage, to_stage, moved_at) VALUES {values}", parameters, transaction, cancellationToken: ct));
+        }
     }
 
 }

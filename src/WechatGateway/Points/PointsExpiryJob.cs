@@ -8,7 +8,8 @@ namespace WechatGateway.Points;
 
 /// <summary>
 /// Worker job: expires what is left of lots past their date, soonest first, and records the reminders due before
-/// lots expire (<c>points_expiry_reminder</c>; nothing sends them until the push queue exists). One instance at a
+/// lots expire (<c>points_expiry_reminder</c>; an account's <c>points-expiry</c> journey sends them, see
+/// <c>Journeys/README.md</c>, and marks <c>sent_at</c> when it takes one). One instance at a
 /// time across the cluster: a MySQL named lock, held by this round's connection, makes other instances skip the round.
 /// </summary>
 public sealed class PointsExpiryJob(MySqlDataSource dataSource, PointsLedger ledger, IOptions<PointsOptions> options, TimeProvider time, ILogger<PointsExpiryJob> logger)

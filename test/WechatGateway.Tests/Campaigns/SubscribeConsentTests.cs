@@ -30,6 +30,27 @@ public sealed class SubscribeConsentTests : CampaignTest
         answer.GetProperty("available").TryGetProperty(SubscribeTemplate, out var n) ? n.GetInt32() : 0;
 
     [Test]
+    public async Task AResultRetriedWithoutAnIdempotencyKeyGrantsOnce()
+    {
+        var (carol, _) = await MiniProgramClient.LoginAsync("o_mp_carol");
+        var accept = new Dictionary<string, string> { ["errMsg"] = "requestSubscribeMessage:ok", [SubscribeTemplate] = "accept", ["TPL_OTHER"] = "reject" };
+        // The same choices in another order: wx.request retried by a page that rebuilt the object.
+        var reordered = new Dictionary<string, string> { ["TPL_OTHER"] = "reject", [SubscribeTemplate] = "accept", ["errMsg"] = "requestSubscribeMessage:ok" };
+
+        var first = await SubscribeAsync(carol, accept);
+        var retried = await SubscribeAsync(carol, reordered);
+        var keyed = await SubscribeAsync(carol, accept, "popup-2");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.GetProperty("granted").GetInt32(), Is.EqualTo(1));
+            Assert.That(retried.GetProperty("granted").GetInt32(), Is.Zero, "a retry without Idempotency-Key grants nothing more");
+            Assert.That(Available(retried), Is.EqualTo(1));
+            Assert.That(Available(keyed), Is.EqualTo(2), "a request with its own Idempotency-Key is a new popup");
+        });
+    }
+
+    [Test]
     public async Task MiniProgramConsentsAreRecordedOncePerRequestAndASubscribeCampaignSpendsOnePerSend()
     {
         var (alice, _) = await MiniProgramClient.LoginAsync("o_mp_alice");

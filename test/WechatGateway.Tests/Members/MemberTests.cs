@@ -150,9 +150,32 @@ public sealed class MemberTests : GatewayTest
 
         var moved = await Service<DormancyJob>().RunOnceAsync(CancellationToken.None);
         Assert.That(moved, Is.EqualTo(1));
+        Assert.That(await Service<DormancyJob>().RunOnceAsync(CancellationToken.None), Is.Zero, "a second sweep moves nobody");
         Assert.That(await Database.ScalarAsync<string>("SELECT stage FROM member WHERE id = @memberId", new { memberId }), Is.EqualTo("dormant"));
 
-        await PushAsync(_passive, _passive.BuildText("o_sleepy", "I'm back", 424242), "o_sleepy");
+        // WeChat retries the message: the member comes back once.
+        var back = _passive.BuildText("o_sleepy", "I'm back", 424242);
+        await PushAsync(_passive, back, "o_sleepy");
+        await PushAsync(_passive, back, "o_sleepy");
         Assert.That(await Database.ScalarAsync<string>("SELECT stage FROM member WHERE id = @memberId", new { memberId }), Is.EqualTo("follower"));
+        Assert.That(await StageMovesAsync(memberId), Is.EqualTo(new[] { "follower>dormant", "dormant>follower" }));
     }
+
+    [Test]
+    public async Task AFirstImportedOrderMovesTheMemberToCustomerOnceAndRecordsTheMove()
+    {
+        await PushAsync(_queue, _queue.BuildEvent("o_first_buyer", "subscribe"), "o_first_buyer");
+        var memberId = await MemberOfAsync(TestAccounts.QueueAppId, "o_first_buyer");
+        using var admin = AdminClient(TestAccounts.AdminKey);
+        var order = new { orderNo = "FIRST-1", appId = TestAccounts.QueueAppId, openId = "o_first_buyer", amount = 88m, paidAt = DateTime.UtcNow };
+
+        Assert.That((await admin.PostAsJsonAsync("/api/admin/orders", order)).IsSuccessStatusCode);
+        Assert.That((await admin.PostAsJsonAsync("/api/admin/orders", order)).IsSuccessStatusCode, "the same order imported again");
+
+        Assert.That(await Database.ScalarAsync<string>("SELECT stage FROM member WHERE id = @memberId", new { memberId }), Is.EqualTo("customer"));
+        Assert.That(await StageMovesAsync(memberId), Is.EqualTo(new[] { "follower>customer" }));
+    }
+
+    private static async Task<string[]> StageMovesAsync(ulong memberId) =>
+        [.. await Database.QueryAsync<string>("SELECT CONCAT(from_stage, '>', to_stage) FROM member_stage_move WHERE member_id = @memberId ORDER BY id", new { memberId })];
 }

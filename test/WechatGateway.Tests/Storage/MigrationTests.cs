@@ -27,6 +27,7 @@ public sealed class MigrationTests
         ["V30__channel_funnel.sql"] = "1e8f4f76556eecf939b675cffeaf0e567018adb62f5dd32d7499f99b3ae7d266",
         ["V31__account_menu.sql"] = "9f33c82d9f4ff0debfc22d985a719a3b2f5edaa4a7ab25465e5505ec6aa4463a",
         ["V34__event_promotion_notice.sql"] = "7872bc41089c34826b3149a3e292d56419f1fc64c6061c5a07158d6fdf44a44b",
+        ["V32__journeys.sql"] = "25c8f32f9b60e2acda507f349178fe780830222c3453688c159f8558a12c3e10",
         ["V27__feedback.sql"] = "7260224642830faf684e79f84d49981e15b6d24503ea472921e7de57d765c2b1",
         ["V28__events.sql"] = "cef0d4660fdd95b615af8b2463f33843a55706816eeb41e94c589c205c2d3ce3",
         ["V19__profile_rfm_segment_indexes.sql"] = "946ddd0ed5993468804d2a8812934e8e40b2d296bdda0e3bfe22a5f4ada9818a",
