@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using MySqlConnector;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
+using WechatGateway.MassSend;
 using WechatGateway.Members;
 using WechatGateway.Operations;
 using WechatGateway.Replies;
@@ -24,12 +25,16 @@ public static class CampaignEndpoints
 
     public sealed record QuietHoursView(string From, string To);
 
-    /// <summary>A campaign and the figures of its latest run (<see cref="CampaignFigures"/>).</summary>
+    /// <summary>
+    /// A campaign and the figures of its latest run (<see cref="CampaignFigures"/>); for a mass campaign, its run's mass
+    /// send with WeChat's report totals beside them (<c>wechat</c>).
+    /// </summary>
     public sealed record CampaignView(
         ulong Id, string AppId, string Name, ulong SegmentId, string Channel, ReplyBody Message, ScheduleView? Schedule, int RatePerSecond,
         QuietHoursView? QuietHours, string Status, DateTime? NextRunAt, ulong? RunId, int Runs, DateTime? StartedAt, DateTime? FinishedAt,
         int Targeted, int Sent, int Failed, int Skipped, int Queued, int Remaining,
-        IReadOnlyDictionary<string, int> SkippedByReason, IReadOnlyDictionary<string, int> FailedByErrcode, string CreatedBy, DateTime CreatedAt);
+        IReadOnlyDictionary<string, int> SkippedByReason, IReadOnlyDictionary<string, int> FailedByErrcode, string CreatedBy, DateTime CreatedAt,
+        MassSendReport? Wechat = null);
 
     /// <param name="Body">The JSON WeChat's send API would receive for this member.</param>
     public sealed record PreviewView(ulong MemberId, string OpenId, JsonElement Body);
@@ -50,8 +55,19 @@ public static class CampaignEndpoints
     }
 
     [ResponseExample(Example)]
-    public static async Task<Results<Ok<CampaignView>, NotFound>> GetAsync(ulong id, [FromServices] CampaignStore store, CancellationToken ct) =>
-        await store.GetAsync(id, ct) is { } row ? TypedResults.Ok(ViewOf(row, await store.FiguresAsync(id, ct))) : TypedResults.NotFound();
+    public static async Task<Results<Ok<CampaignView>, NotFound>> GetAsync(ulong id, [FromServices] CampaignStore store, [FromServices] MassSends massSends, CancellationToken ct)
+    {
+        if (await store.GetAsync(id, ct) is not { } row)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var figures = await store.FiguresAsync(id, ct);
+        var report = row.Channel == MassCampaignChannel.ChannelName && figures.RunId is { } run
+            ? await massSends.ReportAsync(row.AppId, MassCampaignChannel.SourceKeyOf(run), ct)
+            : null;
+        return TypedResults.Ok(ViewOf(row, figures) with { Wechat = report });
+    }
 
     [ResponseExample("[" + Example + "]")]
     public static async Task<Ok<IReadOnlyList<CampaignView>>> ListAsync(string? appId, ulong? before, int? limit, [FromServices] CampaignStore store, CancellationToken ct)
