@@ -55,28 +55,18 @@ public static class CampaignEndpoints
     }
 
     [ResponseExample(Example)]
-    public static async Task<Results<Ok<CampaignView>, NotFound>> GetAsync(ulong id, [FromServices] CampaignStore store, [FromServices] MassSends massSends, CancellationToken ct)
-    {
-        if (await store.GetAsync(id, ct) is not { } row)
-        {
-            return TypedResults.NotFound();
-        }
-
-        var figures = await store.FiguresAsync(id, ct);
-        var report = row.Channel == MassCampaignChannel.ChannelName && figures.RunId is { } run
-            ? await massSends.ReportAsync(row.AppId, MassCampaignChannel.SourceKeyOf(run), ct)
-            : null;
-        return TypedResults.Ok(ViewOf(row, figures) with { Wechat = report });
-    }
+    public static async Task<Results<Ok<CampaignView>, NotFound>> GetAsync(ulong id, [FromServices] CampaignStore store, [FromServices] MassSends massSends, CancellationToken ct) =>
+        await store.GetAsync(id, ct) is { } row ? TypedResults.Ok(await ViewAsync(row, store, massSends, ct)) : TypedResults.NotFound();
 
     [ResponseExample("[" + Example + "]")]
-    public static async Task<Ok<IReadOnlyList<CampaignView>>> ListAsync(string? appId, ulong? before, int? limit, [FromServices] CampaignStore store, CancellationToken ct)
+    public static async Task<Ok<IReadOnlyList<CampaignView>>> ListAsync(
+        string? appId, ulong? before, int? limit, [FromServices] CampaignStore store, [FromServices] MassSends massSends, CancellationToken ct)
     {
         var rows = await store.ListAsync(appId, before, Math.Clamp(limit ?? 50, 1, 200), ct);
         var views = new List<CampaignView>(rows.Count);
         foreach (var row in rows)
         {
-            views.Add(ViewOf(row, await store.FiguresAsync(row.Id, ct)));
+            views.Add(await ViewAsync(row, store, massSends, ct));
         }
 
         return TypedResults.Ok<IReadOnlyList<CampaignView>>(views);
@@ -154,6 +144,16 @@ public static class CampaignEndpoints
         CampaignChange.NotFound => TypedResults.NotFound(),
         _ => TypedResults.Problem($"A completed or cancelled campaign cannot {action}.", title: "The campaign is over", statusCode: StatusCodes.Status409Conflict),
     };
+
+    /// <summary>The campaign's view; a mass campaign's carries its latest run's mass send with WeChat's totals.</summary>
+    private static async Task<CampaignView> ViewAsync(CampaignRow row, CampaignStore store, MassSends massSends, CancellationToken ct)
+    {
+        var figures = await store.FiguresAsync(row.Id, ct);
+        var report = row.Channel == MassCampaignChannel.ChannelName && figures.RunId is { } run
+            ? await massSends.ReportAsync(row.AppId, MassCampaignChannel.SourceKeyOf(run), ct)
+            : null;
+        return ViewOf(row, figures) with { Wechat = report };
+    }
 
     private static CampaignView ViewOf(CampaignRow row, CampaignFigures figures) => new(
         row.Id, row.AppId, row.Name, row.SegmentId, row.Channel, row.Body,
