@@ -29,7 +29,7 @@ public sealed class MassSendConsoleTests : ConsoleTest
         await status.GetByText("sending").WaitForAsync();
         await Job.SendDueAsync(CancellationToken.None);
         await Job.PollAsync(TimeSpan.Zero, CancellationToken.None);
-        await status.GetByText("reported").WaitForAsync(new() { Timeout = 10_000 });
+        await status.GetByText("polled: SEND_SUCCESS").WaitForAsync(new() { Timeout = 10_000 });
 
         Assert.That(await status.TextContentAsync(), Does.Contain(": sent"));
         var sent = await TestEnvironment.Simulator.Client.GetFromJsonAsync<JsonElement>("/_sim/messages?api=message/mass/sendall");

@@ -26,10 +26,13 @@ function limitsLine(l) {
 
 function sendView(s) {
   const sum = (k) => s.calls.reduce((n, c) => (c[k] == null ? n : n + c[k]), null);
-  const reported = s.calls.every((c) => c.reportedAt || c.wechatStatus);
+  // The MASSSENDJOBFINISH report carries the totals; message/mass/get (asked when no report came) only a status.
+  const wechat = s.calls.every((c) => c.reportedAt) ? 'reported'
+    : s.calls.every((c) => c.reportedAt || c.wechatStatus) ? `polled: ${s.calls.map((c) => c.wechatStatus ?? 'reported').join(', ')}` : 'waiting for the report';
+  const audience = s.target === 'openids' ? `${fmtNum(s.addressed)} addressed, ${fmtNum(s.skippedMonthly)} skipped for the monthly limit` : `to ${s.target}`;
   return h('div', { class: 'mass-send', 'data-mass-send': s.id },
-    h('p', null, `Mass send #${s.id}: ${s.state}, ${fmtNum(s.calls.length)} call(s), ${fmtNum(s.addressed)} addressed, ${fmtNum(s.skippedMonthly)} skipped for the monthly limit.`),
-    table([['WeChat', () => (reported ? 'reported' : 'waiting for the report')], ['Total', () => fmtNum(sum('totalCount'))], ['After filtering', () => fmtNum(sum('filterCount'))],
+    h('p', null, `Mass send #${s.id}: ${s.state}, ${fmtNum(s.calls.length)} call(s), ${audience}.`),
+    table([['WeChat', () => wechat], ['Total', () => fmtNum(sum('totalCount'))], ['After filtering', () => fmtNum(sum('filterCount'))],
       ['Sent', () => fmtNum(sum('sentCount'))], ['Errors', () => fmtNum(sum('errorCount'))]], [s]));
 }
 
