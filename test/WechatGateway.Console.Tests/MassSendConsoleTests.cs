@@ -1,7 +1,10 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using WechatGateway.Campaigns;
+using WechatGateway.Followers;
 using WechatGateway.MassSend;
+using WechatGateway.Segments;
 using WechatGateway.Tests.Infrastructure;
 
 namespace WechatGateway.Tests.OpsConsole;
@@ -36,6 +39,41 @@ public sealed class MassSendConsoleTests : ConsoleTest
         Assert.That(sent.GetArrayLength(), Is.EqualTo(6), "every follower once");
         Assert.That(sent[0].GetRawText(), Does.Contain("in store"), "the text as typed, markup and all");
         await ScreenshotAsync("mass-send");
+    }
+
+    [Test]
+    public async Task AMassCampaignCreatedOnTheCampaignsPageShowsItsMassSend()
+    {
+        await Simulator.RegisterFollowersAsync(TestAccounts.QueueAppId, 5, "o_masscampaign_");
+        var services = ConsoleBrowser.Gateway.Services;
+        using (var admin = Api(TestAccounts.AdminKey))
+        {
+            (await admin.PostAsync($"/api/admin/accounts/{TestAccounts.QueueAppId}/sync", null)).EnsureSuccessStatusCode();
+        }
+
+        await services.GetRequiredService<FollowerSyncJob>().RunOnceAsync(CancellationToken.None);
+        var segment = await services.GetRequiredService<SegmentStore>().CreateAsync("followers", new SegmentFilter(AppId: TestAccounts.QueueAppId), "test", CancellationToken.None);
+        await SignInAsync(TestAccounts.AdminKey);
+        await GoAsync("#/campaigns");
+
+        await Page.FillAsync("#campaign-form [name=name]", "December offers");
+        await Page.FillAsync("#campaign-form [name=segmentId]", segment.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Page.SelectOptionAsync("#campaign-form [name=channel]", "mass");
+        await Page.FillAsync("#campaign-form [name=content]", "December offers are in store");
+        await Page.ClickAsync("#campaign-form button[type=submit]");
+        await Page.Locator("#campaign-form p.status").GetByText("Created").WaitForAsync();
+        var runner = services.GetRequiredService<CampaignRunner>();
+        for (var round = 0; round < 20; round++)
+        {
+            await runner.RunOnceAsync(CancellationToken.None);
+            await Job.SendDueAsync(CancellationToken.None);
+        }
+
+        var row = Page.Locator("#campaign-list tr").Filter(new() { HasText = "December offers" });
+        await row.GetByText("mass send sent, no report yet").WaitForAsync();
+        Assert.That(await row.TextContentAsync(), Does.Contain("completed"));
+        var sent = await TestEnvironment.Simulator.Client.GetFromJsonAsync<JsonElement>("/_sim/messages?api=message/mass/send");
+        Assert.That(sent.GetArrayLength(), Is.EqualTo(5));
     }
 
     [Test]
