@@ -52,10 +52,34 @@ public sealed record CampaignBatch(ulong RunId, string AppId, CompiledReply Mess
     public string SourceKey(Recipient recipient) => $"campaign:{RunId}:{recipient.MemberId}";
 }
 
-/// <summary>A send for the member, or why there is none (exactly one of the two).</summary>
+/// <summary>
+/// A send for the member, or why there is none; or neither, when the channel sends the member itself
+/// (<see cref="IChannelDispatch"/>): the member is then queued without an outbox send.
+/// </summary>
 public sealed record RecipientDecision(Recipient Recipient, OutboundMessage? Send, string? SkipReason)
 {
     public static RecipientDecision Skip(Recipient recipient, string reason) => new(recipient, null, reason);
+
+    /// <summary>Queued for a channel that sends its queued members itself once every member is decided.</summary>
+    public static RecipientDecision Planned(Recipient recipient) => new(recipient, null, null);
+}
+
+/// <summary>The run a channel that sends itself is asked to finish.</summary>
+public sealed record CampaignRun(ulong RunId, ulong CampaignId, string AppId, CompiledReply Message);
+
+/// <summary>
+/// A channel that sends its queued members itself, in calls of many (a mass send), instead of one outbox send each.
+/// When every member of a run is decided the engine asks it, each round, to finish the run: it plans its calls
+/// (idempotently, keyed by the run), and once they are over records each queued member's outcome
+/// (<see cref="RecipientOutcome.Sent"/> or <see cref="RecipientOutcome.Failed"/>, or a skip).
+/// </summary>
+public interface IChannelDispatch
+{
+    /// <summary>
+    /// In the run's transaction, its row locked (no WeChat call here): true once the channel's sends are over and
+    /// every queued member has its outcome, so the run completes; false while they are still going.
+    /// </summary>
+    Task<bool> FinishAsync(CampaignRun run, MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct);
 }
 
 /// <summary>Why a member of the audience was not sent to: the keys of <c>skippedByReason</c>.</summary>

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using MySqlConnector;
 using WechatGateway.Accounts;
 using WechatGateway.Admin;
+using WechatGateway.MassSend;
 using WechatGateway.Members;
 using WechatGateway.Operations;
 using WechatGateway.Replies;
@@ -24,12 +25,16 @@ public static class CampaignEndpoints
 
     public sealed record QuietHoursView(string From, string To);
 
-    /// <summary>A campaign and the figures of its latest run (<see cref="CampaignFigures"/>).</summary>
+    /// <summary>
+    /// A campaign and the figures of its latest run (<see cref="CampaignFigures"/>); for a mass campaign, its run's mass
+    /// send with WeChat's report totals beside them (<c>wechat</c>).
+    /// </summary>
     public sealed record CampaignView(
         ulong Id, string AppId, string Name, ulong SegmentId, string Channel, ReplyBody Message, ScheduleView? Schedule, int RatePerSecond,
         QuietHoursView? QuietHours, string Status, DateTime? NextRunAt, ulong? RunId, int Runs, DateTime? StartedAt, DateTime? FinishedAt,
         int Targeted, int Sent, int Failed, int Skipped, int Queued, int Remaining,
-        IReadOnlyDictionary<string, int> SkippedByReason, IReadOnlyDictionary<string, int> FailedByErrcode, string CreatedBy, DateTime CreatedAt);
+        IReadOnlyDictionary<string, int> SkippedByReason, IReadOnlyDictionary<string, int> FailedByErrcode, string CreatedBy, DateTime CreatedAt,
+        MassSendReport? Wechat = null);
 
     /// <param name="Body">The JSON WeChat's send API would receive for this member.</param>
     public sealed record PreviewView(ulong MemberId, string OpenId, JsonElement Body);
@@ -49,18 +54,19 @@ public static class CampaignEndpoints
         return admin;
     }
 
-    [ResponseExample(Example)]
-    public static async Task<Results<Ok<CampaignView>, NotFound>> GetAsync(ulong id, [FromServices] CampaignStore store, CancellationToken ct) =>
-        await store.GetAsync(id, ct) is { } row ? TypedResults.Ok(ViewOf(row, await store.FiguresAsync(id, ct))) : TypedResults.NotFound();
+    [ResponseExample(MassExample)]
+    public static async Task<Results<Ok<CampaignView>, NotFound>> GetAsync(ulong id, [FromServices] CampaignStore store, [FromServices] MassSends massSends, CancellationToken ct) =>
+        await store.GetAsync(id, ct) is { } row ? TypedResults.Ok(await ViewAsync(row, store, massSends, ct)) : TypedResults.NotFound();
 
     [ResponseExample("[" + Example + "]")]
-    public static async Task<Ok<IReadOnlyList<CampaignView>>> ListAsync(string? appId, ulong? before, int? limit, [FromServices] CampaignStore store, CancellationToken ct)
+    public static async Task<Ok<IReadOnlyList<CampaignView>>> ListAsync(
+        string? appId, ulong? before, int? limit, [FromServices] CampaignStore store, [FromServices] MassSends massSends, CancellationToken ct)
     {
         var rows = await store.ListAsync(appId, before, Math.Clamp(limit ?? 50, 1, 200), ct);
         var views = new List<CampaignView>(rows.Count);
         foreach (var row in rows)
         {
-            views.Add(ViewOf(row, await store.FiguresAsync(row.Id, ct)));
+            views.Add(await ViewAsync(row, store, massSends, ct));
         }
 
         return TypedResults.Ok<IReadOnlyList<CampaignView>>(views);
@@ -139,6 +145,16 @@ public static class CampaignEndpoints
         _ => TypedResults.Problem($"A completed or cancelled campaign cannot {action}.", title: "The campaign is over", statusCode: StatusCodes.Status409Conflict),
     };
 
+    /// <summary>The campaign's view; a mass campaign's carries its latest run's mass send with WeChat's totals.</summary>
+    private static async Task<CampaignView> ViewAsync(CampaignRow row, CampaignStore store, MassSends massSends, CancellationToken ct)
+    {
+        var figures = await store.FiguresAsync(row.Id, ct);
+        var report = row.Channel == MassCampaignChannel.ChannelName && figures.RunId is { } run
+            ? await massSends.ReportAsync(row.AppId, MassCampaignChannel.SourceKeyOf(run), ct)
+            : null;
+        return ViewOf(row, figures) with { Wechat = report };
+    }
+
     private static CampaignView ViewOf(CampaignRow row, CampaignFigures figures) => new(
         row.Id, row.AppId, row.Name, row.SegmentId, row.Channel, row.Body,
         row.ScheduleAt is null && row.Cron is null ? null : new ScheduleView(row.ScheduleAt, row.Cron, row.TimeZone),
@@ -150,5 +166,7 @@ public static class CampaignEndpoints
 
     private const string CreateRequest = """{ "name": "Gold members back in Jing'an", "segmentId": 7, "channel": "template", "template": { "templateId": "TPL_POINTS", "data": { "first": "Hi {{ member.nickname | default: 'friend' }}", "keyword1": "{{ member.points.balance }} points" }, "url": "https://example-brand.cn/points" }, "schedule": { "cron": "0 10 * * 1", "timeZone": "Asia/Shanghai" }, "ratePerSecond": 100, "quietHours": { "from": "22:00", "to": "08:00" } }""";
 
-    private const string Example = """{ "id": 12, "appId": "wx_brand", "name": "Gold members back in Jing'an", "segmentId": 7, "channel": "template", "message": { "type": "template", "wechatTemplateId": "TPL_POINTS", "url": "https://example-brand.cn/points", "data": { "first": "Hi {{ member.nickname | default: 'friend' }}", "keyword1": "{{ member.points.balance }} points" } }, "schedule": { "at": null, "cron": "0 10 * * 1", "timeZone": "Asia/Shanghai" }, "ratePerSecond": 100, "quietHours": { "from": "22:00", "to": "08:00" }, "status": "running", "nextRunAt": "2026-12-07T02:00:00", "runId": 31, "runs": 3, "startedAt": "2026-11-30T02:00:00.1", "finishedAt": null, "targeted": 10000, "sent": 6120, "failed": 14, "skipped": 812, "queued": 54, "remaining": 3000, "skippedByReason": { "not-follower": 12, "unfollowed": 800 }, "failedByErrcode": { "43004": 14 }, "createdBy": "ops-key", "createdAt": "2026-11-28T07:30:00" }""";
+    private const string Example = """{ "id": 12, "appId": "wx_brand", "name": "Gold members back in Jing'an", "segmentId": 7, "channel": "template", "message": { "type": "template", "wechatTemplateId": "TPL_POINTS", "url": "https://example-brand.cn/points", "data": { "first": "Hi {{ member.nickname | default: 'friend' }}", "keyword1": "{{ member.points.balance }} points" } }, "schedule": { "at": null, "cron": "0 10 * * 1", "timeZone": "Asia/Shanghai" }, "ratePerSecond": 100, "quietHours": { "from": "22:00", "to": "08:00" }, "status": "running", "nextRunAt": "2026-12-07T02:00:00", "runId": 31, "runs": 3, "startedAt": "2026-11-30T02:00:00.1", "finishedAt": null, "targeted": 10000, "sent": 6120, "failed": 14, "skipped": 812, "queued": 54, "remaining": 3000, "skippedByReason": { "not-follower": 12, "unfollowed": 800 }, "failedByErrcode": { "43004": 14 }, "createdBy": "ops-key", "createdAt": "2026-11-28T07:30:00", "wechat": null }""";
+
+    private const string MassExample = """{ "id": 14, "appId": "wx_brand", "name": "December offers", "segmentId": 9, "channel": "mass", "message": { "type": "text", "content": "December offers are in store" }, "schedule": null, "ratePerSecond": 1000, "quietHours": null, "status": "completed", "nextRunAt": null, "runId": 40, "runs": 1, "startedAt": "2026-12-01T02:00:00.1", "finishedAt": "2026-12-01T02:00:41.3", "targeted": 24000, "sent": 21400, "failed": 0, "skipped": 2600, "queued": 0, "remaining": 0, "skippedByReason": { "monthly-limit": 1900, "unfollowed": 700 }, "failedByErrcode": {}, "createdBy": "ops-key", "createdAt": "2026-11-30T09:00:00", "wechat": { "massSendId": 77, "state": "sent", "addressed": 21400, "skippedMonthly": 0, "calls": 3, "reported": 3, "totalCount": 21400, "filterCount": 21250, "sentCount": 21240, "errorCount": 10 } }""";
 }

@@ -256,7 +256,9 @@ public sealed class CampaignRunner(
         var recipients = await RecipientsAsync(connection, transaction, run, locked.SendCursor, message.Body.WechatTemplateId, granted, now, ct);
         if (recipients.Count == 0)
         {
-            var completed = await CompleteAsync(connection, transaction, run, now, ct);
+            var completed = channel is IChannelDispatch dispatch && !await dispatch.FinishAsync(new CampaignRun(run.RunId, run.CampaignId, run.AppId, message), connection, transaction, ct)
+                ? 0
+                : await CompleteAsync(connection, transaction, run, now, ct);
             await transaction.CommitAsync(ct);
             return completed;
         }
@@ -283,7 +285,7 @@ public sealed class CampaignRunner(
         await transaction.CommitAsync(ct);
         outbox.Committed();
 
-        metrics.Decided(run.CampaignId, RecipientOutcome.Queued, null, sends.Count);
+        metrics.Decided(run.CampaignId, RecipientOutcome.Queued, null, decisions.Count(d => d.SkipReason is null));
         foreach (var skipped in decisions.Where(d => d.SkipReason is not null).GroupBy(d => d.SkipReason))
         {
             metrics.Decided(run.CampaignId, RecipientOutcome.Skipped, skipped.Key, skipped.Count());
@@ -358,13 +360,13 @@ public sealed class CampaignRunner(
             WHERE run_id = @runId AND member_id IN @ids
             """;
         const string skipped = "UPDATE campaign_recipient SET outcome = @outcome, reason = @reason WHERE run_id = @runId AND member_id IN @ids";
-        var sent = decisions.Where(d => d.Send is not null).Select(d => d.Recipient.MemberId).ToArray();
+        var sent = decisions.Where(d => d.SkipReason is null).Select(d => d.Recipient.MemberId).ToArray();
         if (sent.Length > 0)
         {
             await connection.ExecuteAsync(new CommandDefinition(queued, new { runId, ids = sent, outcome = RecipientOutcome.Queued }, transaction, cancellationToken: ct));
         }
 
-        foreach (var group in decisions.Where(d => d.Send is null).GroupBy(d => d.SkipReason))
+        foreach (var group in decisions.Where(d => d.SkipReason is not null).GroupBy(d => d.SkipReason))
         {
             await connection.ExecuteAsync(new CommandDefinition(skipped, new
             {

@@ -27,6 +27,12 @@ public static class RecipientOutcome
 {
     public const string Queued = "queued";
     public const string Skipped = "skipped";
+
+    /// <summary>Sent by a channel that sends itself (<see cref="IChannelDispatch"/>); the outbox's sends stay queued here.</summary>
+    public const string Sent = "sent";
+
+    /// <summary>Refused by WeChat for a channel that sends itself; the reason is WeChat's errcode.</summary>
+    public const string Failed = "failed";
 }
 
 /// <summary>

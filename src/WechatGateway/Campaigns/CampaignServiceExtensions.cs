@@ -11,6 +11,7 @@ public static class CampaignServiceExtensions
         services.AddSingleton<ICampaignChannel, CustomerServiceChannel>();
         services.AddSingleton<ICampaignChannel, TemplateChannel>();
         services.AddSingleton<ICampaignChannel, SubscribeChannel>();
+        services.AddSingleton<ICampaignChannel, MassSend.MassCampaignChannel>();
         services.AddSingleton<CampaignChannels>();
         services.AddSingleton<SubscribeConsents>();
         services.AddOptions<CampaignOptions>().BindConfiguration(CampaignOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -192,6 +192,13 @@ public sealed class CampaignStore(MySqlDataSource dataSource, TimeProvider time)
                 case RecipientOutcome.Skipped:
                     skipped[row.Reason ?? "unknown"] = skipped.GetValueOrDefault(row.Reason ?? "unknown") + count;
                     break;
+                case RecipientOutcome.Sent:
+                    sent += count;
+                    break;
+                case RecipientOutcome.Failed:
+                    failed += count;
+                    failedBy[row.Reason ?? "unknown"] = failedBy.GetValueOrDefault(row.Reason ?? "unknown") + count;
+                    break;
                 case RecipientOutcome.Queued when row.SendStatus == SendStatus.Sent:
                     sent += count;
                     break;

@@ -58,6 +58,33 @@ public sealed record MassSendCallView(int Seq, string ClientMsgId, int Recipient
 public sealed record MassSendView(ulong Id, string AppId, string SourceKey, string Target, int? TagId, string State, int Addressed, int SkippedMonthly,
     string? CreatedBy, DateTime CreatedAt, IReadOnlyList<MassSendCallView> Calls);
 
+/// <summary>
+/// A mass send's state beside WeChat's totals over its calls (null until a report or poll gives them): TotalCount
+/// addressed, FilterCount after WeChat's filtering (its monthly limit, unfollows), SentCount and ErrorCount.
+/// </summary>
+public sealed class MassSendReport
+{
+    public ulong MassSendId { get; init; }
+
+    public string State { get; init; } = "";
+
+    public int Addressed { get; init; }
+
+    public int SkippedMonthly { get; init; }
+
+    public int Calls { get; init; }
+
+    public int Reported { get; init; }
+
+    public int? TotalCount { get; init; }
+
+    public int? FilterCount { get; init; }
+
+    public int? SentCount { get; init; }
+
+    public int? ErrorCount { get; init; }
+}
+
 /// <summary>What WeChat allows this account now, shown before a send.</summary>
 public sealed record MassSendLimits(string ServiceType, int? DailyLimit, int SentToday, int MonthlyPerFollower, int FollowersAtMonthlyLimit, int CallsPerMinute);
 
@@ -202,14 +229,7 @@ public sealed class MassSends(MySqlDataSource dataSource, AccountRegistry accoun
     private async Task<List<string>> TakeMonthlyAsync(MySqlConnection connection, MySqlTransaction transaction, string appId, List<string> openIds, DateTimeOffset now, CancellationToken ct)
     {
         var month = MonthOf(now);
-        var full = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var chunk in openIds.Chunk(1000))
-        {
-            full.UnionWith(await connection.QueryAsync<string>(new CommandDefinition(
-                "SELECT open_id FROM mass_send_receipt WHERE app_id = @appId AND month = @month AND open_id IN @chunk AND received >= @MonthlyPerFollower FOR UPDATE",
-                new { appId, month, chunk, MonthlyPerFollower }, transaction, cancellationToken: ct)));
-        }
-
+        var full = await AtMonthlyLimitAsync(connection, transaction, appId, openIds, now, forUpdate: true, ct);
         var eligible = openIds.Where(o => !full.Contains(o)).ToList();
         foreach (var chunk in eligible.Chunk(500))
         {
@@ -226,6 +246,58 @@ public sealed class MassSends(MySqlDataSource dataSource, AccountRegistry accoun
         }
 
         return eligible;
+    }
+
+    /// <summary>
+    /// The followers of <paramref name="openIds"/> who have had their four mass sends this month (Beijing time), read
+    /// in the caller's transaction (locked when <paramref name="forUpdate"/>: the plan counts them next).
+    /// </summary>
+    public static async Task<HashSet<string>> AtMonthlyLimitAsync(
+        MySqlConnection connection, MySqlTransaction transaction, string appId, IReadOnlyCollection<string> openIds, DateTimeOffset now, bool forUpdate, CancellationToken ct)
+    {
+        var sql = "SELECT open_id FROM mass_send_receipt WHERE app_id = @appId AND month = @month AND open_id IN @chunk AND received >= @MonthlyPerFollower"
+            + (forUpdate ? " FOR UPDATE" : "");
+        var full = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in openIds.Chunk(1000))
+        {
+            full.UnionWith(await connection.QueryAsync<string>(new CommandDefinition(sql, new { appId, month = MonthOf(now), chunk, MonthlyPerFollower }, transaction, cancellationToken: ct)));
+        }
+
+        return full;
+    }
+
+    /// <summary>One call's outcome and the followers it addressed (null for a send to all or to a tag).</summary>
+    public sealed record CallOutcome(string State, int? Errcode, string[]? OpenIds);
+
+    /// <summary>The mass send planned under <paramref name="sourceKey"/>: its state and calls, or null when none was planned.</summary>
+    public async Task<(ulong Id, string State, IReadOnlyList<CallOutcome> Calls)?> OutcomeAsync(string appId, string sourceKey, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var head = await connection.QuerySingleOrDefaultAsync<(ulong Id, string State)?>(new CommandDefinition(
+            "SELECT id, state FROM mass_send WHERE app_id = @appId AND source_key = @sourceKey", new { appId, sourceKey }, cancellationToken: ct));
+        if (head is not { } h)
+        {
+            return null;
+        }
+
+        var rows = await connection.QueryAsync<(string State, int? Errcode, string? OpenIds)>(new CommandDefinition(
+            "SELECT state, errcode, open_ids FROM mass_send_call WHERE mass_send_id = @Id ORDER BY seq", new { h.Id }, cancellationToken: ct));
+        return (h.Id, h.State, [.. rows.Select(r => new CallOutcome(r.State, r.Errcode, r.OpenIds is null ? null : JsonSerializer.Deserialize<string[]>(r.OpenIds)))]);
+    }
+
+    /// <summary>WeChat's totals of the mass send planned under <paramref name="sourceKey"/>, summed over its calls (MASSSENDJOBFINISH or message/mass/get).</summary>
+    public async Task<MassSendReport?> ReportAsync(string appId, string sourceKey, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT m.id AS MassSendId, m.state AS State, m.addressed AS Addressed, m.skipped_monthly AS SkippedMonthly, COUNT(c.id) AS Calls,
+                   CAST(SUM(c.reported_at IS NOT NULL) AS SIGNED) AS Reported, CAST(SUM(c.total_count) AS SIGNED) AS TotalCount,
+                   CAST(SUM(c.filter_count) AS SIGNED) AS FilterCount, CAST(SUM(c.sent_count) AS SIGNED) AS SentCount, CAST(SUM(c.error_count) AS SIGNED) AS ErrorCount
+            FROM mass_send m LEFT JOIN mass_send_call c ON c.mass_send_id = m.id
+            WHERE m.app_id = @appId AND m.source_key = @sourceKey
+            GROUP BY m.id, m.state, m.addressed, m.skipped_monthly
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<MassSendReport>(new CommandDefinition(sql, new { appId, sourceKey }, cancellationToken: ct));
     }
 
     private static Task<int> SentOnAsync(MySqlConnection connection, MySqlTransaction? transaction, string appId, DateOnly day, CancellationToken ct) =>

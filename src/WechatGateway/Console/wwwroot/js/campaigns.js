@@ -6,13 +6,14 @@ import { title, confirmThen } from './ui.js';
 import { form, readField } from './forms.js';
 import { can } from './session.js';
 
-const channels = [['template', 'Template message (followers)'], ['customer-service', 'Customer-service text (48-hour window)'], ['subscribe', 'Subscribe message (consent per send)']];
+const channels = [['template', 'Template message (followers)'], ['customer-service', 'Customer-service text (48-hour window)'], ['subscribe', 'Subscribe message (consent per send)'],
+  ['mass', 'Mass send (service accounts; 4 a month per follower)']];
 
 const fields = [
   { name: 'name', label: 'Name', required: true },
   { name: 'segmentId', label: 'Segment id', type: 'number', step: 1, required: true },
   { name: 'channel', label: 'Channel', type: 'select', options: channels },
-  { name: 'content', label: 'Text (customer-service; Liquid)', type: 'textarea', rows: 3, placeholder: "Hi {{ member.nickname | default: 'friend' }}" },
+  { name: 'content', label: 'Text (customer-service, mass; Liquid)', type: 'textarea', rows: 3, placeholder: "Hi {{ member.nickname | default: 'friend' }}" },
   { name: 'templateId', label: 'Template id (template, subscribe)' },
   { name: 'data', label: 'Keywords, one per line as key: value (Liquid)', type: 'textarea', rows: 4, placeholder: 'first: Hi {{ member.nickname }}\nkeyword1: {{ member.points.balance }} points' },
   { name: 'url', label: 'Link (template) or page (subscribe)' },
@@ -27,19 +28,24 @@ const fields = [
 /** The API's campaign body from the form's values. */
 function toBody(v) {
   const data = Object.fromEntries((v.data ?? '').split('\n').map((line) => line.split(/:(.*)/s)).filter((p) => p.length > 1 && p[0].trim()).map(([k, val]) => [k.trim(), val.trim()]));
-  const template = v.channel === 'customer-service' ? null
+  const text = ['customer-service', 'mass'].includes(v.channel);
+  const template = text ? null
     : { templateId: v.templateId, data, url: v.channel === 'template' ? v.url : null, page: v.channel === 'subscribe' ? v.url : null };
   return {
     name: v.name,
     segmentId: v.segmentId,
     channel: v.channel,
-    reply: v.channel === 'customer-service' ? { type: 'text', content: v.content ?? '' } : null,
+    reply: text ? { type: 'text', content: v.content ?? '' } : null,
     template,
     schedule: v.cron ? { cron: v.cron, timeZone: v.timeZone } : v.at ? { at: v.at } : null,
     ratePerSecond: v.ratePerSecond,
     quietHours: v.quietFrom || v.quietTo ? { from: v.quietFrom, to: v.quietTo } : null,
   };
 }
+
+// A mass campaign's run beside WeChat's MASSSENDJOBFINISH totals (summed over its calls), once they came.
+const wechatTotals = (w) => (!w ? '' : w.reported === 0 ? `mass send ${w.state}, no report yet`
+  : `total ${fmtNum(w.totalCount)}, filtered to ${fmtNum(w.filterCount)}, sent ${fmtNum(w.sentCount)}, errors ${fmtNum(w.errorCount)}`);
 
 const reasons = (byReason) => Object.entries(byReason ?? {}).map(([k, n]) => `${k}: ${fmtNum(n)}`).join(', ');
 
@@ -64,7 +70,7 @@ export async function campaigns() {
         ['#', (c) => c.id], ['Name', (c) => c.name], ['Channel', (c) => c.channel], ['Status', (c) => h('span', { class: `status-${c.status}` }, c.status)],
         ['Targeted', (c) => fmtNum(c.targeted)], ['Sent', (c) => fmtNum(c.sent)], ['Failed', (c) => fmtNum(c.failed)], ['Queued', (c) => fmtNum(c.queued)],
         ['Skipped', (c) => fmtNum(c.skipped)], ['Skipped because', (c) => reasons(c.skippedByReason)], ['Failed by errcode', (c) => reasons(c.failedByErrcode)],
-        ['Next run', (c) => fmtDate(c.nextRunAt)], ['', (c) => actions(c, refresh)],
+        ['WeChat report', (c) => wechatTotals(c.wechat)], ['Next run', (c) => fmtDate(c.nextRunAt)], ['', (c) => actions(c, refresh)],
       ], rows, { empty: 'No campaign yet.' }));
     } catch (e) {
       replace(listed, errorBox(e));

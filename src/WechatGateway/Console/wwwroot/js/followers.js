@@ -1,10 +1,11 @@
 // Followers: for each official account, the imports of its existing followers (with their progress, refreshed while
-// one runs) and its WeChat tags with the member tags mirrored there. Tag names are a stranger's text: text nodes only.
+// one runs), its WeChat tags with the member tags mirrored there, and its mass sends (masssend.js). Tag names are a stranger's text: text nodes only.
 import { h, replace, fmtDate, fmtNum, errorBox, table } from './dom.js';
 import { api, get } from './api.js';
 import { form } from './forms.js';
 import { can } from './session.js';
 import { title } from './ui.js';
+import { massSendCard } from './masssend.js';
 
 const done = (s) => s.imported + s.updated + s.unchanged + s.failed;
 
@@ -63,5 +64,5 @@ export async function followers() {
   const accounts = (await get('/accounts')).filter((a) => a.type === 'OfficialAccount');
   return h('div', null, title('Followers'),
     h('p', null, 'Import an official account\'s existing followers as members (one member per UnionID, no points, no welcome), and keep member tags mirrored as WeChat tags.'),
-    await Promise.all(accounts.map(accountCard)));
+    await Promise.all(accounts.map(async (a) => [await accountCard(a), await massSendCard(a)])));
 }
