@@ -57,7 +57,7 @@ public sealed class MassSendConsoleTests : ConsoleTest
         await GoAsync("#/campaigns");
 
         await Page.FillAsync("#campaign-form [name=name]", "December offers");
-        await Page.FillAsync("#campaign-form [name=segmentId]", segment.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Page.SelectOptionAsync("#campaign-form [name=segmentId]", segment.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Page.SelectOptionAsync("#campaign-form [name=channel]", "mass");
         await Page.FillAsync("#campaign-form [name=content]", "December offers are in store");
         await Page.ClickAsync("#campaign-form button[type=submit]");

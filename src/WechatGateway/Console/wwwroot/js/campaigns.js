@@ -9,9 +9,12 @@ import { can } from './session.js';
 const channels = [['template', 'Template message (followers)'], ['customer-service', 'Customer-service text (48-hour window)'], ['subscribe', 'Subscribe message (consent per send)'],
   ['mass', 'Mass send (service accounts; 4 a month per follower)']];
 
-const fields = [
+/** The form's fields; the segment is picked from the saved segments (their account beside their name). */
+const fieldsFor = (segments) => [
   { name: 'name', label: 'Name', required: true },
-  { name: 'segmentId', label: 'Segment id', type: 'number', step: 1, required: true },
+  { name: 'segmentId', label: 'Segment', type: 'select', required: true,
+    options: [['', segments.length ? '— choose a segment —' : 'No segment yet: make one on the Segments page'],
+      ...segments.map((s) => [s.id, `${s.name} (#${s.id}${s.appId ? `, ${s.appId}` : ''})`])] },
   { name: 'channel', label: 'Channel', type: 'select', options: channels },
   { name: 'content', label: 'Text (customer-service, mass; Liquid)', type: 'textarea', rows: 3, placeholder: "Hi {{ member.nickname | default: 'friend' }}" },
   { name: 'templateId', label: 'Template id (template, subscribe)' },
@@ -33,7 +36,7 @@ function toBody(v) {
     : { templateId: v.templateId, data, url: v.channel === 'template' ? v.url : null, page: v.channel === 'subscribe' ? v.url : null };
   return {
     name: v.name,
-    segmentId: v.segmentId,
+    segmentId: v.segmentId == null ? null : Number(v.segmentId),
     channel: v.channel,
     reply: text ? { type: 'text', content: v.content ?? '' } : null,
     template,
@@ -81,6 +84,8 @@ export async function campaigns() {
   const timer = setInterval(() => (listed.isConnected ? refresh() : clearInterval(timer)), 2000);
 
   if (!can('admin')) return h('div', null, title('Campaigns'), listed);
+
+  const fields = fieldsFor(await get('/segments'));
 
   const preview = h('div', { class: 'preview', id: 'campaign-preview' });
   const memberId = h('input', { id: 'preview-member', type: 'number', step: 1, placeholder: 'member id' });
