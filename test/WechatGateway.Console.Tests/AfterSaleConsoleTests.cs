@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Microsoft.Playwright;
 using WechatGateway.Events;
 using WechatGateway.Tests.Infrastructure;
 
@@ -48,6 +49,30 @@ public sealed class AfterSaleConsoleTests : ConsoleTest
         await Page.WaitForFunctionAsync("() => document.querySelectorAll('#feedback-list tbody tr').length === 1");
         Assert.That(await Page.InnerTextAsync("#feedback-list tbody"), Does.Contain("POS-BAD-2"));
         await ScreenshotAsync("feedback-list");
+    }
+
+    [Test]
+    public async Task AnAdminCreatesAnEventOpenToOneSavedSegmentPickedByName()
+    {
+        await TestStores.AddAsync(1);
+        using var admin = Api(TestAccounts.AdminKey);
+        using var segment = await admin.PostAsJsonAsync("/api/admin/segments", new { name = "Customers", filter = new { stages = new[] { "customer" } } });
+        Assert.That(segment.StatusCode, Is.EqualTo(HttpStatusCode.Created), await segment.Content.ReadAsStringAsync());
+        var segmentId = (await segment.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+
+        await SignInAsync(TestAccounts.AdminKey);
+        await GoAsync("#/events");
+        await Page.ClickAsync("button.new");
+        await Page.FillAsync("#event-form [name=storeId]", "1");
+        await Page.FillAsync("#event-form [name=title]", "Customers' evening");
+        await Page.FillAsync("#event-form [name=startsAt]", "2030-01-10T18:00");
+        await Page.FillAsync("#event-form [name=endsAt]", "2030-01-10T20:00");
+        await Page.FillAsync("#event-form [name=capacity]", "12");
+        await Page.SelectOptionAsync("#event-form [name=segmentId]", new SelectOptionValue { Label = $"Customers (#{segmentId})" });
+        await Page.ClickAsync("#event-form button[type=submit]");
+        await Page.WaitForFunctionAsync("() => /^#\\/events\\/\\d+$/.test(location.hash)");
+
+        Assert.That(await Database.ScalarAsync<long?>("SELECT segment_id FROM store_event WHERE title = 'Customers'' evening'"), Is.EqualTo(segmentId));
     }
 
     [Test]

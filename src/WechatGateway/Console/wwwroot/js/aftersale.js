@@ -44,17 +44,24 @@ const eventColumns = [
 async function eventList() {
   const rows = await get('/events?upcoming=true');
   const holder = h('div', { class: 'editor-slot' });
-  const create = () => replace(holder, h('section', { class: 'card' }, h('h2', null, 'New event'), form({
-    id: 'event-form', submit: 'Create',
-    fields: [
-      { name: 'storeId', label: 'Store', type: 'number', step: 1, required: true }, { name: 'title', label: 'Title', required: true },
-      { name: 'startsAt', label: 'Starts', type: 'datetime', required: true }, { name: 'endsAt', label: 'Ends', type: 'datetime', required: true },
-      { name: 'capacity', label: 'Capacity', type: 'number', step: 1, required: true }, { name: 'points', label: 'Points for attending', type: 'number', step: 1, default: 0 },
-      { name: 'registrationDeadline', label: 'Registration closes', type: 'datetime', help: 'Empty: when the event starts.' },
-      { name: 'segmentId', label: 'Only members of segment', type: 'number', step: 1, help: 'Empty: every member.' },
-    ],
-    onSubmit: async (v) => { const r = await api('POST', '/events', v); location.hash = `#/events/${r.id}`; },
-  })));
+  const create = async () => {
+    const segments = await get('/segments').catch(() => []);
+    replace(holder, h('section', { class: 'card' }, h('h2', null, 'New event'), form({
+      id: 'event-form', submit: 'Create',
+      fields: [
+        { name: 'storeId', label: 'Store', type: 'number', step: 1, required: true }, { name: 'title', label: 'Title', required: true },
+        { name: 'startsAt', label: 'Starts', type: 'datetime', required: true }, { name: 'endsAt', label: 'Ends', type: 'datetime', required: true },
+        { name: 'capacity', label: 'Capacity', type: 'number', step: 1, required: true }, { name: 'points', label: 'Points for attending', type: 'number', step: 1, default: 0 },
+        { name: 'registrationDeadline', label: 'Registration closes', type: 'datetime', help: 'Empty: when the event starts.' },
+        { name: 'segmentId', label: 'Only members of segment', type: 'select', help: 'Checked when a member registers.',
+          options: [['', 'Every member'], ...segments.map((s) => [s.id, `${s.name} (#${s.id})`])] },
+      ],
+      onSubmit: async (v) => {
+        const r = await api('POST', '/events', { ...v, segmentId: v.segmentId == null ? null : Number(v.segmentId) });
+        location.hash = `#/events/${r.id}`;
+      },
+    })));
+  };
   return h('div', null, title('Events', can('write') ? h('button', { type: 'button', class: 'new', onclick: create }, 'New') : null),
     holder, table(eventColumns, rows, { empty: 'No upcoming events.' }));
 }
