@@ -15,7 +15,10 @@ namespace WechatGateway.Journeys;
 public sealed record JourneyRequest(string? AppId, string? Name, JourneyTrigger? Trigger, IReadOnlyList<JourneyStepRequest>? Steps);
 
 /// <param name="Stage">The stage a member moves to: follower, registered, customer, repeat, dormant or lost.</param>
-/// <param name="Event"><c>points-expiry</c>: the member's points are about to expire (one step, <c>PT0S</c>), instead of a stage.</param>
+/// <param name="Event">
+/// Instead of a stage: <c>follow</c>, a first follow of the account through a push (a welcome series), or
+/// <c>points-expiry</c>, the member's points are about to expire (one step, <c>PT0S</c>).
+/// </param>
 public sealed record JourneyTrigger(string? Stage, string? Event);
 
 /// <param name="After">ISO-8601 duration after the move (<c>PT0S</c> at once, <c>P3D</c> three days later).</param>
@@ -53,7 +56,7 @@ public static class JourneyEndpoints
         journeys.MapGet("", ListAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("Journeys, newest first, each step with its figures.");
         journeys.MapGet("/{id}", GetAsync).RequireAuthorization(AdminPolicies.Read).WithSummary("One journey: per step pending, queued, sent, failed, skipped and skippedByReason (moved-on: the member changed stage before the step was due).");
         journeys.MapPost("", CreateAsync).RequireAuthorization(AdminPolicies.AdminOnly)
-            .WithSummary("Creates a journey: from the next move of a member to trigger.stage, each step is sent once per move after its delay through its channel, unless the member has moved on. 400 naming the field.");
+            .WithSummary("Creates a journey: from the next move of a member to trigger.stage (or the next first follow, trigger.event follow), each step is sent once per move after its delay through its channel, unless the member has moved on. 400 naming the field.");
         return admin;
     }
 
@@ -90,14 +93,15 @@ public static class JourneyEndpoints
             errors["appId"] = ["appId must name a configured account"];
         }
 
-        var pointsExpiry = request.Trigger?.Event == JourneyTriggers.PointsExpiry;
-        if (request.Trigger?.Event is { } trigger && !pointsExpiry)
+        var triggerEvent = request.Trigger?.Event;
+        var pointsExpiry = triggerEvent == JourneyTriggers.PointsExpiry;
+        if (triggerEvent is not null && !JourneyTriggers.Events.Contains(triggerEvent))
         {
-            errors["trigger.event"] = [$"trigger.event can only be {JourneyTriggers.PointsExpiry}"];
+            errors["trigger.event"] = [$"trigger.event must be one of {string.Join(", ", JourneyTriggers.Events)}"];
         }
-        else if (!pointsExpiry && (request.Trigger?.Stage is not { } stage || !Stages.Contains(stage)))
+        else if (triggerEvent is null && (request.Trigger?.Stage is not { } stage || !Stages.Contains(stage)))
         {
-            errors["trigger.stage"] = [$"trigger.stage must be one of {string.Join(", ", Stages)}, or trigger.event {JourneyTriggers.PointsExpiry}"];
+            errors["trigger.stage"] = [$"trigger.stage must be one of {string.Join(", ", Stages)}, or trigger.event one of {string.Join(", ", JourneyTriggers.Events)}"];
         }
 
         if (pointsExpiry && request.Steps is { } reminderSteps && (reminderSteps.Count != 1 || reminderSteps[0].After is not ("PT0S" or null)))
@@ -125,7 +129,7 @@ public static class JourneyEndpoints
             return TypedResults.ValidationProblem(errors);
         }
 
-        var id = await store.CreateAsync(new NewJourney(request.AppId!, request.Name!.Trim(), pointsExpiry ? JourneyTriggers.PointsExpiry : request.Trigger!.Stage!, checkedSteps, user.Actor()), ct);
+        var id = await store.CreateAsync(new NewJourney(request.AppId!, request.Name!.Trim(), triggerEvent ?? request.Trigger!.Stage!, checkedSteps, user.Actor()), ct);
         return TypedResults.Created($"/api/admin/journeys/{id}", new CampaignEndpoints.Created(id));
     }
 

@@ -12,9 +12,9 @@ using WechatGateway.Replies;
 namespace WechatGateway.Journeys;
 
 /// <summary>
-/// Worker job: schedules the steps of every journey for the stage moves that trigger it (one <c>journey_send</c> row per
-/// step and move, unique, so a re-read schedules nothing twice), then decides the due ones: a step whose member has
-/// moved to another stage since is skipped (<see cref="JourneySendStatus.MovedOn"/>); the others go through the step's
+/// Worker job: schedules the steps of every journey for the stage moves (or first follows, or expiry reminders) that
+/// trigger it (one <c>journey_send</c> row per step and move, unique, so a re-read schedules nothing twice), then decides
+/// the due ones: a step whose member has moved to another stage since is skipped (<see cref="JourneySendStatus.MovedOn"/>); the others go through the step's
 /// <see cref="ICampaignChannel"/> (WeChat's rules and skip reasons as for a campaign) and a send is added to the outbox
 /// (source key <c>journey:ID</c>) in the transaction that marks the row. So each step goes at most once per move,
 /// whatever restarts or retries.
@@ -66,6 +66,17 @@ public sealed class JourneyRunner(
               AND EXISTS (SELECT 1 FROM member_identity i WHERE i.member_id = mv.member_id AND i.app_id = j.app_id);
             UPDATE journey SET move_cursor = GREATEST(move_cursor, @upTo) WHERE id = @id;
             """;
+        // A follow journey schedules from first follows of its own account as a stage journey does from moves.
+        const string follows = """
+            SELECT move_cursor FROM journey WHERE id = @id FOR UPDATE;
+            INSERT IGNORE INTO journey_send (journey_id, step_no, move_id, member_id, due_at, status)
+            SELECT s.journey_id, s.step_no, ff.id, ff.member_id, ff.followed_at + INTERVAL s.after_seconds SECOND, @pending
+            FROM first_follow ff
+            JOIN journey j ON j.id = @id
+            JOIN journey_step s ON s.journey_id = j.id
+            WHERE ff.id > GREATEST(j.first_move, CAST(j.move_cursor AS SIGNED) - @lookback) AND ff.id <= @upToFollow AND ff.app_id = j.app_id;
+            UPDATE journey SET move_cursor = GREATEST(move_cursor, @upToFollow) WHERE id = @id;
+            """;
         // A points-expiry journey takes each reminder not yet taken (by this or another account's journey) once: the
         // reminder's ledger id stands for the move, and sent_at marks it taken in the same transaction.
         const string reminders = """
@@ -80,12 +91,19 @@ public sealed class JourneyRunner(
             SET r.sent_at = @now WHERE r.sent_at IS NULL;
             """;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var upTo = await connection.ExecuteScalarAsync<ulong>(new CommandDefinition("SELECT COALESCE(MAX(id), 0) FROM member_stage_move", cancellationToken: ct));
+        var (upTo, upToFollow) = await connection.QuerySingleAsync<(ulong, ulong)>(new CommandDefinition(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM member_stage_move), (SELECT COALESCE(MAX(id), 0) FROM first_follow)", cancellationToken: ct));
         foreach (var (id, trigger) in await connection.QueryAsync<(ulong, string)>(new CommandDefinition("SELECT id, trigger_stage FROM journey", cancellationToken: ct)))
         {
+            var sql = trigger switch
+            {
+                JourneyTriggers.PointsExpiry => reminders,
+                JourneyTriggers.Follow => follows,
+                _ => schedule,
+            };
             await using var transaction = await connection.BeginTransactionAsync(ct);
-            await connection.ExecuteAsync(new CommandDefinition(trigger == JourneyTriggers.PointsExpiry ? reminders : schedule,
-                new { id, upTo, lookback = Lookback, pending = JourneySendStatus.Pending, now = Time.GetUtcNow().UtcDateTime }, transaction, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(sql,
+                new { id, upTo, upToFollow, lookback = Lookback, pending = JourneySendStatus.Pending, now = Time.GetUtcNow().UtcDateTime }, transaction, cancellationToken: ct));
             await transaction.CommitAsync(ct);
         }
     }
@@ -97,11 +115,12 @@ public sealed class JourneyRunner(
         const string details = """
             SELECT js.id AS Id, js.member_id AS MemberId, js.move_id AS MoveId, j.app_id AS AppId, j.trigger_stage AS TriggerStage, s.channel AS Channel, s.message AS Message,
                    (SELECT MAX(mv.id) FROM member_stage_move mv WHERE mv.member_id = js.member_id) AS LastMove,
-                   r.points AS ExpiringPoints, r.expires_at AS ExpiresAt
+                   r.points AS ExpiringPoints, r.expires_at AS ExpiresAt, ff.stage_move_id AS MoveAtFollow
             FROM journey_send js
             JOIN journey j ON j.id = js.journey_id
             JOIN journey_step s ON s.journey_id = js.journey_id AND s.step_no = js.step_no
             LEFT JOIN points_expiry_reminder r ON j.trigger_stage = @pointsExpiry AND r.ledger_id = js.move_id
+            LEFT JOIN first_follow ff ON j.trigger_stage = @follow AND ff.id = js.move_id
             WHERE js.id IN @ids
             """;
         const string mark = "UPDATE journey_send SET status = @status, reason = @reason, decided_at = @now WHERE id = @id";
@@ -114,7 +133,7 @@ public sealed class JourneyRunner(
         }
 
         var queued = 0;
-        foreach (var row in await connection.QueryAsync<DueStep>(new CommandDefinition(details, new { ids, pointsExpiry = JourneyTriggers.PointsExpiry }, transaction, cancellationToken: ct)))
+        foreach (var row in await connection.QueryAsync<DueStep>(new CommandDefinition(details, new { ids, pointsExpiry = JourneyTriggers.PointsExpiry, follow = JourneyTriggers.Follow }, transaction, cancellationToken: ct)))
         {
             var (status, reason) = await DecideAsync(connection, transaction, row, now, ct);
             queued += status == JourneySendStatus.Queued ? 1 : 0;
@@ -134,7 +153,7 @@ public sealed class JourneyRunner(
     private async Task<(string Status, string? Reason)> DecideAsync(MySqlConnection connection, MySqlTransaction transaction, DueStep row, DateTime now, CancellationToken ct)
     {
         var expiry = row.ExpiresAt is { } expiresAt ? new ReplyExpiry(row.ExpiringPoints ?? 0, expiresAt) : null;
-        if (row.TriggerStage != JourneyTriggers.PointsExpiry && row.LastMove != row.MoveId)
+        if (row.MovedOn)
         {
             return (JourneySendStatus.Skipped, JourneySendStatus.MovedOn);
         }
@@ -204,6 +223,17 @@ public sealed class JourneyRunner(
         public string Message { get; init; } = "";
 
         public ulong? LastMove { get; init; }
+
+        /// <summary>A follow journey's: the member's last stage move when the follow was processed.</summary>
+        public ulong? MoveAtFollow { get; init; }
+
+        /// <summary>The member changed stage after what triggered the step (a reminder is sent whatever the stage).</summary>
+        public bool MovedOn => TriggerStage switch
+        {
+            JourneyTriggers.PointsExpiry => false,
+            JourneyTriggers.Follow => (LastMove ?? 0) > (MoveAtFollow ?? 0),
+            _ => LastMove != MoveId,
+        };
     }
 
     // Properties, not a constructor: Dapper converts IS NOT NULL's and COUNT(*)'s integers to them.

@@ -28,6 +28,18 @@ public static class JourneyTriggers
     /// sends it, once per reminder, with <c>expiry.points</c> and <c>expiry.expires_at</c> in the Liquid model.
     /// </summary>
     public const string PointsExpiry = "points-expiry";
+
+    /// <summary>
+    /// A first follow of the journey's account through a push (<c>first_follow</c>, V35): a welcome series. A re-follow
+    /// and a follower brought in by the import start nothing; a later stage move cancels the steps not yet due.
+    /// </summary>
+    public const string Follow = "follow";
+
+    /// <summary>The events <c>trigger.event</c> may name.</summary>
+    public static readonly string[] Events = [Follow, PointsExpiry];
+
+    /// <summary>The table whose ids a trigger's journeys schedule from (the journey's cursor and first_move are its ids).</summary>
+    public static string SourceTable(string trigger) => trigger == Follow ? "first_follow" : "member_stage_move";
 }
 
 /// <summary>One step of a new journey: its delay after the move, its channel and compiled message.</summary>
@@ -45,10 +57,10 @@ public sealed class JourneyStore(MySqlDataSource dataSource, TimeProvider time)
     public async Task<ulong> CreateAsync(NewJourney journey, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(journey);
-        // Moves already recorded are not the journey's: it starts with the next one.
-        const string insert = """
+        // Moves (or first follows) already recorded are not the journey's: it starts with the next one.
+        var insert = $"""
             INSERT INTO journey (app_id, name, trigger_stage, first_move, move_cursor, created_by, created_at)
-            SELECT @appId, @name, @stage, m.last, m.last, @actor, @now FROM (SELECT COALESCE(MAX(id), 0) AS last FROM member_stage_move) m;
+            SELECT @appId, @name, @stage, m.last, m.last, @actor, @now FROM (SELECT COALESCE(MAX(id), 0) AS last FROM {JourneyTriggers.SourceTable(journey.TriggerStage)}) m;
             SELECT LAST_INSERT_ID();
             """;
         const string step = "INSERT INTO journey_step (journey_id, step_no, after_seconds, channel, message) VALUES (@id, @no, @after, @channel, @message)";

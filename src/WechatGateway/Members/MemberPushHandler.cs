@@ -6,8 +6,9 @@ namespace WechatGateway.Members;
 
 /// <summary>
 /// What a push does to its member: follow state and channel attribution on subscribe / unsubscribe / SCAN, and the
-/// stage those change. Safe to run twice for one push: attribution and timeline are keyed by the push id, follow
-/// updates are idempotent.
+/// stage those change, and a first follow through a push (what a welcome journey starts from). Safe to run twice for one
+/// push: attribution and timeline are keyed by the push id, follow updates are idempotent, and a second run finds the
+/// follow already known.
 /// </summary>
 public sealed class MemberPushHandler(MemberStore store) : IPushHandler
 {
@@ -18,10 +19,12 @@ public sealed class MemberPushHandler(MemberStore store) : IPushHandler
         var (pushId, account, push, memberId) = (work.PushId, work.Account, work.Push, work.MemberId);
         var at = DateTimeOffset.FromUnixTimeSeconds(push.CreateTime).UtcDateTime;
         var source = $"push:{pushId}";
+        var firstFollow = false;
 
         switch (push)
         {
             case SubscribeEvent subscribe:
+                firstFollow = !await MemberStore.HasFollowedAsync(connection, transaction, account.AppId, push.FromUserName, ct);
                 await store.FollowAsync(connection, transaction, memberId, account.AppId, push.FromUserName, subscribe.Scene, at, ct);
                 if (subscribe.Scene is { Length: > 0 } scene)
                 {
@@ -46,6 +49,11 @@ public sealed class MemberPushHandler(MemberStore store) : IPushHandler
         if (push is SubscribeEvent or UnsubscribeEvent or ScanEvent)
         {
             await store.RefreshStageAsync(connection, transaction, memberId, ct);
+        }
+
+        if (firstFollow)
+        {
+            await MemberStore.RecordFirstFollowAsync(connection, transaction, memberId, account.AppId, push.FromUserName, at, ct);
         }
     }
 }

@@ -48,6 +48,24 @@ public sealed class MemberStore(IOptions<MemberOptions> options, TimeProvider ti
         return (await connection.QueryAsync<ulong>(new CommandDefinition(sql, new { ids, at, dormant = MemberStage.Dormant }, transaction, cancellationToken: ct))).AsList();
     }
 
+    /// <summary>Whether the OpenID has ever followed the account as far as the gateway knows (by a push or the import).</summary>
+    public static async Task<bool> HasFollowedAsync(MySqlConnection connection, MySqlTransaction transaction, string appId, string openId, CancellationToken ct) =>
+        await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM member_follow WHERE app_id = @appId AND open_id = @openId)", new { appId, openId }, transaction, cancellationToken: ct));
+
+    /// <summary>
+    /// Records a first follow through a push (V35), once per OpenID, after the follow's stage refresh: the member's last
+    /// stage move then is the one a later move is compared with (the member moved on).
+    /// </summary>
+    public static Task RecordFirstFollowAsync(MySqlConnection connection, MySqlTransaction transaction, ulong memberId, string appId, string openId, DateTime at, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT IGNORE INTO first_follow (app_id, open_id, member_id, followed_at, stage_move_id)
+            SELECT @appId, @openId, @memberId, @at, COALESCE((SELECT MAX(id) FROM member_stage_move WHERE member_id = @memberId), 0)
+            """;
+        return connection.ExecuteAsync(new CommandDefinition(sql, new { appId, openId, memberId, at }, transaction, cancellationToken: ct));
+    }
+
     /// <summary>A follow (plain or by QR scene). A follow after an unfollow counts as a re-subscribe.</summary>
     public async Task FollowAsync(MySqlConnection connection, MySqlTransaction transaction, ulong memberId, string appId, string openId, string? scene, DateTime at, CancellationToken ct)
     {

@@ -37,6 +37,8 @@ public static class MemberTables
         new("member_follow", Move("member_follow"), null, "follow state and first QR scene of each OpenID: no data about the person"),
         new("member_attribution", Move("member_attribution"), null, "the channels (QR scenes, live codes) the member came through"),
         new("member_timeline", Move("member_timeline"), null, "entries name events (followed, tier changed), not the member's data"),
+        new("first_follow", Move("first_follow"), null,
+            "which account the member first followed through a push, and when: the OpenID is WeChat's pseudonym, kept as member_identity keeps it"),
         new("member_stage_move", Move("member_stage_move"), null, "the member's lifecycle stage changes and when: stage names, no data about the person"),
         new("member_tag", MemberStore.MergeTags, MemberStore.EraseTags, "nothing: tags are a profile of the member's behaviour"),
         new("member_location", Groups.GroupSteering.MergeLocations, Groups.GroupSteering.EraseLocation, "nothing: a location is personal data"),

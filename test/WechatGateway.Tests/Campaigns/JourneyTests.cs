@@ -4,8 +4,10 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using WechatGateway.Journeys;
 using WechatGateway.Members;
+using WechatGateway.Processing;
 using WechatGateway.Push;
 using WechatGateway.Tests.Infrastructure;
+using WechatSimulator.Follower;
 
 namespace WechatGateway.Tests.Campaigns;
 
@@ -175,6 +177,63 @@ public sealed class JourneyTests : CampaignTest
             Assert.That(sent[0].GetProperty("body").GetProperty("data").GetProperty("first").GetProperty("value").GetString(), Is.EqualTo("120 points expire on 2026-12-31"));
             Assert.That(journey.GetProperty("sent").GetInt32(), Is.EqualTo(1));
             Assert.That(Reasons(journey), Is.EqualTo(new Dictionary<string, int> { [WechatGateway.Campaigns.SkipReasons.Unfollowed] = 1 }));
+        });
+    }
+
+    [Test]
+    public async Task AWelcomeSeriesGreetsANewFollowerOnceAndStopsForOneWhoLeft()
+    {
+        const string welcome = "TPL_WELCOME";
+        await AddTemplateAsync(AppId, welcome);
+        ulong id;
+        using (var admin = Admin())
+        {
+            var response = await admin.PostAsJsonAsync("/api/admin/journeys", new
+            {
+                appId = AppId,
+                name = "welcome series",
+                trigger = new { @event = JourneyTriggers.Follow },
+                steps = new[] { Step("PT0S", welcome, "Welcome!"), Step("P1D", Coupon, "A coupon for your first visit") },
+            });
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
+            id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetUInt64();
+        }
+
+        var driver = new FollowerDriver(TestAccounts.Queue);
+        using var client = Gateway.CreateClient();
+        async Task PushAsync(string openId, string @event, int times = 1)
+        {
+            var signed = driver.Sign(driver.BuildEvent(openId, @event), openId, SecurityMode.Safe);
+            for (var i = 0; i < times; i++)
+            {
+                using var response = await driver.SendAsync(client, signed);
+                Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            }
+
+            await Gateway.Services.GetRequiredService<PushProcessingJob>().RunUntilIdleAsync(CancellationToken.None);
+        }
+
+        await PushAsync("o_welcome_stays", "subscribe", times: 4); // the first delivery and WeChat's three retries
+        await PushAsync("o_welcome_leaves", "subscribe");
+        // A follower the brand already had (as an import leaves them) who unfollows and comes back is not new.
+        await PushAsync(OpenIdOf(Member), "unsubscribe");
+        await PushAsync(OpenIdOf(Member), "subscribe");
+
+        var clock = Soon();
+        await RunAsync(clock);
+        await RunAsync(clock);
+        await PushAsync("o_welcome_leaves", "unsubscribe");
+        clock.Now = clock.Now.AddDays(1);
+        await RunAsync(clock);
+        await RunAsync(clock);
+
+        var sent = (await MessagesAsync()).Select(m => (m.GetProperty("touser").GetString(), m.GetProperty("body").GetProperty("template_id").GetString())).ToList();
+        var steps = await StepsAsync(id);
+        Assert.Multiple(() =>
+        {
+            Assert.That(sent, Is.EquivalentTo(new (string?, string?)[] { ("o_welcome_stays", welcome), ("o_welcome_leaves", welcome), ("o_welcome_stays", Coupon) }));
+            Assert.That(steps.Select(s => s.GetProperty("sent").GetInt32()), Is.EqualTo(new[] { 2, 1 }));
+            Assert.That(Reasons(steps[1]), Is.EqualTo(new Dictionary<string, int> { [JourneySendStatus.MovedOn] = 1 }), "the one who unfollowed moved to lost");
         });
     }
 

@@ -84,6 +84,7 @@ public sealed class FollowerSyncTests : GatewayTest
         Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM member WHERE first_channel = 'import'"), Is.EqualTo(19_990));
         Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM points_ledger"), Is.Zero, "no follow points");
         Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM outbound_send"), Is.Zero, "no welcome");
+        Assert.That(await Database.ScalarAsync<long>("SELECT COUNT(*) FROM first_follow"), Is.Zero, "no first follow, so no welcome journey either");
     }
 
     [Test]
