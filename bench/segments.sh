@@ -92,6 +92,8 @@ before="$(date -u -d '-60 days' +%Y-%m-%dT00:00:00Z)"
 after="$(date -u -d '-30 days' +%Y-%m-%dT00:00:00Z)"
 SEGMENTS=(
   "everyone on the account|{\"appId\":\"$APP\"}"
+  "every follower|{\"appId\":\"$APP\",\"subscribed\":true}"
+  "active followers (80%)|{\"appId\":\"$APP\",\"stages\":[\"follower\",\"registered\",\"customer\",\"repeat\"],\"subscribed\":true}"
   "dormant followers (win-back)|{\"appId\":\"$APP\",\"stages\":[\"dormant\"],\"subscribed\":true}"
   "gold at store 3, quiet 60 days|{\"appId\":\"$APP\",\"tiers\":[\"gold\"],\"storeIds\":[3],\"lastInteractionBefore\":\"$before\",\"subscribed\":true}"
   "vip tag (1%)|{\"appId\":\"$APP\",\"tagsAny\":[\"vip\"]}"
@@ -121,5 +123,5 @@ ms = sorted(float(t) * 1000 for t in times)
 print(f"| {name} | {int(count):,} | {statistics.median(ms):.0f} | {ms[-1]:.0f} |")
 PY
 done
-wg_log "done ($(uptime | sed 's/.*load/load/'))"
+wg_log "done ($(uptime | sed 's/.*load/load/'); MariaDB innodb_buffer_pool_size $(bench_sql -e 'SELECT @@innodb_buffer_pool_size DIV 1048576') MiB)"
 cat "$WORK/results.md"

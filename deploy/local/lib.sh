@@ -231,7 +231,7 @@ wg_launch_mariadb() {
     --port="$WG_MYSQL_PORT" --bind-address=127.0.0.1 --skip-name-resolve \
     --log-error="$WG_MYSQL_LOG" \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-    --max-connections=500 \
+    --max-connections=500 --innodb-buffer-pool-size="${WG_MYSQL_BUFFER_POOL:-1G}" \
     </dev/null >>"$WG_MYSQL_LOG" 2>&1 &
   local pid=$!
   WG_STARTED_MARIADB=1

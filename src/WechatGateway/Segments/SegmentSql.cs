@@ -42,11 +42,50 @@ public static class SegmentSql
             """, parameters);
     }
 
-    /// <summary>How many members the segment holds, within <paramref name="storeScope"/> (a store manager's stores) when given.</summary>
-    public static SegmentSelect Count(SegmentFilter filter, IReadOnlyList<long>? storeScope)
+    /// <summary>
+    /// How many members the segment holds, within <paramref name="storeScope"/> (a store manager's stores) when given,
+    /// among the member ids <paramref name="ids"/> (both ends included) when given: one part of a count split by id.
+    /// </summary>
+    public static SegmentSelect Count(SegmentFilter filter, IReadOnlyList<long>? storeScope, (ulong From, ulong To)? ids = null)
     {
+        if (ids is null && storeScope is null && AccountTable(filter) is { } table)
+        {
+            // Identities and follows are moved to the survivor in a merge, so none names a merged member.
+            var following = table == "member_follow" ? " AND subscribed = 1" : "";
+            var byAccount = new DynamicParameters(new { sg_appId = filter.AppId });
+            return new($"SELECT COUNT(DISTINCT member_id) FROM {table} WHERE app_id = @sg_appId{following}", byAccount);
+        }
+
         var (body, parameters) = Compile(filter, storeScope);
-        return new($"SELECT COUNT(*) {body}", parameters);
+        if (ids is not { } range)
+        {
+            return new($"SELECT COUNT(*) {body}", parameters);
+        }
+
+        parameters.Add("sg_idFrom", range.From);
+        parameters.Add("sg_idTo", range.To);
+        return new($"SELECT COUNT(*) {body}\n  AND m.id BETWEEN @sg_idFrom AND @sg_idTo", parameters);
+    }
+
+    /// <summary>
+    /// The table that alone answers a filter of everyone on an account (<c>member_identity</c>) or every follower of it
+    /// (<c>member_follow</c>), or null: such a count reads the account's rows of that table's primary key instead of
+    /// probing it for every member (a million: 0.4 s instead of 1.4 s, bench/README.md, "Segments").
+    /// </summary>
+    public static string? AccountTable(SegmentFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        if (string.IsNullOrEmpty(filter.AppId) || filter with { AppId = null, Subscribed = null, TierScale = null } != new SegmentFilter())
+        {
+            return null;
+        }
+
+        return filter.Subscribed switch
+        {
+            null => "member_identity",
+            true => "member_follow",
+            false => null,
+        };
     }
 
     /// <summary>Whether the segment holds <paramref name="memberId"/> (1 or 0), for a check of one member: an event open to a segment.</summary>
@@ -70,15 +109,14 @@ public static class SegmentSql
     {
         var p = new DynamicParameters();
         var from = new StringBuilder("FROM member m");
-        var where = new StringBuilder("WHERE m.merged_into IS NULL");
+        // MariaDB tests a row's conditions in the order written and does not move a subquery behind a cheaper test, so
+        // the member's own columns come first, then the tag lookups, then the per-member probes of other tables: a
+        // probe runs only for the rows the columns let through (dormant followers: 150,000 probes, not 1,000,000).
+        var columns = new List<string> { "m.merged_into IS NULL" };
+        var lookups = new List<string>();
+        var probes = new List<string>();
 
-        void And(string condition) => where.Append("\n  AND ").Append(condition);
-
-        if (!string.IsNullOrEmpty(filter.AppId))
-        {
-            p.Add("sg_appId", filter.AppId);
-            And(Probe("SELECT 1 FROM member_identity i WHERE i.member_id = m.id AND i.app_id = @sg_appId", holds: true));
-        }
+        void And(string condition) => columns.Add(condition);
 
         if (Given(filter.Stages))
         {
@@ -90,25 +128,28 @@ public static class SegmentSql
         for (var n = 0; n < (filter.TagsAll?.Count ?? 0); n++)
         {
             p.Add($"sg_tagAll{n}", filter.TagsAll![n]);
-            And($"EXISTS (SELECT 1 FROM member_tag t WHERE t.member_id = m.id AND t.tag = @sg_tagAll{n})");
+            lookups.Add($"EXISTS (SELECT 1 FROM member_tag t WHERE t.member_id = m.id AND t.tag = @sg_tagAll{n})");
         }
 
         if (Given(filter.TagsAny))
         {
             p.Add("sg_tagsAny", filter.TagsAny);
-            And("EXISTS (SELECT 1 FROM member_tag t WHERE t.member_id = m.id AND t.tag IN @sg_tagsAny)");
+            lookups.Add("EXISTS (SELECT 1 FROM member_tag t WHERE t.member_id = m.id AND t.tag IN @sg_tagsAny)");
         }
 
         if (Given(filter.TagsNone))
         {
             p.Add("sg_tagsNone", filter.TagsNone);
-            And("NOT EXISTS (SELECT 1 FROM member_tag t WHERE t.member_id = m.id AND t.tag IN @sg_tagsNone)");
+            lookups.Add("NOT EXISTS (SELECT 1 FROM member_tag t WHERE t.member_id = m.id AND t.tag IN @sg_tagsNone)");
         }
 
         if (Given(filter.Tiers) || filter.PointsMin is not null || filter.PointsMax is not null)
         {
-            // A member that never earned has no points account: balance 0, the lowest tier.
-            from.Append("\nLEFT JOIN points_account pa ON pa.member_id = m.id");
+            // A member that never earned has no points account: balance 0, the lowest tier. A filter that leaves those
+            // out joins only members with an account, so the balance (or lifetime) index may lead: points 1000-2000
+            // reads 120,000 accounts instead of probing a million members.
+            var withoutZero = filter.PointsMin > 0 || (Given(filter.Tiers) && filter.TierScale is { } tiers && !tiers.Any(t => t.MinLifetime <= 0 && filter.Tiers!.Contains(t.Name)));
+            from.Append(withoutZero ? "\nJOIN points_account pa ON pa.member_id = m.id" : "\nLEFT JOIN points_account pa ON pa.member_id = m.id");
         }
 
         if (Given(filter.Tiers))
@@ -192,13 +233,24 @@ public static class SegmentSql
             And("m.last_interaction_at < @sg_interactionBefore");
         }
 
+        if (!string.IsNullOrEmpty(filter.AppId))
+        {
+            p.Add("sg_appId", filter.AppId);
+        }
+
         if (filter.Subscribed is { } subscribed)
         {
             var onAccount = string.IsNullOrEmpty(filter.AppId) ? "" : " AND f.app_id = @sg_appId";
-            And(Probe($"SELECT 1 FROM member_follow f WHERE f.member_id = m.id{onAccount} AND f.subscribed = 1", subscribed));
+            probes.Add(Probe($"SELECT 1 FROM member_follow f WHERE f.member_id = m.id{onAccount} AND f.subscribed = 1", subscribed));
         }
 
-        return ($"{from}\n{where}", p);
+        // A follow of the account is made through one of its OpenIDs, so following it implies an identity on it.
+        if (!string.IsNullOrEmpty(filter.AppId) && filter.Subscribed != true)
+        {
+            probes.Add(Probe("SELECT 1 FROM member_identity i WHERE i.member_id = m.id AND i.app_id = @sg_appId", holds: true));
+        }
+
+        return ($"{from}\nWHERE {string.Join("\n  AND ", columns.Concat(lookups).Concat(probes))}", p);
 
         void Range(IReadOnlyList<int>? range, string score)
         {

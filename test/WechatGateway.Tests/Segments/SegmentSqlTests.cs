@@ -93,6 +93,52 @@ public sealed class SegmentSqlTests : GatewayTest
     }
 
     [Test]
+    public async Task ACountSplitIntoIdRangesAddsUpToTheWholeCount()
+    {
+        await TestMembers.AddAsync([.. new ulong[] { 1, 2, 3, 50, 51, 99, 100, 1_000, 250_000, 999_999 }.Select(id => new TestMembers.Seed(id, Stage: id % 2 == 0 ? "customer" : "follower"))]);
+        var filter = new SegmentFilter(AppId: TestAccounts.QueueAppId, Stages: ["customer"]);
+        var ranges = SegmentQueries.Ranges(1, 999_999, parts: 4, splitAbove: 10);
+
+        long split = 0;
+        foreach (var range in ranges)
+        {
+            var part = SegmentSql.Count(filter, null, range);
+            await using var c = new MySqlConnection(TestEnvironment.MySqlConnectionString);
+            split += await c.ExecuteScalarAsync<long>(part.Sql, part.Parameters);
+        }
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(ranges, Has.Count.EqualTo(4));
+            Assert.That(ranges.Zip(ranges.Skip(1)).All(p => p.First.To + 1 == p.Second.From), "consecutive, no gap, no overlap");
+            Assert.That((ranges[0].From, ranges[^1].To), Is.EqualTo((1UL, 999_999UL)));
+            Assert.That(split, Is.EqualTo(await CountAsync(filter)).And.EqualTo(5));
+            Assert.That(SegmentQueries.Ranges(1, 1_000, parts: 4, splitAbove: 200_000), Is.EqualTo(new[] { (1UL, 1_000UL) }), "a small span is counted whole");
+            Assert.That(SegmentQueries.Ranges(5, 7, parts: 4, splitAbove: 0), Has.Count.EqualTo(3), "no empty range past the end");
+        });
+    }
+
+    [Test]
+    public async Task EveryoneOnAnAccountAndItsFollowersAreCountedOncePerLiveMember()
+    {
+        await TestMembers.AddAsync(
+            new TestMembers.Seed(1), new TestMembers.Seed(2), new TestMembers.Seed(3, Subscribed: false),
+            new TestMembers.Seed(4, AppId: TestAccounts.PassiveAppId), new TestMembers.Seed(5, MergedInto: 1));
+        var everyone = new SegmentFilter(AppId: TestAccounts.QueueAppId);
+        var followers = new SegmentFilter(AppId: TestAccounts.QueueAppId, Subscribed: true);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(SegmentSql.AccountTable(everyone), Is.EqualTo("member_identity"));
+            Assert.That(SegmentSql.AccountTable(followers), Is.EqualTo("member_follow"));
+            Assert.That(SegmentSql.AccountTable(followers with { Stages = ["customer"] }), Is.Null, "any other field probes per member");
+            Assert.That(await CountAsync(everyone), Is.EqualTo(3), "member 1 holds two OpenIDs since the merge and counts once");
+            Assert.That(await CountAsync(followers), Is.EqualTo(2));
+            Assert.That(await CountAsync(everyone, scope: [7]), Is.Zero, "a store manager's scope is the general path");
+        });
+    }
+
+    [Test]
     public void APageNeedsAnAccount() =>
         Assert.Throws<ArgumentException>(() => SegmentSql.Page(new SegmentFilter(Stages: ["customer"]), 0, 100));
 }

@@ -31,12 +31,14 @@ public static class TestMembers
                 new { m.Id, m.Stage, m.HomeStoreId, m.City, m.FirstChannel, m.MergedInto, at = m.LastInteractionAt ?? DateTime.UtcNow });
             var appId = m.AppId ?? TestAccounts.QueueAppId;
             var openId = $"o_seg_{m.Id}";
+            // A merge moves the absorbed member's identities and follows to the survivor (MemberTables).
+            var owner = m.MergedInto ?? m.Id;
             await Database.ExecuteAsync(
                 """
-                INSERT INTO member_identity (app_id, open_id, member_id, account_type, created_at) VALUES (@appId, @openId, @Id, 'OfficialAccount', UTC_TIMESTAMP(6));
-                INSERT INTO member_follow (app_id, open_id, member_id, subscribed, subscribed_at) VALUES (@appId, @openId, @Id, @Subscribed, UTC_TIMESTAMP(6));
+                INSERT INTO member_identity (app_id, open_id, member_id, account_type, created_at) VALUES (@appId, @openId, @owner, 'OfficialAccount', UTC_TIMESTAMP(6));
+                INSERT INTO member_follow (app_id, open_id, member_id, subscribed, subscribed_at) VALUES (@appId, @openId, @owner, @Subscribed, UTC_TIMESTAMP(6));
                 """,
-                new { appId, openId, m.Id, m.Subscribed });
+                new { appId, openId, owner, m.Subscribed });
             foreach (var tag in m.Tags ?? [])
             {
                 await Database.ExecuteAsync("INSERT INTO member_tag (member_id, tag) VALUES (@Id, @tag)", new { m.Id, tag });
