@@ -13,6 +13,7 @@ public sealed class CampaignMetrics
     public const string MeterName = "WechatGateway.Campaigns";
 
     private readonly Counter<long> _recipients;
+    private readonly Counter<long> _journeySteps;
     private readonly ConcurrentDictionary<ulong, (int Targeted, int Decided)> _progress = new();
 
     public CampaignMetrics(IMeterFactory meterFactory)
@@ -20,6 +21,8 @@ public sealed class CampaignMetrics
         var meter = meterFactory.Create(MeterName);
         _recipients = meter.CreateCounter<long>("wechatgateway.campaign.recipients", unit: "{member}",
             description: "Audience members decided by campaign and outcome (queued, skipped) and skip reason");
+        _journeySteps = meter.CreateCounter<long>("wechatgateway.journey.steps", unit: "{member}",
+            description: "Journey steps decided by journey, step and outcome (queued, skipped) and skip reason");
         meter.CreateObservableGauge("wechatgateway.campaign.targeted", () => Observe(p => p.Targeted), unit: "{member}", description: "The frozen audience of each campaign running here");
         meter.CreateObservableGauge("wechatgateway.campaign.decided", () => Observe(p => p.Decided), unit: "{member}", description: "Members of that audience queued or skipped so far");
     }
@@ -27,6 +30,14 @@ public sealed class CampaignMetrics
     public void Decided(ulong campaignId, string outcome, string? reason, int count) =>
         _recipients.Add(count,
             new KeyValuePair<string, object?>("campaign", campaignId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new KeyValuePair<string, object?>("outcome", outcome),
+            new KeyValuePair<string, object?>("reason", reason ?? ""));
+
+    /// <summary>A journey's step decided for one member (a journey is a campaign for one member: same outcomes and reasons).</summary>
+    public void JourneyStep(ulong journeyId, int stepNo, string outcome, string? reason) =>
+        _journeySteps.Add(1,
+            new KeyValuePair<string, object?>("journey", journeyId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new KeyValuePair<string, object?>("step", stepNo.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             new KeyValuePair<string, object?>("outcome", outcome),
             new KeyValuePair<string, object?>("reason", reason ?? ""));
 

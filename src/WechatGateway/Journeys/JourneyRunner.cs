@@ -26,6 +26,7 @@ public sealed class JourneyRunner(
     MemberQueries members,
     LiquidTemplates liquid,
     AccountRegistry accounts,
+    CampaignMetrics metrics,
     TimeProvider time,
     ILogger<JourneyRunner> logger) : PeriodicJob(time, logger)
 {
@@ -113,7 +114,7 @@ public sealed class JourneyRunner(
         var now = Time.GetUtcNow().UtcDateTime;
         const string due = "SELECT id FROM journey_send WHERE status = @pending AND due_at <= @now ORDER BY due_at LIMIT @limit FOR UPDATE SKIP LOCKED";
         const string details = """
-            SELECT js.id AS Id, js.member_id AS MemberId, js.move_id AS MoveId, j.app_id AS AppId, j.trigger_stage AS TriggerStage, s.channel AS Channel, s.message AS Message,
+            SELECT js.id AS Id, js.journey_id AS JourneyId, js.step_no AS StepNo, js.member_id AS MemberId, js.move_id AS MoveId, j.app_id AS AppId, j.trigger_stage AS TriggerStage, s.channel AS Channel, s.message AS Message,
                    (SELECT MAX(mv.id) FROM member_stage_move mv WHERE mv.member_id = js.member_id) AS LastMove,
                    r.points AS ExpiringPoints, r.expires_at AS ExpiresAt, ff.stage_move_id AS MoveAtFollow
             FROM journey_send js
@@ -132,16 +133,21 @@ public sealed class JourneyRunner(
             return 0;
         }
 
-        var queued = 0;
+        var decided = new List<(DueStep Row, string Status, string? Reason)>();
         foreach (var row in await connection.QueryAsync<DueStep>(new CommandDefinition(details, new { ids, pointsExpiry = JourneyTriggers.PointsExpiry, follow = JourneyTriggers.Follow }, transaction, cancellationToken: ct)))
         {
             var (status, reason) = await DecideAsync(connection, transaction, row, now, ct);
-            queued += status == JourneySendStatus.Queued ? 1 : 0;
+            decided.Add((row, status, reason));
             await connection.ExecuteAsync(new CommandDefinition(mark, new { id = row.Id, status, reason, now }, transaction, cancellationToken: ct));
         }
 
         await transaction.CommitAsync(ct);
-        if (queued > 0)
+        foreach (var (row, status, reason) in decided)
+        {
+            metrics.JourneyStep(row.JourneyId, row.StepNo, status, reason);
+        }
+
+        if (decided.Any(d => d.Status == JourneySendStatus.Queued))
         {
             outbox.Committed();
         }
@@ -205,6 +211,10 @@ public sealed class JourneyRunner(
     private sealed class DueStep
     {
         public ulong Id { get; init; }
+
+        public ulong JourneyId { get; init; }
+
+        public int StepNo { get; init; }
 
         public ulong MemberId { get; init; }
 

@@ -235,6 +235,8 @@ public sealed class JourneyTests : CampaignTest
             Assert.That(steps.Select(s => s.GetProperty("sent").GetInt32()), Is.EqualTo(new[] { 2, 1 }));
             Assert.That(Reasons(steps[1]), Is.EqualTo(new Dictionary<string, int> { [JourneySendStatus.MovedOn] = 1 }), "the one who unfollowed moved to lost");
         });
+        var metrics = await client.GetStringAsync("/metrics");
+        Assert.That(metrics, Does.Match($"wechatgateway_journey_steps_total\\{{[^}}]*journey=\"{id}\"[^}}]*outcome=\"skipped\"[^}}]*reason=\"moved-on\"[^}}]*step=\"1\""));
     }
 
     [Test]
