@@ -26,6 +26,7 @@ public sealed class MigrationTests
         ["V15__dashboard_indexes.sql"] = "b2345ad46a88a8b10316e5237fa88cb16d3ccd52665e8b698b0e0040b882748e",
         ["V30__channel_funnel.sql"] = "1e8f4f76556eecf939b675cffeaf0e567018adb62f5dd32d7499f99b3ae7d266",
         ["V31__account_menu.sql"] = "9f33c82d9f4ff0debfc22d985a719a3b2f5edaa4a7ab25465e5505ec6aa4463a",
+        ["V36__member_follow_state_index.sql"] = "e3e2d5e210715c609bcfbb4defcf31dedd55d1cddb0b25a4c05fe919ab4af021",
         ["V35__first_follow.sql"] = "f6aefd55419de821d92c30455e9a75ecf4d4dd633c6f686e93bd63ec5a02ce1a",
         ["V34__event_promotion_notice.sql"] = "7872bc41089c34826b3149a3e292d56419f1fc64c6061c5a07158d6fdf44a44b",
         ["V32__journeys.sql"] = "25c8f32f9b60e2acda507f349178fe780830222c3453688c159f8558a12c3e10",
