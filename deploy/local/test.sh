@@ -11,8 +11,9 @@
 # documentation's screenshots on purpose).
 #
 # The integration tests then run a second time on a three-master Redis Cluster (WG_REDIS_CLUSTER_PORTS, default
-# 7001 7002 7003), without the tests that cut one Redis through a proxy (category SingleRedis) or start a cluster of
-# their own (OwnRedisCluster, run once already): results in
+# 7001 7002 7003), without the tests that cut one Redis through a proxy (category SingleRedis), start a cluster of
+# their own (OwnRedisCluster, run once already) or spend their time on tens of thousands of MySQL rows while using Redis
+# as every other test does (OneRedisEngine): results in
 # WechatGateway.Tests.cluster.trx. WG_TEST_CLUSTER=0 leaves the cluster run out.
 # Last, the README's walk-through runs against run.sh (deploy/local/walkthrough.sh); WG_TEST_WALKTHROUGH=0 leaves it out.
 
@@ -150,7 +151,7 @@ cluster_arguments() {
     fi
   done
   # OwnRedisCluster: the failover test starts a cluster of its own, in the single-Redis run already.
-  args+=(--filter "${filter:+($filter)&}TestCategory!=SingleRedis&TestCategory!=OwnRedisCluster")
+  args+=(--filter "${filter:+($filter)&}TestCategory!=SingleRedis&TestCategory!=OwnRedisCluster&TestCategory!=OneRedisEngine")
   printf '%s\n' "${args[@]}"
 }
 

@@ -55,6 +55,7 @@ public sealed class FollowerSyncTests : GatewayTest
     }
 
     [Test]
+    [Category(TestEnvironment.OneRedisEngine)]
     public async Task TwentyThousandFollowersBecomeTwentyThousandMembersJoinedByUnionIdWithoutPointsOrWelcome()
     {
         // A welcome reply and a follow award exist: an import is not a follow push, so neither may fire.

@@ -105,6 +105,7 @@ public sealed class MassSendTests : GatewayTest
     }
 
     [Test]
+    [Category(TestEnvironment.OneRedisEngine)]
     public async Task MoreThanTenThousandOpenIdsGoInCallsOfAtMostTenThousand()
     {
         await Simulator.RegisterFollowersAsync(AppId, 10_001, "o_big_");

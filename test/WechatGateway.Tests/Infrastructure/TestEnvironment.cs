@@ -22,6 +22,13 @@ public sealed class TestEnvironment
     /// </summary>
     public const string SingleRedis = "SingleRedis";
 
+    /// <summary>
+    /// The category of long tests (tens of thousands of rows) whose Redis calls are those every other test makes: what
+    /// they prove is MySQL's and the simulator's, so the cluster run leaves them out (<c>TestCategory!=OneRedisEngine</c>)
+    /// to keep CI's time, and the single-Redis run covers them.
+    /// </summary>
+    public const string OneRedisEngine = "OneRedisEngine";
+
     // A Redis database of its own, so a local gateway on database 0 is untouched by the tests' flushes;
     // WG_TEST_REDIS_DB lets two test runs share one Redis server. A cluster has only database 0: a cluster in
     // WG_TEST_REDIS must be the test run's own, and each reset empties every master.
