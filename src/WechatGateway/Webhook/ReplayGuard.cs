@@ -12,13 +12,13 @@ namespace WechatGateway.Webhook;
 /// <c>signature</c> covers only token, timestamp and nonce, not the body: a signed URL seen in a proxy or access log
 /// could be replayed within the replay window with a forged body (a fake follow, a fake unfollow). So each
 /// (timestamp, nonce, signature) is remembered in Redis for the window with a digest of its body: the same URL with
-/// the same body is WeChat's own retry and passes (deduplication answers it); with another body it is refused.
+/// the same body is WeChat's own retry and passes (deduplication answers it); with another body it is refused. The
+/// webhook asks only for plaintext pushes: an encrypted push's <c>msg_signature</c> covers its body.
 /// </summary>
 /// <remarks>
 /// When Redis is down or slow the URLs are remembered in this process instead (<see cref="MaxLocalUrls"/> at most),
 /// logged and counted (<c>replay_local</c>), rather than refusing: WeChat's pushes must not be lost for a cache. That
-/// memory is one instance's, and knows only the URLs it saw while Redis was away; safe-mode accounts need neither,
-/// because their <c>msg_signature</c> covers the body.
+/// memory is one instance's, and knows only the URLs it saw while Redis was away.
 /// </remarks>
 public sealed class ReplayGuard(IConnectionMultiplexer redis, IOptions<WechatOptions> options, WebhookMetrics metrics, ILogger<ReplayGuard> logger)
     : IDisposable

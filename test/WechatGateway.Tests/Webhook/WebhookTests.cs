@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using WechatGateway.Tests.Infrastructure;
 using WechatGateway.Wechat.Security;
 using WechatSimulator.Follower;
@@ -332,6 +333,26 @@ public sealed class WebhookTests : GatewayTest
         Assert.That(replayed.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That(retry.StatusCode, Is.EqualTo(HttpStatusCode.OK), "WeChat's retry repeats URL and body");
         Assert.That(await Database.ScalarAsync<string>("SELECT GROUP_CONCAT(event) FROM wechat_push"), Is.EqualTo("subscribe"));
+    }
+
+    [Test]
+    public async Task OnlyAPlaintextPushSpendsARedisRoundTripOnTheReplayGuard()
+    {
+        var safe = new FollowerDriver(TestAccounts.Queue);
+        var encrypted = safe.Sign(safe.BuildEvent(OpenId, "subscribe", createTime: 1_700_000_950), OpenId, SecurityMode.Safe);
+        var plain = _follower.Sign(_follower.BuildEvent(OpenId, "subscribe", createTime: 1_700_000_951), OpenId, SecurityMode.Plaintext);
+        Assert.That((await safe.SendAsync(Client, encrypted)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await _follower.SendAsync(Client, plain)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        var redis = TestEnvironment.Gateway.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase();
+        static string KeyOf(string appId, SignedPush push)
+        {
+            var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri(new Uri("http://gateway"), push.PathAndQuery).Query);
+            return WechatGateway.Storage.RedisKeys.SignedUrl(appId, query["timestamp"]!, query["nonce"]!, query["signature"]!);
+        }
+
+        Assert.That(await redis.KeyExistsAsync(KeyOf(TestAccounts.PassiveAppId, plain)), Is.True, "a plaintext push's body is covered by nothing but the guard");
+        Assert.That(await redis.KeyExistsAsync(KeyOf(TestAccounts.QueueAppId, encrypted)), Is.False, "msg_signature covers an encrypted push's body");
     }
 
     [Test]
