@@ -71,7 +71,7 @@ onSessionEnded(() => {
 const nav = [
   ['dashboard', 'Dashboard'], ['auto-replies', 'Auto-replies'], ['templates', 'Templates'], ['members', 'Members'], ['segments', 'Segments'], ['followers', 'Followers'],
   ['stores', 'Stores'], ['groups', 'Groups'], ['live-codes', 'Live codes'], ['points-rules', 'Points rules'],
-  ['rewards', 'Rewards'], ['orders', 'Orders'], ['campaigns', 'Campaigns'], ['pushes', 'Pushes'], ['queue', 'Queue'], ['api-keys', 'API keys', 'admin'], ['audit', 'Audit log'],
+  ['rewards', 'Rewards'], ['orders', 'Orders'], ['campaigns', 'Campaigns'], ['journeys', 'Journeys'], ['pushes', 'Pushes'], ['queue', 'Queue'], ['api-keys', 'API keys', 'admin'], ['audit', 'Audit log'],
   ['menu', 'Custom menu', 'admin'],
 ];
 nav.push(['feedback', 'Feedback'], ['events', 'Events']);

@@ -28,18 +28,27 @@ const fieldsFor = (segments) => [
   { name: 'quietTo', label: 'Quiet to (HH:mm)', placeholder: '08:00' },
 ];
 
+/**
+ * A channel's message from the form's values, as campaigns and journeys send it: a text reply for customer-service and
+ * mass, a template (keywords one per line as key: value) for template and subscribe.
+ */
+export function messageOf(channel, { content, templateId, data, url }) {
+  const keywords = Object.fromEntries((data ?? '').split('\n').map((line) => line.split(/:(.*)/s)).filter((p) => p.length > 1 && p[0].trim()).map(([k, val]) => [k.trim(), val.trim()]));
+  const text = ['customer-service', 'mass'].includes(channel);
+  return {
+    reply: text ? { type: 'text', content: content ?? '' } : null,
+    template: text ? null
+      : { templateId, data: keywords, url: channel === 'template' ? url : null, page: channel === 'subscribe' ? url : null },
+  };
+}
+
 /** The API's campaign body from the form's values. */
 function toBody(v) {
-  const data = Object.fromEntries((v.data ?? '').split('\n').map((line) => line.split(/:(.*)/s)).filter((p) => p.length > 1 && p[0].trim()).map(([k, val]) => [k.trim(), val.trim()]));
-  const text = ['customer-service', 'mass'].includes(v.channel);
-  const template = text ? null
-    : { templateId: v.templateId, data, url: v.channel === 'template' ? v.url : null, page: v.channel === 'subscribe' ? v.url : null };
   return {
     name: v.name,
     segmentId: v.segmentId == null ? null : Number(v.segmentId),
     channel: v.channel,
-    reply: text ? { type: 'text', content: v.content ?? '' } : null,
-    template,
+    ...messageOf(v.channel, v),
     schedule: v.cron ? { cron: v.cron, timeZone: v.timeZone } : v.at ? { at: v.at } : null,
     ratePerSecond: v.ratePerSecond,
     quietHours: v.quietFrom || v.quietTo ? { from: v.quietFrom, to: v.quietTo } : null,

@@ -13,6 +13,7 @@ import { menuPage } from './menu.js';
 import { feedback, events } from './aftersale.js';
 import { segments } from './segments.js';
 import { campaigns } from './campaigns.js';
+import { journeys } from './journeys.js';
 import { followers } from './followers.js';
 
 /**
@@ -267,6 +268,6 @@ async function apiKeys() {
 
 export const pages = {
   dashboard, 'auto-replies': autoReplies, templates, members, segments, followers, stores, groups, 'live-codes': liveCodes,
-  'points-rules': pointsRules, rewards, orders, pushes, queue, campaigns, 'api-keys': apiKeys, audit,
+  'points-rules': pointsRules, rewards, orders, pushes, queue, campaigns, journeys, 'api-keys': apiKeys, audit,
   menu: menuPage, feedback, events,
 };
