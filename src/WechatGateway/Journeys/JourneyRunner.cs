@@ -56,28 +56,11 @@ public sealed class JourneyRunner(
 
     private async Task ScheduleAsync(CancellationToken ct)
     {
-        const string schedule = """
-            SELECT move_cursor FROM journey WHERE id = @id FOR UPDATE;
-            INSERT IGNORE INTO journey_send (journey_id, step_no, move_id, member_id, due_at, status)
-            SELECT s.journey_id, s.step_no, mv.id, mv.member_id, mv.moved_at + INTERVAL s.after_seconds SECOND, @pending
-            FROM member_stage_move mv
-            JOIN journey j ON j.id = @id
-            JOIN journey_step s ON s.journey_id = j.id
-            WHERE mv.id > GREATEST(j.first_move, CAST(j.move_cursor AS SIGNED) - @lookback) AND mv.id <= @upTo AND mv.to_stage = j.trigger_stage
-              AND EXISTS (SELECT 1 FROM member_identity i WHERE i.member_id = mv.member_id AND i.app_id = j.app_id);
-            UPDATE journey SET move_cursor = GREATEST(move_cursor, @upTo) WHERE id = @id;
-            """;
-        // A follow journey schedules from first follows of its own account as a stage journey does from moves.
-        const string follows = """
-            SELECT move_cursor FROM journey WHERE id = @id FOR UPDATE;
-            INSERT IGNORE INTO journey_send (journey_id, step_no, move_id, member_id, due_at, status)
-            SELECT s.journey_id, s.step_no, ff.id, ff.member_id, ff.followed_at + INTERVAL s.after_seconds SECOND, @pending
-            FROM first_follow ff
-            JOIN journey j ON j.id = @id
-            JOIN journey_step s ON s.journey_id = j.id
-            WHERE ff.id > GREATEST(j.first_move, CAST(j.move_cursor AS SIGNED) - @lookback) AND ff.id <= @upToFollow AND ff.app_id = j.app_id;
-            UPDATE journey SET move_cursor = GREATEST(move_cursor, @upToFollow) WHERE id = @id;
-            """;
+        // A stage journey schedules from moves to its stage, a follow journey from first follows of its own account:
+        // the same cursor over the source's ids (first_move, move_cursor, the lookback), so each row is scheduled once.
+        var schedule = ScheduleAfterCursor("member_stage_move", "moved_at",
+            "src.to_stage = j.trigger_stage AND EXISTS (SELECT 1 FROM member_identity i WHERE i.member_id = src.member_id AND i.app_id = j.app_id)");
+        var follows = ScheduleAfterCursor("first_follow", "followed_at", "src.app_id = j.app_id");
         // A points-expiry journey takes each reminder not yet taken (by this or another account's journey) once: the
         // reminder's ledger id stands for the move, and sent_at marks it taken in the same transaction.
         const string reminders = """
@@ -92,22 +75,39 @@ public sealed class JourneyRunner(
             SET r.sent_at = @now WHERE r.sent_at IS NULL;
             """;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var (upTo, upToFollow) = await connection.QuerySingleAsync<(ulong, ulong)>(new CommandDefinition(
+        var (lastMove, lastFollow) = await connection.QuerySingleAsync<(ulong, ulong)>(new CommandDefinition(
             "SELECT (SELECT COALESCE(MAX(id), 0) FROM member_stage_move), (SELECT COALESCE(MAX(id), 0) FROM first_follow)", cancellationToken: ct));
         foreach (var (id, trigger) in await connection.QueryAsync<(ulong, string)>(new CommandDefinition("SELECT id, trigger_stage FROM journey", cancellationToken: ct)))
         {
-            var sql = trigger switch
+            var (sql, upTo) = trigger switch
             {
-                JourneyTriggers.PointsExpiry => reminders,
-                JourneyTriggers.Follow => follows,
-                _ => schedule,
+                JourneyTriggers.PointsExpiry => (reminders, 0UL),
+                JourneyTriggers.Follow => (follows, lastFollow),
+                _ => (schedule, lastMove),
             };
             await using var transaction = await connection.BeginTransactionAsync(ct);
             await connection.ExecuteAsync(new CommandDefinition(sql,
-                new { id, upTo, upToFollow, lookback = Lookback, pending = JourneySendStatus.Pending, now = Time.GetUtcNow().UtcDateTime }, transaction, cancellationToken: ct));
+                new { id, upTo, lookback = Lookback, pending = JourneySendStatus.Pending, now = Time.GetUtcNow().UtcDateTime }, transaction, cancellationToken: ct));
             await transaction.CommitAsync(ct);
         }
     }
+
+    /// <summary>
+    /// One journey's scheduling from <paramref name="source"/> (rows <c>src</c> with <c>id</c> and <c>member_id</c>):
+    /// under the journey's row lock, a <c>journey_send</c> per step for each row after the cursor (less the lookback) up
+    /// to <c>@upTo</c> that <paramref name="matches"/> the journey <c>j</c>, due its delay after <paramref name="time"/>;
+    /// then the cursor moves to <c>@upTo</c>.
+    /// </summary>
+    private static string ScheduleAfterCursor(string source, string time, string matches) => $"""
+        SELECT move_cursor FROM journey WHERE id = @id FOR UPDATE;
+        INSERT IGNORE INTO journey_send (journey_id, step_no, move_id, member_id, due_at, status)
+        SELECT s.journey_id, s.step_no, src.id, src.member_id, src.{time} + INTERVAL s.after_seconds SECOND, @pending
+        FROM {source} src
+        JOIN journey j ON j.id = @id
+        JOIN journey_step s ON s.journey_id = j.id
+        WHERE src.id > GREATEST(j.first_move, CAST(j.move_cursor AS SIGNED) - @lookback) AND src.id <= @upTo AND {matches};
+        UPDATE journey SET move_cursor = GREATEST(move_cursor, @upTo) WHERE id = @id;
+        """;
 
     private async Task<int> DecideDueAsync(CancellationToken ct)
     {
