@@ -42,9 +42,16 @@ public static class ProcessingServiceExtensions
         services.AddSingleton<PushSignal>();
         services.AddSingleton<PushWorkStore>();
         services.AddSingleton<PushProcessingJob>();
+        services.AddSingleton<AwaitedProcessing>();
         if (gateway.RunsWorker)
         {
             services.AddHostedService(sp => sp.GetRequiredService<PushProcessingJob>());
+        }
+
+        if (gateway.RunsWeb)
+        {
+            // The pushes the webhook's requests wait for are processed where those requests are.
+            services.AddHostedService(sp => sp.GetRequiredService<AwaitedProcessing>());
         }
 
         return services;

@@ -45,13 +45,13 @@ public sealed class PushProcessingJob(
             return 0;
         }
 
-        var work = new List<(ClaimedPush Claim, WechatAccount Account, WechatPush Push)>(claimed.Count);
+        var work = new List<Work>(claimed.Count);
         foreach (var claim in claimed)
         {
             var (opened, problem) = Open(claim);
             if (opened is { } push)
             {
-                work.Add((claim, push.Account, push.Push));
+                work.Add(new Work(claim, push.Account, push.Push, claim.Answer));
             }
             else
             {
@@ -83,28 +83,62 @@ public sealed class PushProcessingJob(
 
 
     /// <summary>
-    /// Processes one push its request recorded held (<see cref="Webhook.PushToRecord.HeldForAnswer"/>) and waits for, so
-    /// that a passive reply renders what the push's handlers changed (a welcome with the follow award). Returns the
-    /// reply to answer with, or null to answer <c>success</c>: no passive reply, or the push could not be processed
-    /// before <paramref name="ct"/> fired — it was rolled back, and a worker processes it once the hold ends and sends
-    /// its reply through the queue (the push then carries no <c>reply_xml</c>).
+    /// Processes pushes their requests recorded held and wait for (<see cref="AwaitedProcessing"/>), so that each passive
+    /// reply renders what its push's handlers changed (a welcome with the follow award), and completes every request
+    /// with its reply, or with null to answer <c>success</c>: no passive reply, or the push could not be processed
+    /// before <paramref name="ct"/> fired. Such a push was rolled back; a worker processes it once the hold ends and
+    /// sends its reply through the queue (the push then carries no <c>reply_xml</c>). When the batch fails, its pushes
+    /// are tried one by one, so one push's failing handler does not cost the others their passive replies.
     /// </summary>
-    public async Task<string?> ProcessForAnswerAsync(ulong pushId, WechatAccount account, WechatPush push, string rawXml, DateTime receivedAt, CancellationToken ct)
+    public async Task ProcessAwaitedAsync(IReadOnlyList<AwaitedPush> awaited, CancellationToken ct)
     {
-        var claim = new ClaimedPush(pushId, account.AppId, rawXml, receivedAt, 1, "", 0, true);
-        var answer = PushAnswer.AwaitedByTheRequest();
         try
         {
-            await ProcessBatchAsync([(claim, account, push)], ct, answer);
-            return answer.ReplyXml;
+            if (!await TryProcessAwaitedAsync(awaited, ct) && awaited.Count > 1)
+            {
+                foreach (var one in awaited)
+                {
+                    await TryProcessAwaitedAsync([one], ct);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var one in awaited)
+            {
+                one.Done.TrySetResult(null);
+            }
+        }
+    }
+
+    private async Task<bool> TryProcessAwaitedAsync(IReadOnlyList<AwaitedPush> awaited, CancellationToken ct)
+    {
+        List<Work> work = [];
+        try
+        {
+            await DeadlockRetry.RunAsync(
+                () =>
+                {
+                    work = awaited.Select(a => new Work(a.Claim, a.Account, a.Push, PushAnswer.AwaitedByTheRequest())).ToList();
+                    return ProcessBatchAsync(work, ct);
+                },
+                error => logger.LogDebug("A batch of {Count} awaited pushes met {Error}; running it again", awaited.Count, error),
+                ct);
         }
         catch (Exception e)
         {
-            // Whatever went wrong (a deadline, a database error, a handler's bug), the push is recorded and WeChat gets
-            // its 200; the careful path of a worker runs it again with retries and parking.
-            logger.LogWarning(e, "Push {PushId} could not be processed within its request; a worker takes it after the hold and its reply is queued", pushId);
-            return null;
+            // Whatever went wrong (a deadline, a database error, a handler's bug), the pushes are recorded and WeChat gets
+            // its 200; the careful path of a worker runs them again with retries and parking.
+            logger.LogWarning(e, "{Count} awaited pushes could not be processed within their requests", awaited.Count);
+            return false;
         }
+
+        for (var i = 0; i < awaited.Count; i++)
+        {
+            awaited[i].Done.TrySetResult(work[i].Answer.ReplyXml);
+        }
+
+        return true;
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -168,7 +202,7 @@ public sealed class PushProcessingJob(
         }
     }
 
-    private async Task ProcessBatchAsync(List<(ClaimedPush Claim, WechatAccount Account, WechatPush Push)> work, CancellationToken ct, PushAnswer? awaited = null)
+    private async Task ProcessBatchAsync(List<Work> work, CancellationToken ct)
     {
         if (work.Count == 0)
         {
@@ -179,10 +213,10 @@ public sealed class PushProcessingJob(
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
         var resolved = await ResolveAsync(connection, transaction, work.Select(w => (w.Account, w.Push)).ToList(), work.Max(w => w.Claim.ReceivedAt), ct);
         var batch = new PushBatch();
-        foreach (var (claim, account, push) in work)
+        foreach (var (claim, account, push, answer) in work)
         {
             var done = Done(claim);
-            var pushWork = WorkOf(claim, account, push, resolved[(account.AppId, push.FromUserName)], batch, awaited);
+            var pushWork = WorkOf(claim, account, push, resolved[(account.AppId, push.FromUserName)], batch, answer);
             foreach (var handler in _handlers.Where(h => !done.Contains(h.Name)))
             {
                 await handler.HandleAsync(pushWork, connection, transaction, ct);
@@ -196,12 +230,14 @@ public sealed class PushProcessingJob(
 
         await batch.WriteDeferredAsync(connection, transaction, ct);
         await store.CompleteAsync(connection, transaction, work.Select(w => w.Claim.Id).ToArray(), ct);
+        // A request that stopped waiting answered success: what its push's processing answered must not commit.
+        ct.ThrowIfCancellationRequested();
         // Not cancellable: once sent, a commit's outcome must be known (a request waiting for it answers by it).
         await transaction.CommitAsync(CancellationToken.None);
         await batch.CommittedAsync();
         await resolver.CacheAsync(resolved.Where(r => r.Value.Created));
         var now = time.GetUtcNow().UtcDateTime;
-        foreach (var (claim, _, _) in work)
+        foreach (var (claim, _, _, _) in work)
         {
             metrics.Processed(now - claim.ReceivedAt);
         }
@@ -216,7 +252,7 @@ public sealed class PushProcessingJob(
             await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
             var resolved = await ResolveAsync(connection, transaction, [(account, push)], claim.ReceivedAt, ct);
             var batch = new PushBatch();
-            var pushWork = WorkOf(claim, account, push, resolved[(account.AppId, push.FromUserName)], batch);
+            var pushWork = WorkOf(claim, account, push, resolved[(account.AppId, push.FromUserName)], batch, claim.Answer);
             var done = Done(claim);
             var errors = new List<string>();
             for (var i = 0; i < _handlers.Length; i++)
@@ -290,8 +326,11 @@ public sealed class PushProcessingJob(
         return resolved;
     }
 
-    private static PushWork WorkOf(ClaimedPush claim, WechatAccount account, WechatPush push, MemberResolver.Resolution member, PushBatch batch, PushAnswer? awaited = null) =>
-        new(claim.Id, account, push, member.MemberId, member.Created, claim.ReceivedAt, batch, awaited ?? claim.Answer);
+    private static PushWork WorkOf(ClaimedPush claim, WechatAccount account, WechatPush push, MemberResolver.Resolution member, PushBatch batch, PushAnswer answer) =>
+        new(claim.Id, account, push, member.MemberId, member.Created, claim.ReceivedAt, batch, answer);
+
+    /// <summary>A push of a batch, and how its request was answered.</summary>
+    private sealed record Work(ClaimedPush Claim, WechatAccount Account, WechatPush Push, PushAnswer Answer);
 
     private static HashSet<string> Done(ClaimedPush claim) =>
         claim.HandlersDone.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);

@@ -35,8 +35,8 @@ public sealed record PassiveAnswer(string? ReplyXml, bool AfterProcessing)
 /// <summary>
 /// The passive reply path (<c>ReplyMode: Passive</c>): in the request, the rule is matched from memory and answered in
 /// the HTTP response, within WeChat's 5 seconds. A reply that reads only the message and the account is rendered here at
-/// once; one that reads the member is left to the processing stage's reply handler, run in the request for this push
-/// (<see cref="PassiveAnswer.AfterProcessing"/>), so it shows what the push itself changed (a welcome with the follow
+/// once; one that reads the member is left to the processing stage's reply handler, run for this push while its request
+/// waits (<see cref="PassiveAnswer.AfterProcessing"/>, <see cref="Processing.AwaitedProcessing"/>), so it shows what the push itself changed (a welcome with the follow
 /// award, a first contact's new member). Only text, image and news can be passive; a rule answering with a template or
 /// subscribe message is left to the processing stage, which sends it.
 /// </summary>

@@ -85,7 +85,8 @@ public static class WebhookEndpoints
         }
 
         // A passive reply is stored with the push, so a retry is answered the same: rendered before the push is recorded,
-        // or, when it reads the member, by the push's own processing, which this request runs and waits for.
+        // or, when it reads the member, by the push's own processing, which this request waits for (in a batch with the
+        // other requests waiting then).
         var passive = await replier.ReplyAsync(account, inbound.Push, ct);
         RecordedPush recorded;
         try
@@ -112,9 +113,8 @@ public static class WebhookEndpoints
         var answer = recorded.ReplyXml;
         if (answer is null && passive.AfterProcessing && recorded.IsNew && !recorded.Spooled)
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            deadline.CancelAfter(TimeSpan.FromMilliseconds(options.Value.AnswerAfterProcessingMilliseconds));
-            answer = await processing.ProcessForAnswerAsync(recorded.Id, account, inbound.Push, inbound.PlainText, time.GetUtcNow().UtcDateTime, deadline.Token);
+            answer = await processing.ProcessForAnswerAsync(
+                recorded.Id, account, inbound.Push, inbound.PlainText, time.GetUtcNow().UtcDateTime, TimeSpan.FromMilliseconds(options.Value.AnswerAfterProcessingMilliseconds));
         }
 
         if (answer is null)
@@ -171,7 +171,7 @@ public sealed record WebhookServices(
     PushRecorder Recorder,
     ReplayGuard Replays,
     PassiveReplier Replier,
-    PushProcessingJob Processing,
+    AwaitedProcessing Processing,
     IOptions<WebhookOptions> Options,
     WebhookMetrics Metrics,
     TimeProvider Time,
