@@ -47,6 +47,32 @@ public sealed class MemberQueries(MySqlDataSource dataSource, Points.PointsTiers
         return row is null ? null : ToView(row);
     }
 
+    /// <summary>
+    /// Members as push handlers read them, inside the processing stage's transaction, in one statement for a batch: by
+    /// the id asked for, each as the member it was merged into when it was.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<ulong, MemberView>> GetManyAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyCollection<ulong> memberIds, CancellationToken ct)
+    {
+        var found = new Dictionary<ulong, MemberView>(memberIds.Count);
+        if (memberIds.Count == 0)
+        {
+            return found;
+        }
+
+        var rows = await connection.QueryAsync<MemberRow>(new CommandDefinition(
+            $"SELECT {MemberColumns} FROM member m LEFT JOIN points_account pa ON pa.member_id = m.id WHERE m.id IN @memberIds", new { memberIds }, transaction, cancellationToken: ct));
+        foreach (var row in rows)
+        {
+            var live = row.MergedInto is { } survivor ? await FindLiveAsync(connection, survivor, ct, transaction) : row;
+            if (live is not null)
+            {
+                found[row.Id] = ToView(live);
+            }
+        }
+
+        return found;
+    }
+
     public async Task<MemberDetail?> GetDetailAsync(ulong memberId, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);

@@ -129,13 +129,23 @@ public sealed class PushBatch
         ((DeferredWrite<T>)deferred).Items.Add(item);
     }
 
-    /// <summary>Writes what handlers deferred since the last call (see <see cref="Defer{T}"/>). Called by the processing stage.</summary>
+    /// <summary>
+    /// Writes what handlers deferred since the last call (see <see cref="Defer{T}"/>). Called by the processing stage.
+    /// A write may defer rows of its own (the replies, rendered together, defer their sends): passes repeat until a
+    /// pass finds nothing left to write.
+    /// </summary>
     public async Task WriteDeferredAsync(MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
     {
-        foreach (var deferred in _deferred.Values)
+        bool wrote;
+        do
         {
-            await deferred.WriteAsync(connection, transaction, ct);
+            wrote = false;
+            foreach (var deferred in _deferred.Values.ToList())
+            {
+                wrote |= await deferred.WriteAsync(connection, transaction, ct);
+            }
         }
+        while (wrote);
 
         foreach (var after in _afterCommitItems.Values)
         {
@@ -173,7 +183,8 @@ public sealed class PushBatch
 
     private interface IDeferredWrite
     {
-        Task WriteAsync(MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct);
+        /// <summary>Writes the items added since the last write; false when there were none.</summary>
+        Task<bool> WriteAsync(MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct);
 
         void Discard();
     }
@@ -206,11 +217,11 @@ public sealed class PushBatch
     {
         public List<T> Items { get; } = [];
 
-        public async Task WriteAsync(MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
+        public async Task<bool> WriteAsync(MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
         {
             if (Items.Count == 0)
             {
-                return;
+                return false;
             }
 
             // Taken before the write: a write that fails is the batch's (or the handler's) failure, and its items go with
@@ -218,6 +229,7 @@ public sealed class PushBatch
             var items = Items.ToArray();
             Items.Clear();
             await write(items, connection, transaction, ct);
+            return true;
         }
 
         public void Discard() => Items.Clear();

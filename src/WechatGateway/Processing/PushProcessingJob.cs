@@ -221,15 +221,12 @@ public sealed class PushProcessingJob(
             {
                 await handler.HandleAsync(pushWork, connection, transaction, ct);
             }
-
-            if (pushWork.Answer.ReplyXml is { } replyXml)
-            {
-                await store.AnswerAsync(connection, transaction, claim.Id, replyXml, ct);
-            }
         }
 
         await batch.WriteDeferredAsync(connection, transaction, ct);
-        await store.CompleteAsync(connection, transaction, work.Select(w => w.Claim.Id).ToArray(), ct);
+        // A waiting request's reply is stored with its push (a retry of the push is answered the same), in the statement
+        // that marks the batch processed.
+        await store.CompleteAsync(connection, transaction, work.Select(w => (w.Claim.Id, w.Answer.AwaitedByRequest ? w.Answer.ReplyXml : null)).ToArray(), ct);
         // A request that stopped waiting answered success: what its push's processing answered must not commit.
         ct.ThrowIfCancellationRequested();
         // Not cancellable: once sent, a commit's outcome must be known (a request waiting for it answers by it).
@@ -282,7 +279,7 @@ public sealed class PushProcessingJob(
 
             if (errors.Count == 0)
             {
-                await store.CompleteAsync(connection, transaction, [claim.Id], ct);
+                await store.CompleteAsync(connection, transaction, [(claim.Id, null)], ct);
             }
             else
             {

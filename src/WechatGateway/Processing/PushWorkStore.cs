@@ -1,4 +1,6 @@
 using System.Data;
+using System.Globalization;
+using System.Text;
 using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -59,20 +61,29 @@ public sealed class PushWorkStore(MySqlDataSource dataSource, IOptions<PushProce
     }
 
     /// <summary>Stores the passive reply a request answers with, inside the transaction that processed its push: a retry gets it too.</summary>
-    public async Task AnswerAsync(MySqlConnection connection, MySqlTransaction transaction, ulong id, string replyXml, CancellationToken ct)
+    /// <summary>
+    /// Marks pushes processed, inside the transaction that did their work, and stores the passive reply given to each
+    /// request that waited for its push (null for the others, whose <c>reply_xml</c> stays as it is) in the same statement.
+    /// </summary>
+    public async Task CompleteAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyCollection<(ulong Id, string? ReplyXml)> pushes, CancellationToken ct)
     {
-        const string sql = "UPDATE wechat_push SET reply_xml = @replyXml WHERE id = @id";
-        await connection.ExecuteAsync(new CommandDefinition(sql, new { id, replyXml }, transaction, cancellationToken: ct));
-    }
+        var parameters = new DynamicParameters(new { ids = pushes.Select(p => p.Id).ToArray(), now = time.GetUtcNow().UtcDateTime, processed = PushStatus.Processed, recorded = PushStatus.Recorded });
+        var replies = new StringBuilder();
+        var i = 0;
+        foreach (var (id, replyXml) in pushes.Where(p => p.ReplyXml is not null))
+        {
+            replies.Append(CultureInfo.InvariantCulture, $" WHEN @id{i} THEN @reply{i}");
+            parameters.Add($"id{i}", id);
+            parameters.Add($"reply{i}", replyXml);
+            i++;
+        }
 
-    /// <summary>Marks pushes processed, inside the transaction that did their work.</summary>
-    public async Task CompleteAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyCollection<ulong> ids, CancellationToken ct)
-    {
-        const string sql = """
-            UPDATE wechat_push SET status = @processed, processed_at = @now, claimed_until = NULL, last_error = NULL
+        var setReply = i == 0 ? "" : $"reply_xml = CASE id{replies} ELSE reply_xml END, ";
+        var sql = $"""
+            UPDATE wechat_push SET {setReply}status = @processed, processed_at = @now, claimed_until = NULL, last_error = NULL
             WHERE id IN @ids AND status = @recorded
             """;
-        await connection.ExecuteAsync(new CommandDefinition(sql, new { ids, now = time.GetUtcNow().UtcDateTime, processed = PushStatus.Processed, recorded = PushStatus.Recorded }, transaction, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct));
     }
 
     /// <summary>

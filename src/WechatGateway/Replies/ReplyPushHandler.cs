@@ -18,15 +18,18 @@ namespace WechatGateway.Replies;
 /// </summary>
 public sealed class ReplyPushHandler(ReplyRuleSet rules, MemberQueries members, SendOutbox outbox, TimeProvider time) : IPushHandler
 {
+    /// <summary>The batch's replies are rendered together, with one read of their members, after every handler of the batch.</summary>
+    private static readonly object RenderKey = new();
+
     public string Name => "replies";
 
-    public async Task HandleAsync(PushWork work, MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
+    public Task HandleAsync(PushWork work, MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
     {
         var (account, push) = (work.Account, work.Push);
         // A steer rule's invitation is the groups handler's to send.
         if (rules.Match(push, account.AppId, work.ReceivedAt) is not { IsSteer: false, Reply: { } reply })
         {
-            return;
+            return Task.CompletedTask;
         }
 
         // A Passive account's text, image or news reply is the request's: given in the response, or queued only when the
@@ -34,25 +37,39 @@ public sealed class ReplyPushHandler(ReplyRuleSet rules, MemberQueries members, 
         var passive = account.Options.ReplyMode == ReplyMode.Passive && reply.Body.CanBePassive;
         if (passive && !work.Answer.AwaitedByRequest && !work.Answer.ReplyDeferred)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        var member = await members.GetAsync(connection, transaction, work.MemberId, ct);
-        var rendered = await reply.RenderAsync(new ReplyModel(member, push, account.AppId, account.Options.Name));
-        if (passive && work.Answer.AwaitedByRequest)
-        {
-            work.Answer.ReplyXml = rendered.ToPassiveXml(push, time.GetUtcNow());
-            return;
-        }
-
-        var kind = reply.Body.Type switch
-        {
-            ReplyBody.Template => SendKind.Template,
-            ReplyBody.Subscribe => SendKind.Subscribe,
-            _ => SendKind.Custom,
-        };
-        // Written with the batch's other replies in one INSERT before the batch commits.
-        outbox.Add(work.Batch, new OutboundMessage(
-            account.AppId, push.FromUserName, work.MemberId, kind, rendered.ToSendBody(push.FromUserName), $"push:{work.PushId}:reply"));
+        // Rendered when the stage writes what the batch deferred: after every handler of the batch has run (on the
+        // push-by-push path, right after this handler), so the member reads as this push's handlers left it.
+        work.Batch.Defer(RenderKey, new Due(work, reply, AnswersRequest: passive && work.Answer.AwaitedByRequest), RenderAsync);
+        return Task.CompletedTask;
     }
+
+    private async Task RenderAsync(IReadOnlyList<Due> due, MySqlConnection connection, MySqlTransaction transaction, CancellationToken ct)
+    {
+        var views = await members.GetManyAsync(connection, transaction, due.Select(d => d.Work.MemberId).Distinct().ToList(), ct);
+        foreach (var (work, reply, answersRequest) in due)
+        {
+            var (account, push) = (work.Account, work.Push);
+            var rendered = await reply.RenderAsync(new ReplyModel(views.GetValueOrDefault(work.MemberId), push, account.AppId, account.Options.Name));
+            if (answersRequest)
+            {
+                work.Answer.ReplyXml = rendered.ToPassiveXml(push, time.GetUtcNow());
+                continue;
+            }
+
+            var kind = reply.Body.Type switch
+            {
+                ReplyBody.Template => SendKind.Template,
+                ReplyBody.Subscribe => SendKind.Subscribe,
+                _ => SendKind.Custom,
+            };
+            // Written with the batch's other sends in one INSERT, in the stage's next pass over what the batch deferred.
+            outbox.Add(work.Batch, new OutboundMessage(
+                account.AppId, push.FromUserName, work.MemberId, kind, rendered.ToSendBody(push.FromUserName), $"push:{work.PushId}:reply"));
+        }
+    }
+
+    private sealed record Due(PushWork Work, CompiledReply Reply, bool AnswersRequest);
 }
