@@ -1,0 +1,55 @@
+using System.Data;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using MySqlConnector;
+
+namespace WechatGateway.Tests.Storage;
+
+/// <summary>
+/// The gateway's pool does not reset a connection it hands out again (<c>ConnectionReset=false</c>); these tests hold
+/// the reasons that is safe to what the server says.
+/// </summary>
+public sealed class PooledConnectionTests
+{
+    private static MySqlDataSource DataSource => TestEnvironment.Gateway.Services.GetRequiredService<MySqlDataSource>();
+
+    [Test]
+    public async Task ATransactionThatNamesNoIsolationLevelRunsRepeatableReadAfterItsConnectionServedReadCommitted()
+    {
+        // The pool hands back the session just returned unless another user took it meanwhile: tried until it does.
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            long before;
+            await using (var connection = await DataSource.OpenConnectionAsync())
+            {
+                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted);
+                before = await connection.ExecuteScalarAsync<long>("SELECT CONNECTION_ID()", transaction: transaction);
+                await transaction.CommitAsync();
+            }
+
+            await using var reused = await DataSource.OpenConnectionAsync();
+            await using var plain = await reused.BeginTransactionAsync();
+            if (await reused.ExecuteScalarAsync<long>("SELECT CONNECTION_ID()", transaction: plain) != before)
+            {
+                continue;
+            }
+
+            Assert.That(await reused.ExecuteScalarAsync<string>("SELECT @@tx_isolation", transaction: plain), Is.EqualTo("REPEATABLE-READ"),
+                "the level is set by each BeginTransaction, not left from the session's last user");
+            return;
+        }
+
+        Assert.Fail("the pool never handed back the session a READ COMMITTED transaction had used");
+    }
+
+    [Test]
+    public void TheGatewaysPoolDoesNotResetButAConnectionStringThatAsksForItIsObeyed()
+    {
+        var configured = new MySqlConnectionStringBuilder(WechatGateway.Storage.StorageServiceExtensions.ConnectionString("Server=db;User ID=wg"));
+        var asked = new MySqlConnectionStringBuilder(WechatGateway.Storage.StorageServiceExtensions.ConnectionString("Server=db;User ID=wg;ConnectionReset=true"));
+
+        Assert.That(configured.ConnectionReset, Is.False);
+        Assert.That(configured.DateTimeKind, Is.EqualTo(MySqlDateTimeKind.Utc));
+        Assert.That(asked.ConnectionReset, Is.True);
+    }
+}
