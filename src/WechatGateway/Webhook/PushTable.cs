@@ -1,4 +1,3 @@
-using System.Data;
 using System.Security.Cryptography;
 using System.Text;
 using MySqlConnector;
@@ -32,15 +31,23 @@ public sealed class PushTable(MySqlDataSource dataSource)
     public static byte[] DedupHash(WechatPush push) => SHA256.HashData(Encoding.UTF8.GetBytes(push.DeduplicationKey));
 
     /// <summary>
-    /// Records the rows in one transaction: one round trip for the rows and their state, one for the commit.
+    /// Records the rows in one transaction, in one round trip: the isolation level, the transaction's start, the rows,
+    /// the read-back of their state and the commit go as one multi-statement command (through the driver's transaction
+    /// API they would take four: the level, the start and the commit each on their own).
     /// </summary>
+    /// <remarks>
+    /// When a statement fails, the server runs none after it, so the transaction is still open: it is rolled back here
+    /// before the connection goes back to the pool, which does not reset it. The rows' read-back is checked after the
+    /// commit; a mismatch (which would be a bug) fails the batch's requests, and WeChat's retries find the rows.
+    /// </remarks>
     /// <returns>By hex dedup hash: the row's id, whether this call created it, and the reply its first delivery got.</returns>
     public async Task<Dictionary<string, RecordedPush>> InsertAsync(IReadOnlyList<PushRow> rows, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-        await using var command = new MySqlCommand { Connection = connection, Transaction = transaction };
+        await using var command = new MySqlCommand { Connection = connection };
         var sql = new StringBuilder("""
+            SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED;
+            START TRANSACTION;
             INSERT INTO wechat_push (app_id, dedup_hash, dedup_key, open_id, msg_type, event, msg_id, create_time,
                                      security_mode, raw_xml, received_at, status, problem, reply_xml, reply_deferred, deliveries, claimed_until)
             VALUES
@@ -86,11 +93,13 @@ public sealed class PushTable(MySqlDataSource dataSource)
                 .Append(");\n");
         }
 
+        sql.Append("COMMIT;");
         command.CommandText = sql.ToString();
         var deliveriesOf = rows.ToDictionary(r => Convert.ToHexString(r.Hash), r => r.Deliveries);
         var stored = new Dictionary<string, RecordedPush>(rows.Count);
-        await using (var reader = await command.ExecuteReaderAsync(ct))
+        try
         {
+            await using var reader = await command.ExecuteReaderAsync(ct);
             do
             {
                 while (await reader.ReadAsync(ct))
@@ -103,14 +112,32 @@ public sealed class PushTable(MySqlDataSource dataSource)
             }
             while (await reader.NextResultAsync(ct));
         }
+        catch
+        {
+            await RollBackAsync(connection);
+            throw;
+        }
 
         if (stored.Count != rows.Count)
         {
             throw new InvalidOperationException($"Recorded {rows.Count} pushes but read back {stored.Count}.");
         }
 
-        await transaction.CommitAsync(ct);
         return stored;
+    }
+
+    /// <summary>Ends what a failed batch left open; a connection that cannot take it is broken and leaves the pool anyway.</summary>
+    private static async Task RollBackAsync(MySqlConnection connection)
+    {
+        try
+        {
+            await using var rollback = new MySqlCommand("ROLLBACK", connection);
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is MySqlException or InvalidOperationException or IOException)
+        {
+            // Broken: MySqlConnector does not return it to the pool.
+        }
     }
 
     /// <summary>The id WeChat gave a message, or the message a send report is about.</summary>
