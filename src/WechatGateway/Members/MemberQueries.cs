@@ -21,25 +21,6 @@ public sealed class MemberQueries(MySqlDataSource dataSource, Points.PointsTiers
         return row is null ? null : ToView(row);
     }
 
-    /// <summary>
-    /// The member of an OpenID in one statement (identity, member and points joined), or null when the processing
-    /// stage has not created it yet: the passive reply path, which must answer within WeChat's 5 seconds.
-    /// </summary>
-    public async Task<MemberView?> GetByIdentityAsync(string appId, string openId, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<MemberRow>(new CommandDefinition(
-            $"SELECT {MemberColumns} FROM member_identity i JOIN member m ON m.id = i.member_id LEFT JOIN points_account pa ON pa.member_id = m.id WHERE i.app_id = @appId AND i.open_id = @openId",
-            new { appId, openId }, cancellationToken: ct));
-        if (row?.MergedInto is { } survivor)
-        {
-            // A merge moves the identities too; until then the identity still names the merged member.
-            row = await FindLiveAsync(connection, survivor, ct);
-        }
-
-        return row is null ? null : ToView(row);
-    }
-
     /// <summary>The member as a push handler reads it, inside the processing stage's transaction.</summary>
     public async Task<MemberView?> GetAsync(MySqlConnection connection, MySqlTransaction transaction, ulong memberId, CancellationToken ct)
     {

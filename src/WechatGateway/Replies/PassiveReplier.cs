@@ -4,29 +4,16 @@ using WechatGateway.Wechat.Messages;
 
 namespace WechatGateway.Replies;
 
-/// <summary>
-/// Builds the <see cref="ReplyModel"/> for a push: the member in one read by its OpenID (none yet for a first contact,
-/// whose member the processing stage creates), the push, the account.
-/// </summary>
+/// <summary>Builds the <see cref="ReplyModel"/> of the admin API's previews and trials: the member asked for, if any.</summary>
 public sealed class ReplyModels(MemberQueries members)
 {
-    public async Task<ReplyModel> ForPushAsync(WechatAccount account, WechatPush push, bool needsMember, CancellationToken ct)
-    {
-        if (!needsMember)
-        {
-            return new ReplyModel(null, push, account.AppId, account.Options.Name);
-        }
-
-        return new ReplyModel(await members.GetByIdentityAsync(account.AppId, push.FromUserName, ct), push, account.AppId, account.Options.Name);
-    }
-
     public async Task<ReplyModel> ForMemberAsync(ulong? memberId, WechatPush? push, string? appId, CancellationToken ct) =>
         new(memberId is { } id ? await members.GetAsync(id, ct) : null, push, appId, null);
 }
 
 /// <summary>How the request answers a push of a <c>Passive</c> account.</summary>
 /// <param name="ReplyXml">The reply, rendered already (unsealed XML).</param>
-/// <param name="AfterProcessing">The reply reads the member, so the request processes the push first and answers with what the reply handler renders.</param>
+/// <param name="AfterProcessing">The reply reads the member, so the request waits for the push's processing and answers with what the reply handler renders.</param>
 public sealed record PassiveAnswer(string? ReplyXml, bool AfterProcessing)
 {
     public static readonly PassiveAnswer Success = new(null, false);
@@ -40,7 +27,7 @@ public sealed record PassiveAnswer(string? ReplyXml, bool AfterProcessing)
 /// award, a first contact's new member). Only text, image and news can be passive; a rule answering with a template or
 /// subscribe message is left to the processing stage, which sends it.
 /// </summary>
-public sealed class PassiveReplier(ReplyRuleSet rules, ReplyModels models, TimeProvider time, ILogger<PassiveReplier> logger)
+public sealed class PassiveReplier(ReplyRuleSet rules, TimeProvider time, ILogger<PassiveReplier> logger)
 {
     public async Task<PassiveAnswer> ReplyAsync(WechatAccount account, WechatPush push, CancellationToken ct)
     {
@@ -63,7 +50,8 @@ public sealed class PassiveReplier(ReplyRuleSet rules, ReplyModels models, TimeP
 
         try
         {
-            var rendered = await reply.RenderAsync(await models.ForPushAsync(account, push, needsMember: false, ct));
+            // No member: a reply that reads one is rendered by the push's processing (above).
+            var rendered = await reply.RenderAsync(new ReplyModel(null, push, account.AppId, account.Options.Name));
             return new PassiveAnswer(rendered.ToPassiveXml(push, now), false);
         }
         catch (Exception e) when (e is InvalidOperationException or Fluid.FluidException or ArgumentException)
