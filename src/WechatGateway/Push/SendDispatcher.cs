@@ -16,7 +16,9 @@ namespace WechatGateway.Push;
 /// </summary>
 /// <remarks>
 /// The lease is what makes a redelivered entry harmless: only a <c>queued</c> row without a live lease is sent, so an
-/// entry of a send already <c>sent</c> (or failed, or dead, or waiting for a retry) is acknowledged without a call.
+/// entry of a send already <c>sent</c> (or failed, or dead) is acknowledged without a call. An entry of a send still
+/// <c>pending</c> (the relay adds entries before its commit; or a retry's earlier entry) is left unacknowledged and
+/// claimed again after <see cref="SendQueueOptions.ClaimIdleMilliseconds"/>, when its row has moved on.
 /// What remains is the case no queue can close: a dispatcher that dies after WeChat accepted a send but before the
 /// row says so leaves the send to be sent again by the next consumer.
 /// </remarks>
@@ -66,7 +68,7 @@ public sealed class SendDispatcher(
 
         var token = Guid.NewGuid().ToString("N");
         var ids = entries.Select(e => e.SendId).Where(id => id != 0).Distinct().Order().ToArray();
-        var sends = await DeadlockRetry.RunAsync(() => LeaseAsync(ids, token, ct), _ => { });
+        var (sends, uncommitted) = await DeadlockRetry.RunAsync(() => LeaseAsync(ids, token, ct), _ => { });
         // A leased batch is finished even when the worker is stopping (a deploy, a restart): a call cancelled halfway
         // may have reached WeChat, and an outcome not recorded sends it again once the lease runs out. Its calls are
         // bounded by the client's timeout; the host waits for them (HostOptions.ShutdownTimeout).
@@ -93,7 +95,10 @@ public sealed class SendDispatcher(
         // A failure to record leaves the entries unacknowledged: they are claimed again once the lease has run out and
         // sent again, so recording is retried rather than given up at the first deadlock.
         await DeadlockRetry.RunAsync(() => RecordAsync(outcomes, token, finish), _ => { });
-        await stream.CompleteAsync(entries);
+        // An entry whose row is still pending is the relay's, read before its commit (it adds the entries before it commits,
+        // so that a relay that dies between the two leaves pending rows, queued again, rather than queued rows without
+        // an entry): it stays unacknowledged and is claimed again after ClaimIdleMilliseconds, when the row says queued.
+        await stream.CompleteAsync(uncommitted.Count == 0 ? entries : entries.Where(e => !uncommitted.Contains(e.SendId)).ToList());
         if (outcomes.Any(o => o.Kind is OutcomeKind.FallBack))
         {
             relay.Notify();
@@ -128,11 +133,12 @@ public sealed class SendDispatcher(
         }
     }
 
-    private async Task<IReadOnlyList<LeasedSend>> LeaseAsync(ulong[] ids, string token, CancellationToken ct)
+    /// <summary>Leases the sends of <paramref name="ids"/> that are queued and free; also returns those still pending.</summary>
+    private async Task<(IReadOnlyList<LeasedSend> Leased, IReadOnlySet<ulong> Pending)> LeaseAsync(ulong[] ids, string token, CancellationToken ct)
     {
         if (ids.Length == 0)
         {
-            return [];
+            return ([], new HashSet<ulong>());
         }
 
         // The attempt is counted at the lease, so a send that kills its dispatcher still runs out of attempts.
@@ -142,17 +148,22 @@ public sealed class SendDispatcher(
             SELECT id AS Id, app_id AS AppId, to_user AS ToUser, kind AS Kind, body AS Body, fallback_body AS FallbackBody,
                    fell_back AS FellBack, attempts AS Attempts, created_at AS CreatedAt
             FROM outbound_send WHERE id IN @ids AND claim_token = @token;
+            SELECT id FROM outbound_send WHERE id IN @ids AND status = @pending;
             """;
         var now = time.GetUtcNow().UtcDateTime;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<LeasedSend>(new CommandDefinition(sql, new
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(sql, new
         {
             ids,
             token,
             now,
             until = now.AddSeconds(_options.LeaseSeconds),
             queued = SendStatus.Queued,
-        }, cancellationToken: ct))).AsList();
+            pending = SendStatus.Pending,
+        }, cancellationToken: ct));
+        var leased = (await results.ReadAsync<LeasedSend>()).AsList();
+        var pending = (await results.ReadAsync<ulong>()).ToHashSet();
+        return (leased, pending);
     }
 
     /// <summary>Every third of <see cref="SendQueueOptions.LeaseSeconds"/>, extends the batch's leases this dispatcher still holds.</summary>

@@ -110,7 +110,8 @@ public sealed class SendRelay(
 
         await connection.ExecuteAsync(new CommandDefinition(queue, new { queued = SendStatus.Queued, now, ids }, transaction, cancellationToken: ct));
         // When Redis fails here the transaction rolls back and the sends wait as pending. When the commit fails after
-        // the XADD, the entries find pending rows, which the dispatcher does not send; the next round queues them again.
+        // the XADD (or has not landed when a dispatcher reads the entries), the entries find pending rows, which the
+        // dispatcher neither sends nor acknowledges; the next round queues them again.
         await stream.AddAsync(ids);
         await transaction.CommitAsync(ct);
         dispatch.Notify();

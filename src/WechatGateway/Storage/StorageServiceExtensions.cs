@@ -33,21 +33,15 @@ public static class StorageServiceExtensions
     /// <summary>The configured MySQL connection string with what the gateway's code relies on.</summary>
     public static string ConnectionString(string configured)
     {
+        // ConnectionReset stays on (the default): MySqlConnector sets a transaction's isolation level for the session, so
+        // without the reset a statement outside a transaction would run at the level of the connection's last user, not the
+        // server's. Tried off (issue 16): a dispatcher's lease UPDATE then ran READ COMMITTED, skipped a row the relay held
+        // locked instead of waiting for it, and left the send queued with no stream entry.
         var builder = new MySqlConnectionStringBuilder(configured)
         {
             // Every DATETIME column holds UTC; reading them as DateTimeKind.Utc makes the API write them with a 'Z'.
             DateTimeKind = MySqlDateTimeKind.Utc,
         };
-        if (!builder.ContainsKey("ConnectionReset"))
-        {
-            // A connection taken from the pool is not reset (a round trip, and a SET NAMES on MariaDB, per open: 0.4 of
-            // the 4 statements a push cost in bench/webhook.sh), because no session state outlives its user: every
-            // transaction names its isolation level (MySqlConnector sets it at each BeginTransaction, REPEATABLE READ when
-            // none is given), no code sets session variables or creates temporary tables, and the one named lock
-            // (PointsExpiryJob's GET_LOCK) is released in a finally. The connection string may still ask for a reset.
-            builder.ConnectionReset = false;
-        }
-
         return builder.ConnectionString;
     }
 }

@@ -148,6 +148,9 @@ public sealed partial class SeveralInstancesTests : GatewayTest
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestAccounts.AdminKey);
         using var response = await _webA.Client.SendAsync(request);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
+        // Every instance has it by then (ReplyRuleSet: at once from the announcement, else at the next poll), so a push a
+        // worker processes before it learnt the rule does not go unanswered.
+        await Task.Delay(2 * WechatGateway.Replies.ReplyRuleSet.PollInterval);
     }
 
     private async Task<string> AnswerAsync(GatewayProcess web, SignedPush push)
@@ -191,7 +194,32 @@ public sealed partial class SeveralInstancesTests : GatewayTest
 
         if (!Reached())
         {
-            Assert.Fail($"{what}: {current} of {expected} after {seconds} s.\n"
+            var unsent = await Database.QueryAsync<(ulong Id, string Status, int Attempts, DateTime? NextAttemptAt, DateTime? LeaseUntil, string? LastError)>(
+                "SELECT id, status, attempts, next_attempt_at, lease_until, last_error FROM outbound_send WHERE status <> 'sent' ORDER BY id LIMIT 20");
+            var pushes = await Database.QueryAsync<(string Status, long Count)>(
+                "SELECT CONCAT('push ', status), COUNT(*) FROM wechat_push GROUP BY status UNION ALL SELECT CONCAT('send ', status), COUNT(*) FROM outbound_send GROUP BY status");
+            var redis = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(TestEnvironment.Gateway.Services).GetDatabase();
+            var streams = new List<string>();
+            foreach (var stream in WechatGateway.Storage.RedisKeys.SendStreams(new WechatGateway.Push.SendQueueOptions().Partitions))
+            {
+                var entries = await redis.StreamRangeAsync(stream);
+                var groups = await redis.ExecuteAsync("XINFO", "GROUPS", stream);
+                var pending = await redis.StreamPendingMessagesAsync(stream, WechatGateway.Storage.RedisKeys.SendConsumerGroup, 100, StackExchange.Redis.RedisValue.Null);
+                streams.Add($"{stream}: {entries.Length} entries [{string.Join(" ", entries.Select(e => $"{e.Id}={e["send"]}"))}], "
+                    + $"groups {groups}, pending [{string.Join(" ", pending.Select(p => $"{p.MessageId}@{p.ConsumerName}x{p.DeliveryCount}"))}]");
+            }
+
+            var unreplied = await Database.QueryAsync<string>(
+                """
+                SELECT CONCAT(p.id, ' received ', DATE_FORMAT(p.received_at, '%H:%i:%s.%f'), ' processed ', DATE_FORMAT(p.processed_at, '%H:%i:%s.%f'))
+                FROM wechat_push p LEFT JOIN outbound_send s ON s.source_key = CONCAT('push:', p.id, ':reply') WHERE s.id IS NULL ORDER BY p.id LIMIT 30
+                """);
+            var rules = await Database.QueryAsync<string>("SELECT CONCAT(name, ' created ', DATE_FORMAT(created_at, '%H:%i:%s.%f')) FROM auto_reply");
+            Assert.Fail($"{what}: {current} of {expected} after {seconds} s at {DateTime.UtcNow:O}.\n"
+                + $"rules: {string.Join(", ", rules)}\npushes without a reply: {string.Join("; ", unreplied)}\n"
+                + $"pushes: {string.Join(", ", pushes.Select(p => $"{p.Status} {p.Count}"))}\n"
+                + $"streams: {string.Join("\n", streams)}\n"
+                + $"sends not sent: {string.Join("\n", unsent)}\n"
                 + string.Concat(_instances.Select(i => $"--- {i.Name} ---\n{i.Output}\n")));
         }
     }

@@ -1,57 +1,17 @@
-using System.Data;
 using Dapper;
-using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;
 
 namespace WechatGateway.Tests.Storage;
 
-/// <summary>
-/// The gateway's pool does not reset a connection it hands out again (<c>ConnectionReset=false</c>); these tests hold
-/// the reasons that is safe to what the server says.
-/// </summary>
+/// <summary>What a pooled connection carries to its next user when the pool does not reset it.</summary>
 public sealed class PooledConnectionTests
 {
-    private static MySqlDataSource DataSource => TestEnvironment.Gateway.Services.GetRequiredService<MySqlDataSource>();
+    /// <summary>A pool that does not reset (a connection string may say <c>ConnectionReset=false</c>): what a user leaves open stays open.</summary>
+    private static readonly MySqlDataSource DataSource = new(
+        new MySqlConnectionStringBuilder(TestEnvironment.MySqlConnectionString) { ConnectionReset = false }.ConnectionString);
 
-    [Test]
-    public async Task ATransactionThatNamesNoIsolationLevelRunsRepeatableReadAfterItsConnectionServedReadCommitted()
-    {
-        // The pool hands back the session just returned unless another user took it meanwhile: tried until it does.
-        for (var attempt = 0; attempt < 20; attempt++)
-        {
-            long before;
-            await using (var connection = await DataSource.OpenConnectionAsync())
-            {
-                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted);
-                before = await connection.ExecuteScalarAsync<long>("SELECT CONNECTION_ID()", transaction: transaction);
-                await transaction.CommitAsync();
-            }
-
-            await using var reused = await DataSource.OpenConnectionAsync();
-            await using var plain = await reused.BeginTransactionAsync();
-            if (await reused.ExecuteScalarAsync<long>("SELECT CONNECTION_ID()", transaction: plain) != before)
-            {
-                continue;
-            }
-
-            Assert.That(await reused.ExecuteScalarAsync<string>("SELECT @@tx_isolation", transaction: plain), Is.EqualTo("REPEATABLE-READ"),
-                "the level is set by each BeginTransaction, not left from the session's last user");
-            return;
-        }
-
-        Assert.Fail("the pool never handed back the session a READ COMMITTED transaction had used");
-    }
-
-    [Test]
-    public void TheGatewaysPoolDoesNotResetButAConnectionStringThatAsksForItIsObeyed()
-    {
-        var configured = new MySqlConnectionStringBuilder(WechatGateway.Storage.StorageServiceExtensions.ConnectionString("Server=db;User ID=wg"));
-        var asked = new MySqlConnectionStringBuilder(WechatGateway.Storage.StorageServiceExtensions.ConnectionString("Server=db;User ID=wg;ConnectionReset=true"));
-
-        Assert.That(configured.ConnectionReset, Is.False);
-        Assert.That(configured.DateTimeKind, Is.EqualTo(MySqlDateTimeKind.Utc));
-        Assert.That(asked.ConnectionReset, Is.True);
-    }
+    [OneTimeTearDown]
+    public Task DisposeDataSourceAsync() => DataSource.DisposeAsync().AsTask();
 
     [Test]
     public async Task APushBatchTheServerRefusesLeavesNoTransactionOpenOnItsPooledConnection()
@@ -61,7 +21,7 @@ public sealed class PooledConnectionTests
         // An app id longer than its column: the server refuses the INSERT after the batch's START TRANSACTION ran.
         var record = new WechatGateway.Webhook.PushToRecord(new string('x', 200), push, "plain", "<xml/>", null);
         var row = new WechatGateway.Webhook.PushRow(record, WechatGateway.Webhook.PushTable.DedupHash(push), 1, DateTime.UtcNow);
-        var table = TestEnvironment.Gateway.Services.GetRequiredService<WechatGateway.Webhook.PushTable>();
+        var table = new WechatGateway.Webhook.PushTable(DataSource);
         long refusedOn = 0;
         await using (var probe = await DataSource.OpenConnectionAsync())
         {
