@@ -37,7 +37,8 @@ public sealed class PushTable(MySqlDataSource dataSource)
     /// </summary>
     /// <remarks>
     /// When a statement fails, the server runs none after it, so the transaction is still open: it is rolled back here
-    /// before the connection goes back to the pool, which does not reset it. The rows' read-back is checked after the
+    /// before the connection goes back to the pool, which resets it only when the connection string leaves
+    /// <c>ConnectionReset</c> on. The rows' read-back is checked after the
     /// commit; a mismatch (which would be a bug) fails the batch's requests, and WeChat's retries find the rows.
     /// </remarks>
     /// <returns>By hex dedup hash: the row's id, whether this call created it, and the reply its first delivery got.</returns>
